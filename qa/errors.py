@@ -1,0 +1,92 @@
+"""The exception hierarchy of qa: domain errors raised by the core, translated at the edges.
+
+    QAError                      base class; `.code` is a stable machine-readable name
+    ├── InputError               the user's question, quote or option is unusable (HTTP 400/422)
+    │   ├── EmptyInput
+    │   └── InputTooLong
+    ├── SourceError              a file to ingest cannot be read
+    │   ├── SourceNotFound
+    │   └── UndecodableSource
+    ├── IndexError_              the index on disk is missing, stale or damaged
+    │   └── CorruptIndex
+    ├── NotFound                 an id (document, passage) does not exist (HTTP 404)
+    └── ModelError               the embedding model cannot be loaded
+
+Every message says what happened and what to do next.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "QAError",
+    "InputError",
+    "EmptyInput",
+    "InputTooLong",
+    "SourceError",
+    "SourceNotFound",
+    "UndecodableSource",
+    "IndexError_",
+    "CorruptIndex",
+    "NotFound",
+    "ModelError",
+]
+
+
+class QAError(Exception):
+    """Base of every error qa raises on purpose."""
+
+    code = "qa_error"
+    http_status = 500
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+    def to_dict(self) -> dict:
+        return {"error": {"code": self.code, "message": self.message}}
+
+
+class InputError(QAError):
+    code = "invalid_input"
+    http_status = 422
+
+
+class EmptyInput(InputError):
+    code = "empty_input"
+
+
+class InputTooLong(InputError):
+    code = "input_too_long"
+
+
+class SourceError(QAError):
+    code = "source_error"
+    http_status = 422
+
+
+class SourceNotFound(SourceError):
+    code = "source_not_found"
+    http_status = 404
+
+
+class UndecodableSource(SourceError):
+    code = "undecodable_source"
+
+
+class IndexError_(QAError):  # trailing underscore: do not shadow the builtin IndexError
+    code = "index_error"
+    http_status = 503
+
+
+class CorruptIndex(IndexError_):
+    code = "corrupt_index"
+
+
+class NotFound(QAError):
+    code = "not_found"
+    http_status = 404
+
+
+class ModelError(QAError):
+    code = "model_error"
+    http_status = 503

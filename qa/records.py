@@ -1,0 +1,163 @@
+"""Small typed records that flow through qa: passages, hits, answers. Each carries its citation."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+__all__ = ["Citation", "Passage", "Hit", "Answer", "Article"]
+
+
+@dataclass(frozen=True)
+class Citation:
+    """Where a piece of text stands: enough to open the file and read it back."""
+
+    doc_id: str
+    file: str  # path relative to the checkout, or absolute for files outside it
+    title: str
+    source: str | None
+    date: str | None
+    paragraph: int  # 1-based paragraph number inside the article
+    start: int  # character offsets into the decoded file
+    end: int
+
+    def label(self) -> str:
+        """Human citation: 标题 · 来源 · 日期 · 第N段."""
+        parts = [self.title or self.doc_id]
+        if self.source:
+            parts.append(self.source)
+        if self.date:
+            parts.append(self.date)
+        parts.append(f"第{self.paragraph}段")
+        return " · ".join(parts)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A retrievable unit: part of one repaired paragraph, with its exact location.
+
+    `pieces` are the file spans whose concatenation is `text`; there is more than one only where a
+    page break was repaired (the text around a page-break artefact is joined).
+    """
+
+    id: int
+    citation: Citation
+    text: str
+    heading: str = ""
+    pieces: tuple[tuple[int, int], ...] = ()
+    also_in: tuple[Citation, ...] = ()  # other places where the same text is printed
+    duplicate_of: int | None = None  # id of the canonical passage when this one repeats it
+
+    @property
+    def doc_id(self) -> str:
+        return self.citation.doc_id
+
+    def to_dict(self) -> dict:
+        return {
+            "id": self.id,
+            **self.citation.to_dict(),
+            "text": self.text,
+            "heading": self.heading,
+            "pieces": [list(p) for p in self.pieces],
+            "also_in": [c.to_dict() for c in self.also_in],
+            "duplicate_of": self.duplicate_of,
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Passage":
+        cite = Citation(**{k: d[k] for k in Citation.__dataclass_fields__})
+        return cls(
+            id=d["id"],
+            citation=cite,
+            text=d["text"],
+            heading=d.get("heading", ""),
+            pieces=tuple(tuple(p) for p in d.get("pieces", ())),
+            also_in=tuple(Citation(**c) for c in d.get("also_in", ())),
+            duplicate_of=d.get("duplicate_of"),
+        )
+
+
+@dataclass(frozen=True)
+class Article:
+    """One article of a file: its title, metadata and paragraph spans (for reading in context)."""
+
+    doc_id: str
+    file: str
+    title: str
+    source: str | None
+    date: str | None
+    paragraphs: tuple[tuple[int, int, str], ...]  # (start, end, text) per numbered paragraph
+
+    def to_dict(self) -> dict:
+        return {
+            "doc_id": self.doc_id,
+            "file": self.file,
+            "title": self.title,
+            "source": self.source,
+            "date": self.date,
+            "paragraphs": [
+                {"paragraph": i + 1, "start": s, "end": e, "text": t}
+                for i, (s, e, t) in enumerate(self.paragraphs)
+            ],
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Article":
+        return cls(
+            doc_id=d["doc_id"],
+            file=d["file"],
+            title=d["title"],
+            source=d.get("source"),
+            date=d.get("date"),
+            paragraphs=tuple((p["start"], p["end"], p["text"]) for p in d["paragraphs"]),
+        )
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A passage retrieved for a question, with how each retriever ranked it."""
+
+    rank: int
+    score: float
+    passage: Passage
+    highlight: tuple[int, int]  # best-matching sentence, offsets inside passage.text
+    dense_rank: int | None
+    keyword_rank: int | None
+    also_in: tuple[Citation, ...] = ()
+
+    @property
+    def citation(self) -> Citation:
+        return self.passage.citation
+
+    @property
+    def highlighted_sentence(self) -> str:
+        s, e = self.highlight
+        return self.passage.text[s:e]
+
+    def to_dict(self) -> dict:
+        return {
+            "rank": self.rank,
+            "score": round(float(self.score), 6),
+            **self.citation.to_dict(),
+            "text": self.passage.text,
+            "highlight": {"start": self.highlight[0], "end": self.highlight[1]},
+            "dense_rank": self.dense_rank,
+            "keyword_rank": self.keyword_rank,
+            "also_in": [c.to_dict() for c in self.also_in],
+        }
+
+
+@dataclass(frozen=True)
+class Answer:
+    question: str
+    answer: str
+    hits: tuple[Hit, ...] = field(default_factory=tuple)
+
+    def to_dict(self) -> dict:
+        return {
+            "question": self.question,
+            "answer": self.answer,
+            "hits": [h.to_dict() for h in self.hits],
+        }

@@ -1,0 +1,197 @@
+"""Chinese text handling: normalisation with an offset map, sentence spans, keyword tokens."""
+
+from __future__ import annotations
+
+import re
+import threading
+import unicodedata
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+
+__all__ = [
+    "normalize",
+    "normalize_with_map",
+    "to_simplified",
+    "sentence_spans",
+    "keyword_tokens",
+    "SENTENCE_END",
+    "is_punct",
+]
+
+# Sentence-final marks; closing quotes and brackets that follow them stay with the sentence.
+SENTENCE_END = "。！？；…!?;"
+_CLOSERS = "”’」』）)】》\"'"
+
+# Width and quote-style folding. Punctuation folds to one canonical form so that a file typed
+# with ASCII commas and one typed with full-width commas index the same way.
+_QUOTES = "“”「」『』‘’〝〞＂＇\"'"
+_PUNCT_FOLD = {
+    "，": ",", "、": "、", "；": ";", "：": ":", "？": "?", "！": "!",
+    "（": "(", "）": ")", "【": "[", "】": "]", "《": "<", "》": ">", "〈": "<", "〉": ">",
+    "．": ".", "～": "~", "—": "-", "–": "-", "－": "-", "﹐": ",", "﹔": ";", "﹕": ":",
+}
+
+
+@lru_cache(maxsize=1)
+def _t2s_table() -> dict[int, str]:
+    """Traditional→simplified character table from OpenCC's dictionary.
+
+    Character-level (not phrase-level) conversion keeps the text length, so offsets into the
+    normalised text map straight back to the original: needed for exact citations.
+    """
+    import opencc
+
+    path = Path(opencc.__file__).parent / "dictionary" / "TSCharacters.txt"
+    table: dict[int, str] = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        key, _, values = line.partition("\t")
+        target = values.split(" ")[0] if values else ""
+        if len(key) == 1 and len(target) == 1 and key != target:
+            table[ord(key)] = target
+    return table
+
+
+def to_simplified(text: str) -> str:
+    return text.translate(_t2s_table())
+
+
+@lru_cache(maxsize=1)
+def _fold_table() -> dict[int, str]:
+    table: dict[int, str] = {}
+    for ch in _QUOTES:
+        table[ord(ch)] = '"'
+    for src, dst in _PUNCT_FOLD.items():
+        table[ord(src)] = dst
+    # Full-width ASCII variants (Ａ, １, ＃ ...) to their half-width forms.
+    for code in range(0xFF01, 0xFF5F):
+        table.setdefault(code, chr(code - 0xFEE0))
+    table[0x3000] = " "  # ideographic space
+    table.update(_t2s_table())
+    return table
+
+
+_WS = re.compile(r"\s+")
+
+
+def normalize_with_map(text: str, lower: bool = True) -> tuple[str, list[int]]:
+    """Normalise text and return, for every output character, its index in the input.
+
+    Steps: width and punctuation folding, quote marks to '"', traditional→simplified, lower case,
+    every run of whitespace dropped (Chinese has no word spaces; page layout adds them at random).
+    Whitespace between two Latin letters or digits is kept as one space so English words stay apart.
+    """
+    folded = text.translate(_fold_table())
+    if lower:
+        folded = folded.lower()
+    out: list[str] = []
+    index: list[int] = []
+    n = len(folded)
+    i = 0
+    while i < n:
+        ch = folded[i]
+        if ch.isspace():
+            j = i
+            while j < n and folded[j].isspace():
+                j += 1
+            if out and j < n and _is_latin(out[-1]) and _is_latin(folded[j]):
+                out.append(" ")
+                index.append(i)
+            i = j
+            continue
+        out.append(ch)
+        index.append(i)
+        i += 1
+    return "".join(out), index
+
+
+def normalize(text: str, lower: bool = True) -> str:
+    return normalize_with_map(text, lower)[0]
+
+
+def _is_latin(ch: str) -> bool:
+    return ch.isascii() and ch.isalnum()
+
+
+def is_punct(ch: str) -> bool:
+    return unicodedata.category(ch)[0] in "PSZ"
+
+
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """Spans of the sentences of `text` (end exclusive), covering all non-blank text.
+
+    A sentence ends at 。！？；… (or ASCII !?;) plus any closing quotes or brackets after it, or at
+    a line break. Leading whitespace is not part of a sentence.
+    """
+    spans: list[tuple[int, int]] = []
+    n = len(text)
+    start = 0
+    i = 0
+    while i < n:
+        ch = text[i]
+        if ch in SENTENCE_END or ch == "\n":
+            j = i + 1
+            while j < n and (text[j] in SENTENCE_END or text[j] in _CLOSERS):
+                j += 1
+            _push(text, start, j, spans)
+            start = j
+            i = j
+            continue
+        i += 1
+    _push(text, start, n, spans)
+    return spans
+
+
+def _push(text: str, start: int, end: int, spans: list[tuple[int, int]]) -> None:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    if end > start:
+        spans.append((start, end))
+
+
+# --- keyword tokens --------------------------------------------------------------------------
+
+_jieba_lock = threading.Lock()
+_jieba = None
+
+
+def _tokenizer():
+    """A private jieba tokenizer with the domain dictionary (长三角, 一体化, 两山 ...)."""
+    global _jieba
+    if _jieba is None:
+        with _jieba_lock:
+            if _jieba is None:
+                import logging
+
+                import jieba
+
+                jieba.setLogLevel(logging.WARNING)
+                tok = jieba.Tokenizer()
+                with resources.files("qa.data").joinpath("domain_dict.txt").open("r", encoding="utf-8") as f:
+                    tok.load_userdict(f)
+                _jieba = tok
+    return _jieba
+
+
+def _useful(token: str) -> bool:
+    return any(not is_punct(c) for c in token)
+
+
+def keyword_tokens(text: str, mode: str = "jieba+bigram") -> list[str]:
+    """Tokens for the BM25 index and for questions (the text is normalised first).
+
+    jieba words carry meaning; character bigrams rescue words jieba splits differently in the
+    question and the passage (common with traditional characters and names), so both are used.
+    """
+    norm = normalize(text)
+    tokens: list[str] = []
+    if "jieba" in mode:
+        tokens.extend(t for t in _tokenizer().lcut(norm) if _useful(t))
+    if "bigram" in mode:
+        chars = [c for c in norm if not is_punct(c)]
+        tokens.extend("#" + a + b for a, b in zip(chars, chars[1:]))
+    if "char" in mode:
+        tokens.extend("%" + c for c in norm if not is_punct(c))
+    return tokens
