@@ -6,7 +6,7 @@ from dataclasses import dataclass, replace
 
 from .layout import Block, layout_articles
 from .readers import SourceFile
-from .records import Article, Citation, Passage
+from .records import Article, Citation, Paragraph, Passage
 from .text import is_punct, normalize, sentence_spans
 
 __all__ = ["Corpus", "build_corpus", "split_file", "chunk_spans"]
@@ -69,10 +69,11 @@ def split_file(source: SourceFile, max_chars: int, first_id: int = 0) -> tuple[l
     for n, lay in enumerate(layouts, start=1):
         doc_id = f"{stem}-{n}"
         repairs.extend(f"{source.file}: {r}" for r in lay.repairs)
-        articles.append(
-            Article(doc_id, source.file, lay.title, lay.source, lay.date,
-                    tuple((b.start, b.end, b.text) for b in lay.blocks))
+        paragraphs = tuple(
+            Paragraph(k, b.kind, b.text, tuple(b.pieces)) for k, b in enumerate(lay.blocks, start=1)
         )
+        article = Article(doc_id, source.file, lay.title, lay.source, lay.date, paragraphs)
+        articles.append(article)
         heading = ""
         for para_no, block in enumerate(lay.blocks, start=1):
             if block.kind == "heading":
@@ -82,8 +83,7 @@ def split_file(source: SourceFile, max_chars: int, first_id: int = 0) -> tuple[l
                 continue
             for s, e in chunk_spans(block.text, max_chars):
                 pieces = _file_pieces(block, s, e)
-                cite = Citation(doc_id, source.file, lay.title, lay.source, lay.date,
-                                para_no, pieces[0][0], pieces[-1][1])
+                cite = article.citation(para_no, pieces[0][0], pieces[-1][1])
                 passages.append(Passage(first_id + len(passages), cite, block.text[s:e], heading, pieces))
     return articles, passages, repairs
 

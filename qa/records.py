@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
-__all__ = ["Citation", "Passage", "Hit", "Answer", "Article"]
+__all__ = ["Citation", "Passage", "Paragraph", "Article", "Hit", "Answer"]
 
 
 @dataclass(frozen=True)
@@ -80,15 +80,44 @@ class Passage:
 
 
 @dataclass(frozen=True)
+class Paragraph:
+    """A numbered, repaired paragraph of an article; `pieces` are its file spans (see Passage)."""
+
+    number: int  # 1-based inside the article
+    kind: str  # body | heading | list | meta | caption
+    text: str
+    pieces: tuple[tuple[int, int], ...]
+
+    @property
+    def start(self) -> int:
+        return self.pieces[0][0]
+
+    @property
+    def end(self) -> int:
+        return self.pieces[-1][1]
+
+    def to_dict(self) -> dict:
+        return {"paragraph": self.number, "kind": self.kind, "start": self.start, "end": self.end,
+                "text": self.text, "pieces": [list(p) for p in self.pieces]}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Paragraph":
+        return cls(d["paragraph"], d["kind"], d["text"], tuple(tuple(p) for p in d["pieces"]))
+
+
+@dataclass(frozen=True)
 class Article:
-    """One article of a file: its title, metadata and paragraph spans (for reading in context)."""
+    """One article of a file: its title, metadata and numbered paragraphs (for reading in context)."""
 
     doc_id: str
     file: str
     title: str
     source: str | None
     date: str | None
-    paragraphs: tuple[tuple[int, int, str], ...]  # (start, end, text) per numbered paragraph
+    paragraphs: tuple[Paragraph, ...]
+
+    def citation(self, paragraph: int, start: int, end: int) -> Citation:
+        return Citation(self.doc_id, self.file, self.title, self.source, self.date, paragraph, start, end)
 
     def to_dict(self) -> dict:
         return {
@@ -97,10 +126,7 @@ class Article:
             "title": self.title,
             "source": self.source,
             "date": self.date,
-            "paragraphs": [
-                {"paragraph": i + 1, "start": s, "end": e, "text": t}
-                for i, (s, e, t) in enumerate(self.paragraphs)
-            ],
+            "paragraphs": [p.to_dict() for p in self.paragraphs],
         }
 
     @classmethod
@@ -111,7 +137,7 @@ class Article:
             title=d["title"],
             source=d.get("source"),
             date=d.get("date"),
-            paragraphs=tuple((p["start"], p["end"], p["text"]) for p in d["paragraphs"]),
+            paragraphs=tuple(Paragraph.from_dict(p) for p in d["paragraphs"]),
         )
 
 
