@@ -1,0 +1,97 @@
+"""Retrieval evaluation: Recall@1/5/20 and MRR@10 for keyword-only, dense-only and fused search."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from .errors import InputError, SourceNotFound
+from .records import Passage
+from .search import Ranked, Searcher
+from .text import is_punct, normalize
+
+__all__ = ["load_questions", "relevant_ids", "metrics", "evaluate", "collapse", "format_table", "MODES"]
+
+MODES = ("keyword", "dense", "fused")
+CUTOFFS = (1, 5, 20)
+
+
+def load_questions(path: Path) -> list[dict]:
+    path = Path(path)
+    if not path.exists():
+        raise SourceNotFound(f"No question file {path}. It needs lines of {{\"question\": ..., \"gold\": ...}}.")
+    rows = []
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+            if not isinstance(row.get("question"), str) or not isinstance(row.get("gold"), str):
+                raise ValueError("needs string fields 'question' and 'gold'")
+        except (ValueError, AttributeError) as exc:
+            raise InputError(f"{path}:{n}: not a question line ({exc}).") from None
+        rows.append(row)
+    return rows
+
+
+def _key(text: str) -> str:
+    return "".join(c for c in normalize(text) if not is_punct(c))
+
+
+def relevant_ids(gold: str, passages: list[Passage], n: int = 6) -> set[int]:
+    """Passages that hold the gold span: it is inside them, or half its character n-grams are."""
+    g = _key(gold)
+    grams = {g[i : i + n] for i in range(max(len(g) - n + 1, 1))}
+    out = set()
+    for p in passages:
+        t = _key(p.text)
+        if g in t or sum(1 for x in grams if x in t) >= 0.5 * len(grams):
+            out.add(p.id)
+    return out
+
+
+def collapse(ranked: list[Ranked], passages: list[Passage]) -> list[int]:
+    """Passage ids best first, keeping only the first of each group of duplicates (as users see them)."""
+    seen, out = set(), []
+    for r in ranked:
+        p = passages[r.pid]
+        group = p.duplicate_of if p.duplicate_of is not None else p.id
+        if group not in seen:
+            seen.add(group)
+            out.append(r.pid)
+    return out
+
+
+def metrics(rank_of_first_relevant: list[int | None]) -> dict:
+    n = len(rank_of_first_relevant) or 1
+    out = {f"R@{k}": sum(1 for r in rank_of_first_relevant if r is not None and r <= k) / n for k in CUTOFFS}
+    out["MRR@10"] = sum(1.0 / r for r in rank_of_first_relevant if r is not None and r <= 10) / n
+    return out
+
+
+def evaluate(searcher: Searcher, questions: list[dict], modes=MODES, relevant=None) -> dict:
+    """Metrics per mode. `relevant(row)` gives the set of relevant ids (default: gold span match)."""
+    passages = searcher.index.passages
+    ranks: dict[str, list[int | None]] = {m: [] for m in modes}
+    misses: dict[str, list[str]] = {m: [] for m in modes}
+    for row in questions:
+        rel = relevant(row) if relevant else relevant_ids(row["gold"], passages)
+        qvec = searcher.encoder.encode_queries([row["question"]])[0] if set(modes) & {"dense", "fused"} else None
+        for mode in modes:
+            order = collapse(searcher.rank(row["question"], mode, k=max(CUTOFFS), query_vector=qvec), passages)
+            first = next((i for i, pid in enumerate(order, start=1) if pid in rel), None)
+            ranks[mode].append(first)
+            if first != 1:
+                misses[mode].append(row["question"])
+    return {m: {**metrics(ranks[m]), "questions": len(questions), "misses": misses[m]} for m in modes}
+
+
+def format_table(results: dict, title: str = "") -> str:
+    lines = []
+    if title:
+        lines.append(f"### {title}")
+    lines.append("| retrieval | R@1 | R@5 | R@20 | MRR@10 |")
+    lines.append("|---|---|---|---|---|")
+    for mode, m in results.items():
+        lines.append(f"| {mode} | {m['R@1']:.4f} | {m['R@5']:.4f} | {m['R@20']:.4f} | {m['MRR@10']:.4f} |")
+    return "\n".join(lines)
