@@ -1,0 +1,154 @@
+"""Retrieval quality on CMRC 2018 and DRCD (read from ../shared/benchmarks) and on the seed question set.
+
+    python bench/retrieval.py                 # seeds + both public sets, the shipped settings
+    python bench/retrieval.py --sweep         # also sweep fusion settings on the public sets
+    python bench/retrieval.py --datasets drcd --limit 500
+
+Each public passage becomes one qa Passage (title as heading) and goes through the same keyword
+tokeniser, embedding text, FAISS index, fusion and Searcher that `qa ask` uses. Passage and query
+embeddings are cached in bench/cache/ (about 4 minutes a split on 2 cores the first time).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from qa.config import Settings  # noqa: E402
+from qa.encoder import Encoder  # noqa: E402
+from qa.evaluate import evaluate, format_table, load_questions  # noqa: E402
+from qa.indexer import KEYWORD_MODE, embedding_text  # noqa: E402
+from qa.records import Citation, Passage  # noqa: E402
+from qa.retrievers import DenseIndex, KeywordIndex  # noqa: E402
+from qa.search import Searcher  # noqa: E402
+from qa.service import QAService  # noqa: E402
+from qa.store import Index  # noqa: E402
+
+BENCH = ROOT.parent / "shared" / "benchmarks"
+CACHE = ROOT / "bench" / "cache"
+
+
+def _read_jsonl(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def _cached(name: str, texts: list[str], fn) -> np.ndarray:
+    key = hashlib.sha256("\n".join(texts).encode()).hexdigest()[:16]
+    path = CACHE / f"{name}-{key}.npy"
+    if path.exists():
+        return np.load(path)
+    CACHE.mkdir(parents=True, exist_ok=True)
+    started = time.monotonic()
+    vectors = fn(texts)
+    np.save(path, vectors)
+    print(f"  embedded {len(texts)} texts for {name} in {time.monotonic() - started:.0f} s", file=sys.stderr)
+    return vectors
+
+
+class CachedQueries:
+    """Encoder stand-in for the Searcher that serves pre-computed query vectors (same model, same prompt)."""
+
+    def __init__(self, encoder: Encoder, questions: list[str], name: str):
+        vecs = _cached(f"{name}-queries-{encoder.weights_hash[:12]}", questions, encoder.encode_queries)
+        self._by_text = {q: v for q, v in zip(questions, vecs)}
+        self.encoder = encoder
+
+    def encode_queries(self, texts):
+        return np.stack([self._by_text[t] if t in self._by_text else self.encoder.encode_queries([t])[0] for t in texts])
+
+
+def public_index(dataset: str, settings: Settings, encoder: Encoder) -> tuple[Index, list[dict]]:
+    folder = BENCH / dataset
+    rows = _read_jsonl(folder / "passages.jsonl")
+    file = str(folder / "passages.jsonl")
+    passages = [
+        Passage(i, Citation(r["id"], file, r["title"], None, None, 1, 0, len(r["text"])), r["text"], r["title"],
+                ((0, len(r["text"])),))
+        for i, r in enumerate(rows)
+    ]
+    texts = [embedding_text(p) for p in passages]
+    name = f"{dataset}-passages-{encoder.weights_hash[:12]}"
+    vectors = _cached(name, texts, lambda t: encoder.encode_passages(t, show_progress=True))
+    index = Index(folder, {"name": dataset}, [], passages, vectors,
+                  DenseIndex.build(vectors, settings.ann), KeywordIndex.build(texts, KEYWORD_MODE))
+    questions = _read_jsonl(folder / "questions.jsonl")
+    return index, questions
+
+
+def run_public(dataset: str, settings: Settings, encoder: Encoder, limit: int | None, sweep: bool) -> dict:
+    index, questions = public_index(dataset, settings, encoder)
+    if limit:
+        questions = questions[:limit]
+    pid_of = {p.doc_id: p.id for p in index.passages}
+    queries = CachedQueries(encoder, [q["question"] for q in questions], dataset)
+    rows = [{"question": q["question"], "gold": "", "pos": {pid_of[x] for x in q["positive_ids"]}} for q in questions]
+
+    def score(s: Settings, modes=("keyword", "dense", "fused")) -> dict:
+        return evaluate(Searcher(index, queries, s), rows, modes, relevant=lambda r: r["pos"])
+
+    results = score(settings)
+    print(format_table(_strip(results), f"{dataset} dev ({len(rows)} questions, {len(index.passages)} passages)"))
+    if sweep:
+        print(f"\nfusion sweep on {dataset} (fused R@1 / MRR@10):")
+        for fusion, param_name, params in (("rrf", "rrf_k", (1, 3, 5, 10, 20, 60)), ("convex", "rrf_k", (10,))):
+            for param in params:
+                for w in (0.2, 0.3, 0.4, 0.5, 0.6):
+                    s = settings.replace(fusion=fusion, **{param_name: param}, dense_weight=w)
+                    m = score(s, ("fused",))["fused"]
+                    label = f"{fusion} k={param}" if fusion == "rrf" else "convex"
+                    print(f"  {label:10} w_dense={w:.1f}: R@1 {m['R@1']:.4f}  MRR@10 {m['MRR@10']:.4f}")
+    return results
+
+
+def _strip(results: dict) -> dict:
+    return {m: {k: v for k, v in r.items() if k != "misses"} for m, r in results.items()}
+
+
+def run_seeds(settings: Settings) -> dict:
+    service = QAService(settings)
+    questions = load_questions(ROOT / "seeds" / "questions.jsonl")
+    results = evaluate(service.searcher, questions)
+    print(format_table(_strip(results), f"seeds ({len(questions)} questions, {len(service.index.passages)} passages)"))
+    for mode in ("fused",):
+        for q in results[mode]["misses"]:
+            print(f"  fused miss@1: {q}")
+    return results
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--datasets", default="seeds,cmrc2018,drcd")
+    ap.add_argument("--limit", type=int, help="first N questions of each public set")
+    ap.add_argument("--sweep", action="store_true", help="sweep fusion settings on the public sets")
+    ap.add_argument("--json", type=Path, help="also write all results to this file")
+    args = ap.parse_args()
+    settings = Settings.load()
+    encoder = Encoder(settings)
+    print(f"settings: fusion={settings.fusion} rrf_k={settings.rrf_k} dense_weight={settings.dense_weight} "
+          f"candidates={settings.candidates} keyword={KEYWORD_MODE}\n")
+    out = {}
+    for name in args.datasets.split(","):
+        started = time.monotonic()
+        if name == "seeds":
+            out[name] = run_seeds(settings)
+        elif (BENCH / name).exists():
+            out[name] = run_public(name, settings, encoder, args.limit, args.sweep)
+        else:
+            print(f"{BENCH / name} is not there; skipping {name}.")
+            continue
+        print(f"  ({time.monotonic() - started:.0f} s)\n")
+    if args.json:
+        args.json.write_text(json.dumps(out, ensure_ascii=False, indent=2), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
