@@ -26,12 +26,13 @@ sys.path.insert(0, str(ROOT))
 from qa.config import Settings  # noqa: E402
 from qa.encoder import Encoder  # noqa: E402
 from qa.evaluate import evaluate, format_table, load_questions  # noqa: E402
-from qa.indexer import KEYWORD_MODE, embedding_text  # noqa: E402
+from qa.indexer import dense_views, keyword_text  # noqa: E402
 from qa.records import Citation, Passage  # noqa: E402
 from qa.retrievers import DenseIndex, KeywordIndex  # noqa: E402
 from qa.search import Searcher  # noqa: E402
 from qa.service import QAService  # noqa: E402
 from qa.store import Index  # noqa: E402
+from qa.text import to_simplified  # noqa: E402
 
 BENCH = ROOT.parent / "shared" / "benchmarks"
 CACHE = ROOT / "bench" / "cache"
@@ -58,8 +59,9 @@ class CachedQueries:
     """Encoder stand-in for the Searcher that serves pre-computed query vectors (same model, same prompt)."""
 
     def __init__(self, encoder: Encoder, questions: list[str], name: str):
-        vecs = _cached(f"{name}-queries-{encoder.weights_hash[:12]}", questions, encoder.encode_queries)
-        self._by_text = {q: v for q, v in zip(questions, vecs)}
+        vecs = _cached(f"{name}-queries-{encoder.weights_hash[:12]}", [to_simplified(q) for q in questions],
+                       encoder.encode_queries)
+        self._by_text = {to_simplified(q): v for q, v in zip(questions, vecs)}
         self.encoder = encoder
 
     def encode_queries(self, texts):
@@ -75,11 +77,13 @@ def public_index(dataset: str, settings: Settings, encoder: Encoder) -> tuple[In
                 ((0, len(r["text"])),))
         for i, r in enumerate(rows)
     ]
-    texts = [embedding_text(p) for p in passages]
-    name = f"{dataset}-passages-{encoder.weights_hash[:12]}"
+    texts, owners = dense_views(passages, settings.sentence_vectors)
+    name = f"{dataset}-views-{encoder.weights_hash[:12]}"
     vectors = _cached(name, texts, lambda t: encoder.encode_passages(t, show_progress=True))
-    index = Index(folder, {"name": dataset}, [], passages, vectors,
-                  DenseIndex.build(vectors, settings.ann), KeywordIndex.build(texts, KEYWORD_MODE))
+    keyword = KeywordIndex.build([keyword_text(p) for p in passages], [p.context for p in passages],
+                                 settings.keyword_tokens, settings.bm25_k1, settings.bm25_b, settings.context_weight)
+    index = Index(folder, {"name": dataset}, [], passages, vectors, [], DenseIndex.build(vectors, np.asarray(owners),
+                  settings.ann), keyword)
     questions = _read_jsonl(folder / "questions.jsonl")
     return index, questions
 
@@ -134,7 +138,9 @@ def main() -> None:
     settings = Settings.load()
     encoder = Encoder(settings)
     print(f"settings: fusion={settings.fusion} rrf_k={settings.rrf_k} dense_weight={settings.dense_weight} "
-          f"candidates={settings.candidates} keyword={KEYWORD_MODE}\n")
+          f"candidates={settings.candidates} keyword={settings.keyword_tokens} k1={settings.bm25_k1} "
+          f"b={settings.bm25_b} sentence_vectors={settings.sentence_vectors} "
+          f"max_passage_chars={settings.max_passage_chars}\n")
     out = {}
     for name in args.datasets.split(","):
         started = time.monotonic()

@@ -5,9 +5,13 @@ from __future__ import annotations
 from .records import Hit
 from .text import is_punct, keyword_tokens, normalize, sentence_spans
 
-__all__ = ["best_sentence", "answer_text", "NO_ANSWER"]
+__all__ = ["best_sentence", "question_terms", "answer_text", "NO_ANSWER"]
 
 NO_ANSWER = "没有在资料中找到与问题相关的内容。"
+
+
+def question_terms(question: str) -> set[str]:
+    return set(keyword_tokens(question, "jieba+bigram"))
 
 
 def best_sentence(text: str, q_terms: set[str]) -> tuple[int, int]:

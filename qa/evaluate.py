@@ -7,10 +7,10 @@ from pathlib import Path
 
 from .errors import InputError, SourceNotFound
 from .records import Passage
-from .search import Ranked, Searcher
+from .search import Searcher
 from .text import is_punct, normalize
 
-__all__ = ["load_questions", "relevant_ids", "metrics", "evaluate", "collapse", "format_table", "MODES"]
+__all__ = ["load_questions", "relevant_ids", "metrics", "evaluate", "format_table", "MODES"]
 
 MODES = ("keyword", "dense", "fused")
 CUTOFFS = (1, 5, 20)
@@ -50,18 +50,6 @@ def relevant_ids(gold: str, passages: list[Passage], n: int = 6) -> set[int]:
     return out
 
 
-def collapse(ranked: list[Ranked], passages: list[Passage]) -> list[int]:
-    """Passage ids best first, keeping only the first of each group of duplicates (as users see them)."""
-    seen, out = set(), []
-    for r in ranked:
-        p = passages[r.pid]
-        group = p.duplicate_of if p.duplicate_of is not None else p.id
-        if group not in seen:
-            seen.add(group)
-            out.append(r.pid)
-    return out
-
-
 def metrics(rank_of_first_relevant: list[int | None]) -> dict:
     n = len(rank_of_first_relevant) or 1
     out = {f"R@{k}": sum(1 for r in rank_of_first_relevant if r is not None and r <= k) / n for k in CUTOFFS}
@@ -76,10 +64,10 @@ def evaluate(searcher: Searcher, questions: list[dict], modes=MODES, relevant=No
     misses: dict[str, list[str]] = {m: [] for m in modes}
     for row in questions:
         rel = relevant(row) if relevant else relevant_ids(row["gold"], passages)
-        qvec = searcher.encoder.encode_queries([row["question"]])[0] if set(modes) & {"dense", "fused"} else None
+        qvec = searcher.embed_question(row["question"]) if set(modes) & {"dense", "fused"} else None
         for mode in modes:
-            order = collapse(searcher.rank(row["question"], mode, k=max(CUTOFFS), query_vector=qvec), passages)
-            first = next((i for i, pid in enumerate(order, start=1) if pid in rel), None)
+            order = searcher.rank(row["question"], mode, k=max(CUTOFFS), query_vector=qvec)
+            first = next((i for i, r in enumerate(order, start=1) if r.pid in rel), None)
             ranks[mode].append(first)
             if first != 1:
                 misses[mode].append(row["question"])

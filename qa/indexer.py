@@ -14,25 +14,51 @@ from .errors import CorruptIndex, QAError
 from .ingest import build_corpus
 from .readers import find_sources, read_source
 from .records import Passage
+from .text import sentence_spans, to_simplified
 from .retrievers import DenseIndex, KeywordIndex
 from .store import Index, corpus_hash, library_versions, read_manifest, write_index
 
-__all__ = ["build_index", "open_index", "stale_reason", "embedding_text", "BuildReport", "LAYOUT_VERSION"]
+__all__ = ["build_index", "open_index", "stale_reason", "embedding_text", "keyword_text", "dense_views",
+           "BuildReport", "LAYOUT_VERSION"]
 
 log = logging.getLogger("qa")
 
-# Bump when layout repair or chunking changes what passages come out of the same files.
-LAYOUT_VERSION = 1
-KEYWORD_MODE = "jieba+bigram"
+# Bump when layout repair, chunking or the embedded views change for the same files and settings.
+LAYOUT_VERSION = 5
 
 
 class BuildReport(dict):
-    """What a build did: passages, embedded (new), reused, files, seconds, repairs."""
+    """What a build did: passages, embedded (new vectors), reused, files, seconds, repairs."""
 
 
 def embedding_text(p: Passage) -> str:
-    # The section heading gives a short passage its topic ("第二，加大科技攻关力度" → its body).
-    return f"{p.heading}\n{p.text}" if p.heading else p.text
+    """What the dense index sees of a passage: article lead, section heading, text; in simplified characters.
+
+    The lead and heading give a passage the topic its own sentences leave implicit ("会议指出……").
+    """
+    lead = p.context if p.context and p.context not in p.text else ""
+    return to_simplified("\n".join(x for x in (lead, keyword_text(p)) if x))
+
+
+def keyword_text(p: Passage) -> str:
+    """The heading (unless the passage holds it already), then the passage text. The article lead is
+    a separate, down-weighted field of the keyword index."""
+    return f"{p.heading}\n{p.text}" if p.heading and p.heading not in p.text else p.text
+
+
+def dense_views(passages, sentence_vectors: bool) -> tuple[list[str], list[int]]:
+    """Texts to embed and the passage each belongs to: the passage, and each sentence of a longer one."""
+    texts: list[str] = []
+    owners: list[int] = []
+    for p in passages:
+        texts.append(embedding_text(p))
+        owners.append(p.id)
+        spans = sentence_spans(p.text) if sentence_vectors else []
+        if len(spans) > 1:
+            for s, e in spans:
+                texts.append(to_simplified(p.text[s:e]))
+                owners.append(p.id)
+    return texts, owners
 
 
 def _text_key(text: str) -> str:
@@ -43,8 +69,11 @@ def _wanted_manifest(settings: Settings, encoder) -> dict:
     return {
         "model": encoder.model_id,
         "weights_hash": encoder.weights_hash,
-        "chunking": {"max_passage_chars": settings.max_passage_chars, "layout_version": LAYOUT_VERSION},
-        "keyword": {"mode": KEYWORD_MODE, "tokenizer": "jieba + domain dictionary, normalised text"},
+        "chunking": {"max_passage_chars": settings.max_passage_chars, "layout_version": LAYOUT_VERSION,
+                     "sentence_vectors": settings.sentence_vectors},
+        "keyword": {"tokens": settings.keyword_tokens, "k1": settings.bm25_k1, "b": settings.bm25_b,
+                    "context_weight": settings.context_weight,
+                    "tokenizer": "jieba + domain dictionary over normalised text"},
         "ann": settings.ann,
     }
 
@@ -83,22 +112,22 @@ def build_index(settings: Settings, inputs: list[Path], encoder, path: Path | No
     if not sources:
         raise QAError(f"No .txt or .md files in {', '.join(map(str, inputs))}; nothing to index.")
     corpus = build_corpus(sources, settings.max_passage_chars)
-    texts = [embedding_text(p) for p in corpus.passages]
+    texts, owners = dense_views(corpus.passages, settings.sentence_vectors)
+    keys = [_text_key(t) for t in texts]
 
     reuse: dict[str, np.ndarray] = {}
     if previous is not None and previous.manifest.get("weights_hash") == encoder.weights_hash \
             and previous.manifest.get("model") == encoder.model_id:
-        for p, vec in zip(previous.passages, previous.vectors):
-            reuse[_text_key(embedding_text(p))] = vec
-    todo = [i for i, t in enumerate(texts) if _text_key(t) not in reuse]
+        reuse = dict(zip(previous.view_keys, previous.vectors))
+    todo = [i for i, key in enumerate(keys) if key not in reuse]
     vectors = np.zeros((len(texts), encoder.dim), dtype=np.float32)
     if todo:
-        log.info("embedding %d passages (%d reused)", len(todo), len(texts) - len(todo))
+        log.info("embedding %d texts (%d reused)", len(todo), len(texts) - len(todo))
         vectors[todo] = encoder.encode_passages([texts[i] for i in todo], show_progress=progress)
     todo_set = set(todo)
-    for i, t in enumerate(texts):
+    for i, key in enumerate(keys):
         if i not in todo_set:
-            vectors[i] = reuse[_text_key(t)]
+            vectors[i] = reuse[key]
 
     manifest = {
         **_wanted_manifest(settings, encoder),
@@ -117,12 +146,15 @@ def build_index(settings: Settings, inputs: list[Path], encoder, path: Path | No
         "duplicates": sum(p.duplicate_of is not None for p in corpus.passages),
         "repairs": list(corpus.repairs),
     }
-    dense = DenseIndex.build(vectors, settings.ann)
-    keyword = KeywordIndex.build(texts, KEYWORD_MODE)
-    final = write_index(path, manifest, list(corpus.articles), list(corpus.passages), vectors, dense, keyword)
-    index = Index(path, read_manifest(final), list(corpus.articles), list(corpus.passages), vectors, dense, keyword)
+    dense = DenseIndex.build(vectors, np.asarray(owners), settings.ann)
+    keyword = KeywordIndex.build([keyword_text(p) for p in corpus.passages], [p.context for p in corpus.passages],
+                                 settings.keyword_tokens, settings.bm25_k1, settings.bm25_b, settings.context_weight)
+    final = write_index(path, manifest, list(corpus.articles), list(corpus.passages), vectors, keys, dense, keyword)
+    index = Index(path, read_manifest(final), list(corpus.articles), list(corpus.passages), vectors, keys,
+                  dense, keyword)
     report = BuildReport(
-        passages=len(texts), embedded=len(todo), reused=len(texts) - len(todo), files=len(sources),
+        passages=len(corpus.passages), vectors=len(texts), embedded=len(todo), reused=len(texts) - len(todo),
+        files=len(sources),
         seconds=round(time.monotonic() - started, 2), repairs=list(corpus.repairs),
     )
     return index, report

@@ -60,6 +60,16 @@ def _file_pieces(block: Block, start: int, end: int) -> tuple[tuple[int, int], .
     return tuple(out)
 
 
+def _lead_sentence(blocks: list[Block]) -> str:
+    """The first sentence of the article's first body paragraph: a news lead names who, what, where
+    and when, which later paragraphs ("会议指出……") leave out."""
+    for block in blocks:
+        if block.kind == "body":
+            s, e = sentence_spans(block.text)[0]
+            return block.text[s:e]
+    return ""
+
+
 def split_file(source: SourceFile, max_chars: int, first_id: int = 0) -> tuple[list[Article], list[Passage], list[str]]:
     stem = source.path.stem
     layouts = layout_articles(source.text, stem)
@@ -74,6 +84,7 @@ def split_file(source: SourceFile, max_chars: int, first_id: int = 0) -> tuple[l
         )
         article = Article(doc_id, source.file, lay.title, lay.source, lay.date, paragraphs)
         articles.append(article)
+        lead = _lead_sentence(lay.blocks)
         heading = ""
         for para_no, block in enumerate(lay.blocks, start=1):
             if block.kind == "heading":
@@ -84,51 +95,81 @@ def split_file(source: SourceFile, max_chars: int, first_id: int = 0) -> tuple[l
             for s, e in chunk_spans(block.text, max_chars):
                 pieces = _file_pieces(block, s, e)
                 cite = article.citation(para_no, pieces[0][0], pieces[-1][1])
-                passages.append(Passage(first_id + len(passages), cite, block.text[s:e], heading, pieces))
+                passages.append(Passage(first_id + len(passages), cite, block.text[s:e], heading, pieces, lead))
     return articles, passages, repairs
 
 
-def _grams(text: str, n: int = 4) -> set[str]:
-    t = "".join(c for c in normalize(text) if not is_punct(c))
-    return {t[i : i + n] for i in range(max(len(t) - n + 1, 1))} if t else set()
+def _key(text: str) -> str:
+    return "".join(c for c in normalize(text) if not is_punct(c))
+
+
+def _grams(key: str, n: int = 4) -> set[str]:
+    return {key[i : i + n] for i in range(max(len(key) - n + 1, 1))} if key else set()
+
+
+def _parents(keys: list[str], threshold: float) -> dict[int, int]:
+    """For each duplicate passage, the passage that holds its text.
+
+    Contained: its whole text stands inside a longer passage (a summary bullet repeating the opening
+    of a paragraph) or an identical earlier one. Near copy: at least `threshold` of its character
+    4-grams occur in earlier passages and one earlier passage holds half of them (the same speech
+    printed twice, cut into passages at different places).
+    """
+    grams = [_grams(k) for k in keys]
+    owners: dict[str, list[int]] = {}
+    for i, g in enumerate(grams):
+        for gram in g:
+            owners.setdefault(gram, []).append(i)
+    parent: dict[int, int] = {}
+    for i, key in enumerate(keys):
+        if len(key) < 6:
+            continue
+        rarest = min(grams[i], key=lambda gram: len(owners[gram]))
+        holders = [j for j in owners[rarest] if j != i and key in keys[j]
+                   and (len(keys[j]) > len(key) or j < i)]
+        if holders:
+            parent[i] = min(holders, key=lambda j: (-len(keys[j]), j))
+            continue
+        if len(grams[i]) < 8:
+            continue
+        counts: dict[int, int] = {}
+        covered = 0
+        for gram in grams[i]:
+            earlier = [o for o in owners[gram] if o < i]
+            covered += bool(earlier)
+            for o in earlier:
+                counts[o] = counts.get(o, 0) + 1
+        if counts and covered >= threshold * len(grams[i]):
+            best = max(counts, key=lambda o: (counts[o], -o))
+            if counts[best] >= 0.5 * len(grams[i]):
+                parent[i] = best
+    return parent
+
+
+def _root(i: int, parent: dict[int, int]) -> int:
+    seen = {i}
+    while i in parent and parent[i] not in seen:
+        i = parent[i]
+        seen.add(i)
+    return i
 
 
 def mark_duplicates(passages: list[Passage], threshold: float = 0.9) -> list[Passage]:
-    """Mark passages whose text is already printed earlier (the same speech printed twice).
-
-    A passage is a duplicate when at least `threshold` of its character 4-grams occur in earlier
-    passages and one earlier passage holds most of them; that passage becomes its canonical, and
-    the canonical lists the duplicate's citation in `also_in`.
-    """
-    grams = [_grams(p.text) for p in passages]
-    seen: dict[str, list[int]] = {}
-    canonical_of: dict[int, int] = {}
-    for i, g in enumerate(grams):
-        if len(g) >= 8:
-            counts: dict[int, int] = {}
-            covered = 0
-            for gram in g:
-                owners = seen.get(gram)
-                if owners:
-                    covered += 1
-                    for o in owners:
-                        counts[o] = counts.get(o, 0) + 1
-            if counts and covered >= threshold * len(g):
-                best = max(counts, key=lambda o: (counts[o], -o))
-                if counts[best] >= 0.5 * len(g):
-                    canonical_of[i] = canonical_of.get(best, best)
-        for gram in g:
-            seen.setdefault(gram, []).append(i)
-    also: dict[int, list[Citation]] = {}
-    for dup, canon in canonical_of.items():
-        also.setdefault(canon, []).append(passages[dup].citation)
+    """Point every repeated passage at the one passage that stands for its group (`duplicate_of`);
+    that passage lists the other places in `also_in`, and each repeat names it in its own."""
+    parent = _parents([_key(p.text) for p in passages], threshold)
+    root = {i: _root(i, parent) for i in parent}
+    members: dict[int, list[Citation]] = {}
+    for i, r in root.items():
+        if r != i:
+            members.setdefault(r, []).append(passages[i].citation)
     out = []
     for i, p in enumerate(passages):
-        if i in canonical_of:
-            canon = canonical_of[i]
-            out.append(replace(p, duplicate_of=passages[canon].id, also_in=(passages[canon].citation,)))
+        r = root.get(i, i)
+        if r != i:
+            out.append(replace(p, duplicate_of=passages[r].id, also_in=(passages[r].citation,)))
         else:
-            out.append(replace(p, also_in=tuple(also.get(i, ()))))
+            out.append(replace(p, also_in=tuple(members.get(i, ()))))
     return out
 
 

@@ -47,6 +47,7 @@ class Passage:
     text: str
     heading: str = ""
     pieces: tuple[tuple[int, int], ...] = ()
+    context: str = ""  # the article's lead sentence: who, what, where, when for every passage of it
     also_in: tuple[Citation, ...] = ()  # other places where the same text is printed
     duplicate_of: int | None = None  # id of the canonical passage when this one repeats it
 
@@ -60,6 +61,7 @@ class Passage:
             **self.citation.to_dict(),
             "text": self.text,
             "heading": self.heading,
+            "context": self.context,
             "pieces": [list(p) for p in self.pieces],
             "also_in": [c.to_dict() for c in self.also_in],
             "duplicate_of": self.duplicate_of,
@@ -73,6 +75,7 @@ class Passage:
             citation=cite,
             text=d["text"],
             heading=d.get("heading", ""),
+            context=d.get("context", ""),
             pieces=tuple(tuple(p) for p in d.get("pieces", ())),
             also_in=tuple(Citation(**c) for c in d.get("also_in", ())),
             duplicate_of=d.get("duplicate_of"),

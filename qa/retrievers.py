@@ -17,19 +17,30 @@ logging.getLogger("bm25s").setLevel(logging.WARNING)  # it logs every build at D
 
 
 class DenseIndex:
-    """Inner product over L2-normalised vectors, which is cosine similarity."""
+    """Inner product over L2-normalised vectors, which is cosine similarity.
+
+    A passage has several vectors ("views"): the whole passage, and each of its sentences when it has
+    more than one. A question phrased like one sentence finds that sentence even when the rest of the
+    passage is about something else; a passage scores as its best view.
+    """
 
     FILE = "dense.faiss"
+    OWNERS = "owners.npy"
 
-    def __init__(self, index):
+    def __init__(self, index, owners: np.ndarray):
         self.index = index
+        self.owners = np.asarray(owners, dtype=np.int64)
 
     @property
     def size(self) -> int:
         return int(self.index.ntotal)
 
+    @property
+    def passages(self) -> int:
+        return int(self.owners.max()) + 1 if len(self.owners) else 0
+
     @classmethod
-    def build(cls, vectors: np.ndarray, kind: str = "flat") -> "DenseIndex":
+    def build(cls, vectors: np.ndarray, owners: np.ndarray, kind: str = "flat") -> "DenseIndex":
         import faiss
 
         vectors = np.ascontiguousarray(vectors, dtype=np.float32)
@@ -48,72 +59,126 @@ class DenseIndex:
             index = faiss.IndexFlatIP(dim)
         if n:
             index.add(vectors)
-        return cls(index)
+        return cls(index, owners)
 
     def save(self, folder: Path) -> None:
         import faiss
 
         faiss.write_index(self.index, str(folder / self.FILE))
+        np.save(folder / self.OWNERS, self.owners)
 
     @classmethod
     def load(cls, folder: Path) -> "DenseIndex":
         import faiss
 
         try:
-            return cls(faiss.read_index(str(folder / cls.FILE)))
+            owners = np.load(folder / cls.OWNERS, allow_pickle=False)
+            return cls(faiss.read_index(str(folder / cls.FILE)), owners)
         except Exception as exc:  # faiss raises RuntimeError with C++ text on damaged files
             raise CorruptIndex(f"The dense index in {folder} cannot be read ({exc}).") from exc
 
     def search(self, query: np.ndarray, k: int) -> list[tuple[int, float]]:
-        k = min(k, self.size)
-        if k <= 0:
+        """Best `k` passages as (passage id, best view score)."""
+        views = min(self.size, 4 * k)
+        if views <= 0:
             return []
-        scores, ids = self.index.search(np.asarray(query, dtype=np.float32).reshape(1, -1), k)
-        return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
+        scores, ids = self.index.search(np.asarray(query, dtype=np.float32).reshape(1, -1), views)
+        best: dict[int, float] = {}
+        for i, s in zip(ids[0], scores[0]):
+            if i >= 0:
+                pid = int(self.owners[i])
+                if pid not in best:
+                    best[pid] = float(s)  # results come best first
+        return sorted(best.items(), key=lambda kv: -kv[1])[:k]
 
 
-class KeywordIndex:
-    """BM25 over normalised text cut by jieba plus character bigrams (see text.keyword_tokens)."""
+class _BM25:
+    """One bm25s model over token lists, saved as a folder of plain files."""
 
-    FOLDER = "keyword"
-
-    def __init__(self, bm25, mode: str):
+    def __init__(self, bm25):
         self.bm25 = bm25
-        self.mode = mode
-        self._vocab = set(bm25.vocab_dict)
+        self.vocab = set(bm25.vocab_dict)
 
     @property
     def size(self) -> int:
         return int(self.bm25.scores["num_docs"])
 
     @classmethod
-    def build(cls, texts: list[str], mode: str) -> "KeywordIndex":
+    def build(cls, token_lists: list[list[str]], k1: float, b: float) -> "_BM25":
         import bm25s
 
-        bm25 = bm25s.BM25()
-        bm25.index([keyword_tokens(t, mode) for t in texts], show_progress=False)
-        return cls(bm25, mode)
-
-    def save(self, folder: Path) -> None:
-        path = folder / self.FOLDER
-        self.bm25.save(str(path), show_progress=False)
-        (path / "qa.json").write_text(json.dumps({"mode": self.mode}), encoding="utf-8")
+        bm25 = bm25s.BM25(k1=k1, b=b)
+        bm25.index(token_lists, show_progress=False)
+        return cls(bm25)
 
     @classmethod
-    def load(cls, folder: Path) -> "KeywordIndex":
+    def load(cls, path: Path) -> "_BM25":
         import bm25s
 
-        path = folder / cls.FOLDER
-        try:
-            mode = json.loads((path / "qa.json").read_text(encoding="utf-8"))["mode"]
-            bm25 = bm25s.BM25.load(str(path), show_progress=False, verbosity=0)
-        except Exception as exc:
-            raise CorruptIndex(f"The keyword index in {path} cannot be read ({exc}).") from exc
-        return cls(bm25, mode)
+        return cls(bm25s.BM25.load(str(path), show_progress=False, verbosity=0))
 
-    def scores(self, query: str) -> np.ndarray:
-        """BM25 score of every passage for the query (zeros when no query token is known)."""
-        tokens = [t for t in keyword_tokens(query, self.mode) if t in self._vocab]
+    def scores(self, tokens: list[str]) -> np.ndarray:
+        tokens = [t for t in tokens if t in self.vocab]
         if not tokens:
             return np.zeros(self.size, dtype=np.float32)
         return np.asarray(self.bm25.get_scores(tokens), dtype=np.float32)
+
+
+class KeywordIndex:
+    """BM25 over normalised text cut by jieba plus characters or bigrams (see text.keyword_tokens).
+
+    Two fields, as in BM25F: the passage (heading and text) and its article's lead sentence. The lead
+    adds a fraction of its score to every passage of that article, so a question naming the event
+    ("2020年度长三角地区主要领导座谈会……") prefers that article's passages without the lead's words
+    drowning out the words that pick the passage inside it.
+    """
+
+    FOLDER = "keyword"
+
+    def __init__(self, text: _BM25, context: _BM25, context_of: np.ndarray, params: dict):
+        self.text = text
+        self.context = context
+        self.context_of = np.asarray(context_of, dtype=np.int64)
+        self.params = params
+
+    @property
+    def size(self) -> int:
+        return self.text.size
+
+    @classmethod
+    def build(cls, texts: list[str], contexts: list[str], mode: str, k1: float = 1.2, b: float = 0.3,
+              context_weight: float = 0.3) -> "KeywordIndex":
+        unique = list(dict.fromkeys(contexts))
+        slot = {c: i for i, c in enumerate(unique)}
+        return cls(
+            _BM25.build([keyword_tokens(t, mode) for t in texts], k1, b),
+            _BM25.build([keyword_tokens(c, mode) for c in unique], k1, b),
+            np.array([slot[c] for c in contexts], dtype=np.int64),
+            {"mode": mode, "k1": k1, "b": b, "context_weight": context_weight},
+        )
+
+    def save(self, folder: Path) -> None:
+        path = folder / self.FOLDER
+        self.text.bm25.save(str(path / "text"), show_progress=False)
+        self.context.bm25.save(str(path / "context"), show_progress=False)
+        np.save(path / "context_of.npy", self.context_of)
+        (path / "qa.json").write_text(json.dumps(self.params), encoding="utf-8")
+
+    @classmethod
+    def load(cls, folder: Path) -> "KeywordIndex":
+        path = folder / cls.FOLDER
+        try:
+            params = json.loads((path / "qa.json").read_text(encoding="utf-8"))
+            return cls(_BM25.load(path / "text"), _BM25.load(path / "context"),
+                       np.load(path / "context_of.npy", allow_pickle=False), params)
+        except Exception as exc:
+            raise CorruptIndex(f"The keyword index in {path} cannot be read ({exc}).") from exc
+
+    def scores(self, query: str) -> np.ndarray:
+        """BM25 score of every passage for the query (zeros when no query token is known)."""
+        tokens = keyword_tokens(query, self.params["mode"])
+        own = self.text.scores(tokens)
+        lead = self.context.scores(tokens)
+        if not lead.any():
+            return own
+        return own + self.params["context_weight"] * lead[self.context_of]

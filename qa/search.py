@@ -8,10 +8,10 @@ import numpy as np
 
 from .config import Settings
 from .fusion import convex, ranks, rrf
-from .records import Citation, Hit
+from .records import Hit
 from .store import Index
-from .answer import best_sentence
-from .text import keyword_tokens
+from .answer import best_sentence, question_terms
+from .text import glossary_terms, to_simplified
 
 __all__ = ["Searcher", "Ranked"]
 
@@ -30,6 +30,10 @@ class Searcher:
         self.encoder = encoder
         self.settings = settings
 
+    def embed_question(self, question: str) -> np.ndarray:
+        # Passages are embedded in simplified characters, so questions are too (DRCD-style traditional input).
+        return self.encoder.encode_queries([to_simplified(question)])[0]
+
     def rank(self, question: str, mode: str = "fused", k: int | None = None,
              query_vector: np.ndarray | None = None) -> list[Ranked]:
         """Passage ids best first. mode: fused, dense or keyword (the last two for evaluation)."""
@@ -38,12 +42,12 @@ class Searcher:
         dense: list[tuple[int, float]] = []
         if mode in ("fused", "dense"):
             if query_vector is None:
-                query_vector = self.encoder.encode_queries([question])[0]
+                query_vector = self.embed_question(question)
             dense = self.index.dense.search(query_vector, n)
         keyword: list[tuple[int, float]] = []
         all_kw = None
         if mode in ("fused", "keyword"):
-            all_kw = self.index.keyword.scores(question)
+            all_kw = self.index.keyword.scores(f"{question} {glossary_terms(question)}")
             keyword = _top(all_kw, n)
         d_rank, k_rank = ranks(dense), ranks(keyword)
         if mode == "dense":
@@ -53,28 +57,35 @@ class Searcher:
         elif s.fusion == "convex":
             ids = list(set(d_rank) | set(k_rank))
             # Score every candidate with both retrievers so a miss is not a zero.
-            d_scores = self.index.vectors[ids] @ query_vector
-            fused = convex(dict(zip(ids, map(float, d_scores))), {i: float(all_kw[i]) for i in ids}, s.dense_weight)
+            fused = convex(self.index.dense_scores(query_vector, ids), {i: float(all_kw[i]) for i in ids},
+                           s.dense_weight)
         else:
             fused = rrf(dense, keyword, s.rrf_k, s.dense_weight)
-        order = sorted(fused, key=lambda pid: (-fused[pid], pid))
-        return [Ranked(pid, fused[pid], d_rank.get(pid), k_rank.get(pid)) for pid in order[: (k or len(order))]]
+        return self._by_group(fused, d_rank, k_rank)[: (k or None)]
+
+    def _by_group(self, fused: dict[int, float], d_rank: dict[int, int], k_rank: dict[int, int]) -> list[Ranked]:
+        """One entry per group of repeated passages, standing in for all of them: its best score and ranks."""
+        passages = self.index.passages
+        score: dict[int, float] = {}
+        best_d: dict[int, int] = {}
+        best_k: dict[int, int] = {}
+        for pid, value in fused.items():
+            dup = passages[pid].duplicate_of
+            root = pid if dup is None else dup
+            score[root] = max(score.get(root, value), value)
+            for ranks_, best in ((d_rank, best_d), (k_rank, best_k)):
+                if pid in ranks_:
+                    best[root] = min(best.get(root, ranks_[pid]), ranks_[pid])
+        order = sorted(score, key=lambda pid: (-score[pid], pid))
+        return [Ranked(pid, score[pid], best_d.get(pid), best_k.get(pid)) for pid in order]
 
     def search(self, question: str, top_k: int) -> list[Hit]:
         passages = self.index.passages
-        hits: list[Hit] = []
-        seen_groups: set[int] = set()
-        q_terms = _question_terms(question)
-        for r in self.rank(question):
+        q_terms = question_terms(question)
+        hits = []
+        for rank, r in enumerate(self.rank(question, k=top_k), start=1):
             p = passages[r.pid]
-            group = p.duplicate_of if p.duplicate_of is not None else p.id
-            if group in seen_groups:
-                continue  # the same text printed twice: show it once, naming the other place
-            seen_groups.add(group)
-            also = _group_citations(passages, group, exclude=p.citation)
-            hits.append(Hit(len(hits) + 1, r.score, p, best_sentence(p.text, q_terms), r.dense_rank, r.keyword_rank, also))
-            if len(hits) >= top_k:
-                break
+            hits.append(Hit(rank, r.score, p, best_sentence(p.text, q_terms), r.dense_rank, r.keyword_rank, p.also_in))
         return hits
 
 
@@ -87,11 +98,3 @@ def _top(scores: np.ndarray, k: int) -> list[tuple[int, float]]:
     return [(int(i), float(scores[i])) for i in top if scores[i] > 0]
 
 
-def _group_citations(passages, group: int, exclude: Citation) -> tuple[Citation, ...]:
-    canonical = passages[group]
-    cites = [canonical.citation, *canonical.also_in]
-    return tuple(c for c in cites if c != exclude)
-
-
-def _question_terms(question: str) -> set[str]:
-    return set(keyword_tokens(question, "jieba+bigram"))

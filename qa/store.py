@@ -2,7 +2,8 @@
 
     embeddings/<name>            symlink → the current build (replaced with one atomic rename)
     embeddings/.<name>-<stamp>/  a build: manifest.json, passages.jsonl, articles.jsonl,
-                                 vectors.npy, dense.faiss, keyword/ (bm25s files)
+                                 vectors.npy, view_keys.json, dense.faiss,
+                                 owners.npy, keyword/ (bm25s files)
 
 A crash mid-build leaves only an unfinished .<name>-<stamp>.tmp folder; the symlink still points at
 the previous build, which keeps answering.
@@ -37,9 +38,22 @@ class Index:
     manifest: dict
     articles: list[Article]
     passages: list[Passage]
-    vectors: np.ndarray
+    vectors: np.ndarray  # one row per dense view (see indexer.dense_views)
+    view_keys: list[str]  # hash of each view's text: unchanged text is never embedded twice
     dense: DenseIndex
     keyword: KeywordIndex
+
+    def dense_scores(self, query: np.ndarray, pids: list[int]) -> dict[int, float]:
+        """Exact dense score (best view) of the given passages."""
+        if self._views_of is None:
+            views: dict[int, list[int]] = {}
+            for i, pid in enumerate(self.dense.owners):
+                views.setdefault(int(pid), []).append(i)
+            self._views_of = views
+        return {pid: float(np.max(self.vectors[self._views_of[pid]] @ query)) for pid in pids}
+
+    def __post_init__(self):
+        self._views_of = None
 
     @classmethod
     def load(cls, path: Path) -> "Index":
@@ -49,14 +63,17 @@ class Index:
             passages = [Passage.from_dict(json.loads(line)) for line in _lines(folder / "passages.jsonl")]
             articles = [Article.from_dict(json.loads(line)) for line in _lines(folder / "articles.jsonl")]
             vectors = np.load(folder / "vectors.npy", allow_pickle=False)
+            view_keys = json.loads((folder / "view_keys.json").read_text(encoding="utf-8"))
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise CorruptIndex(f"The index at {path} is damaged ({exc}).") from exc
         dense = DenseIndex.load(folder)
         keyword = KeywordIndex.load(folder)
-        counts = {len(passages), manifest.get("passages"), dense.size, keyword.size, len(vectors)}
-        if len(counts) != 1:
-            raise CorruptIndex(f"The index at {path} is inconsistent (passage counts {sorted(map(str, counts))}).")
-        return cls(path, manifest, articles, passages, vectors, dense, keyword)
+        counts = {len(passages), manifest.get("passages"), dense.passages, keyword.size}
+        views = {len(vectors), len(view_keys), dense.size, len(dense.owners)}
+        if len(counts) != 1 or len(views) != 1:
+            raise CorruptIndex(f"The index at {path} is inconsistent (passage counts {sorted(map(str, counts))}, "
+                               f"vector counts {sorted(map(str, views))}).")
+        return cls(path, manifest, articles, passages, vectors, view_keys, dense, keyword)
 
 
 def _lines(path: Path):
@@ -110,6 +127,7 @@ def write_index(
     articles: list[Article],
     passages: list[Passage],
     vectors: np.ndarray,
+    view_keys: list[str],
     dense: DenseIndex,
     keyword: KeywordIndex,
 ) -> Path:
@@ -123,6 +141,7 @@ def write_index(
     _write_jsonl(tmp / "passages.jsonl", (p.to_dict() for p in passages))
     _write_jsonl(tmp / "articles.jsonl", (a.to_dict() for a in articles))
     np.save(tmp / "vectors.npy", np.asarray(vectors, dtype=np.float32))
+    (tmp / "view_keys.json").write_text(json.dumps(view_keys), encoding="utf-8")
     dense.save(tmp)
     keyword.save(tmp)
     # The manifest goes last: a folder without one is never a finished build.

@@ -10,6 +10,7 @@ from importlib import resources
 from pathlib import Path
 
 __all__ = [
+    "glossary_terms",
     "normalize",
     "normalize_with_map",
     "to_simplified",
@@ -149,6 +150,40 @@ def _push(text: str, start: int, end: int, spans: list[tuple[int, int]]) -> None
         end -= 1
     if end > start:
         spans.append((start, end))
+
+
+# --- English questions ------------------------------------------------------------------------
+
+@lru_cache(maxsize=1)
+def _glossary() -> list[tuple[str, str]]:
+    rows = []
+    text = resources.files("qa.data").joinpath("glossary.tsv").read_text(encoding="utf-8")
+    for line in text.splitlines():
+        if line.strip() and not line.startswith("#"):
+            en, _, zh = line.partition("\t")
+            rows.append((en.strip().lower(), zh.strip()))
+    return sorted(rows, key=lambda r: -len(r[0]))  # longest phrase first: "yangtze river delta" before "delta"
+
+
+_LATIN_WORDS = re.compile(r"[A-Za-z][A-Za-z\-']+")
+
+
+def glossary_terms(question: str) -> str:
+    """Chinese terms for the English domain phrases of a question, from the glossary (data/glossary.tsv).
+
+    The multilingual embedding model bridges languages only roughly; these terms let the keyword
+    index take part when someone asks in English.
+    """
+    if not _LATIN_WORDS.search(question):
+        return ""
+    text = " " + re.sub(r"[^a-z0-9\-' ]+", " ", question.lower()) + " "
+    found = []
+    for en, zh in _glossary():
+        needle = f" {en} "
+        if needle in text:
+            found.append(zh)
+            text = text.replace(needle, " ")
+    return " ".join(found)
 
 
 # --- keyword tokens --------------------------------------------------------------------------
