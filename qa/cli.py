@@ -134,6 +134,7 @@ def _run(args) -> int:
 
     service = QAService(settings, progress=sys.stderr.isatty(), on_rebuild=lambda m: print(m, file=sys.stderr))
     if args.command == "ingest":
+        logging.getLogger("qa").setLevel(logging.INFO)  # say what the long part (embedding) is doing
         report = service.ingest(args.paths)
         if report.get("unchanged"):
             print(f"索引未变：{report['files']} 个文件、{report['passages']} 个段落都已是最新。")

@@ -122,7 +122,8 @@ def build_index(settings: Settings, inputs: list[Path], encoder, path: Path | No
     todo = [i for i, key in enumerate(keys) if key not in reuse]
     vectors = np.zeros((len(texts), encoder.dim), dtype=np.float32)
     if todo:
-        log.info("embedding %d texts (%d reused)", len(todo), len(texts) - len(todo))
+        log.info("正在嵌入 %d 段文字（复用 %d 段）/ embedding %d texts (%d reused)",
+                 len(todo), len(texts) - len(todo), len(todo), len(texts) - len(todo))
         vectors[todo] = encoder.encode_passages([texts[i] for i in todo], show_progress=progress)
     todo_set = set(todo)
     for i, key in enumerate(keys):

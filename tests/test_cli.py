@@ -1,0 +1,105 @@
+"""The real `qa` command in a subprocess: JSON shapes, batch mode, friendly errors and exit codes."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from .conftest import ROOT, run_qa
+
+HIT_KEYS = {"rank", "score", "doc_id", "file", "title", "source", "date", "paragraph", "start", "end", "text",
+            "highlight", "dense_rank", "keyword_rank", "also_in"}
+
+
+def test_ask_json_shape_and_checkable_citation(service, seed_texts):
+    result = run_qa("ask", "2020年度长三角地区主要领导座谈会在哪里举行？", "--json", "--top-k", "3")
+    assert result.returncode == 0, result.stderr
+    answer = json.loads(result.stdout)
+    assert set(answer) == {"question", "answer", "hits"}
+    assert len(answer["hits"]) == 3 and "[1]" in answer["answer"]
+    for hit in answer["hits"]:
+        assert set(hit) == HIT_KEYS
+        assert set(hit["highlight"]) == {"start", "end"}
+        assert 0 <= hit["highlight"]["start"] < hit["highlight"]["end"] <= len(hit["text"])
+        if hit["end"] - hit["start"] == len(hit["text"]):  # not straddling a repaired page break
+            assert seed_texts[hit["file"]][hit["start"] : hit["end"]] == hit["text"]
+    assert "浙江湖州" in answer["hits"][0]["text"]
+
+
+def test_ask_reads_questions_from_stdin_one_process(service):
+    result = run_qa("ask", "-", "--json", input="习近平在哪里主持召开座谈会？\n\n第二届长三角一体化发展高层论坛在哪里举行？\n")
+    assert result.returncode == 0, result.stderr
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [a["question"] for a in lines] == ["习近平在哪里主持召开座谈会？", "第二届长三角一体化发展高层论坛在哪里举行？"]
+    assert all(a["hits"] for a in lines)
+
+
+def test_plain_output_is_chinese_with_citations(service):
+    result = run_qa("ask", "要共同打造什么样的营商环境？")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("问题：") and "回答：" in result.stdout
+    assert "[1] " in result.stdout and "第" in result.stdout and "段" in result.stdout and "【" in result.stdout
+
+
+@pytest.mark.parametrize("question, expected", [("", "空"), ("   ", "空"), ("？？", "空"), ("长" * 100_000, "太长")])
+def test_bad_questions_get_a_clear_error_and_nonzero_exit(service, question, expected):
+    # Through stdin: 100,000 Chinese characters are longer than one command-line argument may be.
+    result = run_qa("ask", question) if len(question) < 100 else run_qa("ask", "-", input=question + "\n")
+    assert result.returncode == 2
+    assert result.stderr.startswith("错误：") and expected in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_batch_mode_reports_bad_lines_and_continues(service):
+    result = run_qa("ask", "-", "--json", input="？\n长三角一体化\n")
+    assert result.returncode == 1
+    first, second = (json.loads(line) for line in result.stdout.splitlines())
+    assert first["error"]["code"] == "empty_input" and second["hits"]
+
+
+def test_ingest_refuses_missing_and_binary_files_and_keeps_the_index(service, tmp_path):
+    before = service.index.path.resolve()
+    missing = run_qa("ingest", str(tmp_path / "nope.txt"))
+    assert missing.returncode == 2 and "No such file" in missing.stderr
+    binary = tmp_path / "photo.txt"
+    binary.write_bytes(bytes(range(256)) * 64)
+    refused = run_qa("ingest", str(binary))
+    assert refused.returncode == 2 and "binary" in refused.stderr
+    assert service.index.path.resolve() == before
+
+
+def test_verify_json_shape(service):
+    result = run_qa("verify", "-", "--json", input="共同打造国际一流营商环境\n共同打造国际二流营商环境\n")
+    assert result.returncode == 0, result.stderr
+    exact, altered = (json.loads(line) for line in result.stdout.splitlines())
+    assert exact["verdict"] == "exact" and altered["verdict"] == "altered"
+    match = exact["matches"][0]
+    assert {"doc_id", "file", "title", "paragraph", "start", "end", "source_text", "similarity",
+            "normalizations", "diff"} <= set(match)
+
+
+def test_eval_prints_the_three_retrievals(service):
+    result = run_qa("eval", str(ROOT / "seeds" / "questions.jsonl"))
+    assert result.returncode == 0, result.stderr
+    for mode in ("keyword", "dense", "fused"):
+        assert f"| {mode} |" in result.stdout
+
+
+def test_settings_lists_every_setting_and_bad_values_are_refused():
+    from qa.config import SETTINGS
+
+    result = run_qa("settings", "--set", "top_k=7")
+    assert result.returncode == 0
+    for s in SETTINGS:
+        assert s.name in result.stdout
+    assert "top_k                = 7" in result.stdout
+    bad = run_qa("settings", "--set", "top_k=many")
+    assert bad.returncode == 2 and "top_k" in bad.stderr
+    unknown = run_qa("settings", "--set", "colour=red")
+    assert unknown.returncode == 2 and "Unknown setting" in unknown.stderr
+
+
+def test_python_dash_m_and_help():
+    result = run_qa("--help")
+    assert result.returncode == 0 and "qa ask" in result.stdout

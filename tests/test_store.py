@@ -1,0 +1,138 @@
+"""The index on disk: manifest, incremental re-embedding, stale and damaged indexes, crash safety."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from qa.config import Settings
+from qa.errors import CorruptIndex
+from qa.service import QAService
+from qa.store import Index
+
+from .conftest import ROOT, SEEDS, run_qa
+
+
+@pytest.fixture()
+def corpus_dir(tmp_path):
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    for f in SEEDS.glob("*.txt"):
+        shutil.copy(f, folder / f.name)
+    return folder
+
+
+@pytest.fixture()
+def svc(tmp_path, corpus_dir):
+    settings = Settings.load({"corpus": str(corpus_dir), "index_dir": str(tmp_path / "idx"), "index_name": "t"})
+    return QAService(settings)
+
+
+def test_manifest_records_model_corpus_and_versions(service):
+    m = service.index.manifest
+    assert m["model"] == "bundled:multilingual-e5-small"
+    assert len(m["weights_hash"]) == 64 and len(m["corpus_hash"]) == 64
+    assert {s["file"] for s in m["sources"]} == {"seeds/000_ee36ff66a312e937.txt", "seeds/004_57879f32f046822d.txt"}
+    assert m["versions"]["faiss-cpu"] and m["versions"]["bm25s"] and m["versions"]["sentence-transformers"]
+    assert m["chunking"]["max_passage_chars"] == service.settings.max_passage_chars
+    assert m["passages"] == len(service.index.passages)
+    folder = service.index.path
+    assert folder.is_symlink()
+    for name in ("manifest.json", "passages.jsonl", "articles.jsonl", "vectors.npy", "dense.faiss"):
+        assert (folder / name).exists(), name
+    first = json.loads((folder / "passages.jsonl").read_text(encoding="utf-8").splitlines()[0])
+    assert "长三角" in (folder / "passages.jsonl").read_text(encoding="utf-8")  # written readable, not \u escapes
+    assert {"doc_id", "file", "start", "end", "text", "pieces"} <= set(first)
+
+
+def test_ingest_twice_changes_nothing_and_only_changed_files_are_reembedded(svc, corpus_dir):
+    svc.index  # first use builds it
+    build = svc.index.path.resolve()
+    again = svc.ingest([corpus_dir])
+    assert again["unchanged"] and again["embedded"] == 0
+    assert svc.index.path.resolve() == build
+
+    changed = corpus_dir / "000_ee36ff66a312e937.txt"
+    in_changed = sum(p.citation.file.endswith(changed.name) for p in svc.index.passages)
+    # An edit in a body paragraph: only the passage holding it is embedded again.
+    changed.write_text(changed.read_text(encoding="utf-8").replace("北京大学教授周其仁", "北大教授周其仁"), encoding="utf-8")
+    report = svc.ingest([corpus_dir])
+    assert not report["unchanged"]
+    assert report["embedded"] == 1 and report["reused"] == report["vectors"] - 1
+    assert svc.index.path.resolve() != build and not build.exists()  # old build removed after the swap
+    assert any("北大教授周其仁" in p.text for p in svc.index.passages)
+    # An edit in an article's lead sentence changes the context of that article's passages only.
+    changed.write_text(changed.read_text(encoding="utf-8").replace("座谈会在浙江湖州举行", "座谈会在浙江省湖州市举行"), encoding="utf-8")
+    report = svc.ingest([corpus_dir])
+    assert 1 < report["embedded"] < in_changed
+
+
+def test_added_file_is_indexed_and_gbk_is_decoded(svc, tmp_path):
+    svc.index
+    extra = tmp_path / "gbk.txt"
+    extra.write_bytes("临时测试文件\n\n淀山湖世界级湖区的建设进度良好，今年完成了首期工程。".encode("gbk"))
+    report = svc.ingest([extra])
+    assert report["files"] == 3
+    hits = svc.ask("淀山湖世界级湖区的建设进度如何？").hits
+    assert hits[0].citation.file.endswith("gbk.txt")
+
+
+def test_stale_index_is_rebuilt_when_settings_change(svc, tmp_path, corpus_dir):
+    n = len(svc.index.passages)
+    messages = []
+    other = QAService(svc.settings.replace(max_passage_chars=120), on_rebuild=messages.append)
+    assert len(other.index.passages) > n
+    assert messages and "chunking changed" in messages[0]
+
+
+@pytest.mark.parametrize("damage", ["manifest", "faiss", "passages", "missing_vectors"])
+def test_damaged_index_is_detected_and_rebuilt(svc, damage):
+    folder = svc.index.path.resolve()
+    {
+        "manifest": lambda: (folder / "manifest.json").write_text("{not json", encoding="utf-8"),
+        "faiss": lambda: (folder / "dense.faiss").write_bytes(b"\0garbage"),
+        "passages": lambda: (folder / "passages.jsonl").write_text('{"id": 0}\n', encoding="utf-8"),
+        "missing_vectors": lambda: (folder / "vectors.npy").unlink(),
+    }[damage]()
+    with pytest.raises(CorruptIndex):
+        Index.load(svc.index.path)
+    messages = []
+    fresh = QAService(svc.settings, on_rebuild=messages.append)
+    assert fresh.ask("长三角一体化").hits
+    assert messages and "damaged" in messages[0]
+
+
+def test_killed_ingest_leaves_the_old_index_answering(svc, tmp_path):
+    old_build = svc.index.path.resolve()
+    big = tmp_path / "big"
+    big.mkdir()
+    # Enough distinct text that embedding takes several seconds, so the kill lands mid-build.
+    seed = (SEEDS / "004_57879f32f046822d.txt").read_text(encoding="utf-8")
+    for i in range(20):
+        (big / f"copy{i}.txt").write_text(seed.replace("长三角", f"长三角{i}号"), encoding="utf-8")
+    env = {**os.environ, "QA_CORPUS": svc.settings.corpus, "QA_INDEX_DIR": svc.settings.index_dir,
+           "QA_INDEX_NAME": svc.settings.index_name}
+    proc = subprocess.Popen([sys.executable, "-m", "qa", "ingest", str(big)], cwd=ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    for line in proc.stdout:  # wait until it is embedding: the middle of the build
+        if "embedding" in line:
+            break
+    time.sleep(1)
+    assert proc.poll() is None, "ingest finished before it could be killed; make the input bigger"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert svc.index.path.resolve() == old_build
+    index = Index.load(svc.index.path)
+    assert len(index.passages) == len(svc.index.passages)
+    result = run_qa("ask", "长三角地区主要领导座谈会在哪里举行？", "--json",
+                    env={"QA_CORPUS": svc.settings.corpus, "QA_INDEX_DIR": svc.settings.index_dir,
+                         "QA_INDEX_NAME": svc.settings.index_name})
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["hits"]
