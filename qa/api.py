@@ -1,0 +1,185 @@
+"""HTTP adapter: the JSON API, the embeddable page and the Gradio UI over one QAService.
+
+Domain errors (QAError) are translated here into HTTP statuses; every error, ours or the framework's,
+leaves as one JSON shape: {"error": {"code": ..., "message": ...}}.
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # before gradio is imported anywhere
+
+import html
+import logging
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse
+from pydantic import AfterValidator, BaseModel, Field, StrictInt, StrictStr
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from .config import Settings
+from .errors import NotFound, QAError
+from .web_security import ApiCors, BodyLimit, SecurityHeaders, check_origins
+
+__all__ = ["create_app", "serve", "MAX_BODY_BYTES"]
+
+log = logging.getLogger("qa")
+
+MAX_BODY_BYTES = 64 * 1024
+WEB = Path(__file__).parent / "web"
+_ROUTES = {"/api/ask": "POST", "/api/verify": "POST", "/api/documents": "GET"}
+
+
+def _encodable(text: str) -> str:
+    """JSON may carry lone surrogates (\\ud800) that no tokenizer accepts: refuse them as bad input."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("contains an unpaired surrogate (\\ud800-\\udfff); send valid Unicode text") from None
+    return text
+
+
+Text = Annotated[StrictStr, AfterValidator(_encodable)]
+
+
+class AskRequest(BaseModel):
+    question: Text = Field(description="问题 / the question, in Chinese or any language of the corpus")
+    top_k: StrictInt | None = Field(None, ge=1, le=100, description="How many passages to return.")
+
+
+class VerifyRequest(BaseModel):
+    quote: Text = Field(description="引文 / the quotation to check against the corpus")
+
+
+def _error(status: int, code: str, message: str) -> JSONResponse:
+    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status)
+
+
+def _describe(errors: list[dict]) -> str:
+    parts = []
+    for e in errors[:5]:
+        where = ".".join(str(x) for x in e.get("loc", ()) if x != "body") or "body"
+        parts.append(f"{where}: {e.get('msg', 'invalid')}")
+    return "请求无效。/ Invalid request: " + "; ".join(parts)
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(QAError)
+    async def qa_error(request: Request, exc: QAError):
+        return JSONResponse(exc.to_dict(), status_code=exc.http_status)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError):
+        errors = exc.errors()
+        if any(e.get("type") == "json_invalid" for e in errors):
+            return _error(400, "malformed_json", "请求体不是有效的 JSON。/ The request body is not valid JSON.")
+        return _error(422, "invalid_request", _describe(errors))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException):
+        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        return _error(exc.status_code, code, str(exc.detail))
+
+    @app.exception_handler(Exception)
+    async def crashed(request: Request, exc: Exception):
+        log.exception("Unhandled error on %s", request.url.path)
+        return _error(500, "internal_error", "服务器内部错误，请查看服务日志。/ Internal error; see the server log.")
+
+
+def _docs_page(app: FastAPI) -> str:
+    """A plain list of the endpoints from the OpenAPI schema: no swagger-ui, nothing loaded from outside."""
+    rows = []
+    for path, ops in app.openapi()["paths"].items():
+        for method, op in ops.items():
+            rows.append(f"<li><code>{html.escape(method.upper())} {html.escape(path)}</code> — "
+                        f"{html.escape(op.get('summary', ''))}</li>")
+    return ("<!doctype html><meta charset=utf-8><title>qa API</title><h1>qa HTTP API</h1>"
+            f"<ul>{''.join(rows)}</ul><p>Schema: <a href=\"openapi.json\">openapi.json</a></p>")
+
+
+def create_app(service, settings: Settings) -> FastAPI:
+    """FastAPI app: /api/*, /healthz, /embed, /docs, and the Gradio UI mounted at /."""
+    import gradio as gr
+
+    from .ui import CSS, build_ui
+
+    origins = check_origins(settings.frame_origins)
+    # root_path is the server's business (uvicorn sets it per request); the app's links are all relative.
+    app = FastAPI(title="qa", version="0.1.0", docs_url=None, redoc_url=None)
+    _install_error_handlers(app)
+
+    @app.post("/api/ask", summary="Answer a question with cited passages")
+    def ask(body: AskRequest) -> dict:
+        return service.ask(body.question, body.top_k).to_dict()
+
+    @app.post("/api/verify", summary="Check a quotation against the corpus")
+    def verify(body: VerifyRequest) -> dict:
+        return service.verify(body.quote).to_dict()
+
+    @app.get("/api/documents", summary="List the documents")
+    def documents() -> dict:
+        return {"documents": [
+            {"doc_id": a.doc_id, "title": a.title, "source": a.source, "date": a.date, "file": a.file,
+             "paragraph_count": len(a.paragraphs)}
+            for a in service.documents()
+        ]}
+
+    @app.get("/api/documents/{doc_id}", summary="One document with numbered paragraphs")
+    def document(doc_id: str) -> dict:
+        return service.document(doc_id).to_dict()
+
+    @app.api_route("/api/{rest:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False)
+    def unknown_api(rest: str, request: Request):
+        allowed = _ROUTES.get("/api/" + rest)
+        if allowed:
+            return _error(405, "method_not_allowed", f"Use {allowed} for /api/{rest}.")
+        return _error(404, "not_found", f"没有这个接口：/api/{rest}。/ No endpoint /api/{rest}; see docs.")
+
+    @app.get("/healthz", summary="Liveness and index facts")
+    def healthz() -> dict:
+        return service.health()
+
+    @app.get("/docs", include_in_schema=False, response_class=HTMLResponse)
+    def docs() -> str:
+        return _docs_page(app)
+
+    @app.get("/embed", include_in_schema=False)
+    def embed() -> FileResponse:
+        return FileResponse(WEB / "embed.html", media_type="text/html; charset=utf-8")
+
+    @app.get("/embed/", include_in_schema=False)
+    def embed_slash() -> RedirectResponse:
+        return RedirectResponse("../embed")  # relative: right under any root_path
+
+    @app.get("/embed/{name}", include_in_schema=False)
+    def embed_asset(name: str) -> FileResponse:
+        files = {p.name: p for p in WEB.iterdir() if p.is_file()}  # only files that are there: no traversal
+        if name not in files:
+            raise NotFound(f"没有这个文件：{name}。/ No embed asset {name!r}.")
+        return FileResponse(files[name])
+
+    app.add_middleware(BodyLimit, limit=MAX_BODY_BYTES)
+    app.add_middleware(ApiCors, origins=origins)
+    app.add_middleware(SecurityHeaders, origins=origins)
+
+    return gr.mount_gradio_app(app, build_ui(service), path="/", root_path=settings.root_path or None,
+                               ssr_mode=False, css=CSS, footer_links=["settings"])
+
+
+def serve(settings: Settings) -> None:
+    """Build the service, warm it, print the URL and serve until interrupted."""
+    import uvicorn
+
+    from .service import QAService
+
+    service = QAService(settings)
+    service.warm()
+    app = create_app(service, settings)
+    url = f"http://{settings.host}:{settings.port}{settings.root_path.rstrip('/')}/"
+    print(f"qa 已启动: {url}  （嵌入页 {url}embed，接口 {url}docs）", flush=True)
+    uvicorn.run(app, host=settings.host, port=settings.port, root_path=settings.root_path,
+                log_level="warning")

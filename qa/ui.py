@@ -1,0 +1,260 @@
+"""Gradio adapter: a Chinese chat page (问答) and a quotation checker (核对引文) over one QAService.
+
+Every string that comes from a user or a document is HTML-escaped before it enters any HTML, so a
+question or a document containing markup is shown as text and never runs.
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # before gradio is imported
+
+import html
+import re
+
+import gradio as gr
+
+from .errors import NotFound, QAError
+
+__all__ = ["build_ui", "CSS", "answer_html", "cards_html", "check_html", "citation_text", "context_html"]
+
+_CONTEXT = 2  # neighbouring paragraphs shown on each side of a cited one
+
+VERDICTS = {
+    "exact": ("原文一致", "引文与原文逐字相同。"),
+    "normalized": ("仅格式不同", "只有标点、全半角或繁简等写法差异，文字一致。"),
+    "altered": ("引文有改动", "找到出处，但引文的文字与原文不同，请看下面的差异。"),
+    "spliced": ("拼接引文", "引文由几处原文拼接而成。"),
+    "not_found": ("未找到出处", "语料中没有与这段引文相近的原文。"),
+}
+
+FLAGS = {"number": "数字改动", "date": "日期改动", "negation": "否定改动", "name": "名称改动"}
+NORMALIZATIONS = {"quote_marks": "引号", "letter_case": "大小写", "traditional_simplified": "繁简",
+                  "punctuation_width": "标点全半角", "character_width": "全半角", "whitespace": "空白"}
+
+CSS = """
+.qa-answer { font-size: 1.08rem; line-height: 1.8; padding: .6rem .2rem; }
+.qa-ref { color: #1d4ed8; font-weight: 600; font-size: .85em; vertical-align: super; }
+.qa-card { border: 1px solid #d6dae1; border-radius: 10px; padding: .7rem .9rem; margin: .6rem 0;
+           background: #fff; }
+.qa-card summary { cursor: pointer; list-style: none; }
+.qa-card summary::-webkit-details-marker { display: none; }
+.qa-card-head { font-weight: 600; }
+.qa-n { color: #1d4ed8; margin-right: .3rem; }
+.qa-meta { color: #5b6472; font-size: .85rem; margin: .15rem 0 .35rem; }
+.qa-text { margin: .2rem 0; line-height: 1.7; }
+mark.qa-hl { background: #fde68a; color: inherit; padding: 0 .1rem; border-radius: 3px; }
+.qa-open-hint { color: #1d4ed8; font-size: .8rem; }
+.qa-card .qa-open-hint:empty::after { content: "▸ 展开上下文"; }
+.qa-card details[open] .qa-open-hint:empty::after { content: "▾ 收起上下文"; }
+.qa-q { color: #5b6472; font-size: .9rem; }
+.qa-context { border-top: 1px dashed #d6dae1; margin-top: .5rem; padding-top: .4rem; }
+.qa-para { margin: .35rem 0; line-height: 1.7; color: #4b5563; }
+.qa-para.qa-target { color: #111827; background: #f1f5ff; border-left: 3px solid #1d4ed8; padding-left: .5rem; }
+.qa-pn { color: #8a93a3; font-size: .8rem; margin-right: .4rem; }
+.qa-cite { display: flex; gap: .5rem; align-items: center; margin-top: .4rem; font-size: .82rem; color: #5b6472; }
+.qa-cite code { white-space: normal; word-break: break-all; }
+.qa-copy { border: 1px solid #c3c9d4; border-radius: 6px; background: #f8fafc; padding: .1rem .5rem;
+           cursor: pointer; white-space: nowrap; }
+.qa-error { color: #b91c1c; background: #fef2f2; border: 1px solid #fecaca; border-radius: 8px; padding: .5rem .8rem; }
+.qa-verdict { display: inline-block; font-weight: 700; font-size: 1.1rem; padding: .25rem .8rem; border-radius: 8px; }
+.qa-v-exact, .qa-v-normalized { background: #dcfce7; color: #166534; }
+.qa-v-altered, .qa-v-spliced { background: #fef3c7; color: #92400e; }
+.qa-v-not_found { background: #fee2e2; color: #991b1b; }
+.qa-flag { display: inline-block; background: #dc2626; color: #fff; font-weight: 700; border-radius: 6px;
+           padding: .1rem .5rem; margin: .2rem .3rem .2rem 0; }
+.qa-diff { font-size: 1.05rem; line-height: 1.9; padding: .4rem .6rem; background: #f9fafb; border-radius: 8px;
+            margin: .4rem 0; }
+.qa-diff del { background: #fee2e2; color: #991b1b; text-decoration: line-through; }
+.qa-diff ins { background: #dcfce7; color: #166534; text-decoration: underline; }
+.qa-legend { font-size: .8rem; color: #5b6472; }
+"""
+
+# Copy buttons inside the cards: one delegated listener on the component, text taken from data-copy.
+COPY_JS = """
+element.addEventListener('click', function (event) {
+  var button = event.target.closest('button[data-copy]');
+  if (!button) return;
+  event.preventDefault();
+  var text = button.getAttribute('data-copy');
+  function done() { button.textContent = '已复制'; setTimeout(function () { button.textContent = '复制引文'; }, 1500); }
+  function fallback() {
+    var area = document.createElement('textarea');
+    area.value = text; document.body.appendChild(area); area.select();
+    try { document.execCommand('copy'); done(); } finally { area.remove(); }
+  }
+  if (navigator.clipboard && window.isSecureContext) navigator.clipboard.writeText(text).then(done, fallback);
+  else fallback();
+});
+"""
+
+_MARK = re.compile(r"\[(\d{1,3})\]")
+esc = html.escape
+
+
+def citation_text(hit: dict) -> str:
+    """标题 · 来源 · 日期 · 第N段（file:start-end）: what the copy button puts on the clipboard."""
+    parts = [hit.get("title") or hit.get("doc_id", "")]
+    parts += [hit[k] for k in ("source", "date") if hit.get(k)]
+    parts.append(f"第{hit['paragraph']}段")
+    return f"{' · '.join(parts)}（{hit['file']}:{hit['start']}-{hit['end']}）"
+
+
+def answer_html(answer: dict) -> str:
+    text = _MARK.sub(r'<span class="qa-ref">[\1]</span>', esc(answer.get("answer") or "没有找到相关内容。"))
+    return f'<div class="qa-q">问：{esc(answer.get("question", ""))}</div><div class="qa-answer">{text}</div>'
+
+
+def _highlighted(text: str, start: int, end: int) -> str:
+    start, end = max(0, min(start, len(text))), max(0, min(end, len(text)))
+    if end <= start:
+        return esc(text)
+    return f'{esc(text[:start])}<mark class="qa-hl">{esc(text[start:end])}</mark>{esc(text[end:])}'
+
+
+def context_html(article: dict | None, hit: dict) -> str:
+    """The cited paragraph with its neighbours; the cited sentence is highlighted inside it."""
+    if not article:
+        return ""
+    paragraphs = article.get("paragraphs", [])
+    n = hit["paragraph"]
+    rows = []
+    for p in paragraphs:
+        if abs(p["paragraph"] - n) > _CONTEXT:
+            continue
+        if p["paragraph"] == n:
+            at = p["text"].find(hit["text"])
+            hl = hit.get("highlight") or {}
+            body = (_highlighted(p["text"], at + hl.get("start", 0), at + hl.get("end", 0)) if at >= 0
+                    else esc(p["text"]))
+            rows.append(f'<p class="qa-para qa-target"><span class="qa-pn">第{n}段</span>{body}</p>')
+        else:
+            rows.append(f'<p class="qa-para"><span class="qa-pn">第{p["paragraph"]}段</span>{esc(p["text"])}</p>')
+    return f'<div class="qa-context">{"".join(rows)}</div>'
+
+
+def cards_html(answer: dict, articles: dict[str, dict]) -> str:
+    cards = []
+    for hit in answer.get("hits", []):
+        hl = hit.get("highlight") or {}
+        meta = [esc(x) for x in (hit.get("source"), hit.get("date")) if x]
+        meta += [f"第{hit['paragraph']}段", f"相关度 {hit['score']:.3f}"]
+        cite = citation_text(hit)
+        cards.append(
+            f'<div class="qa-card" id="qa-cite-{hit["rank"]}"><details><summary>'
+            f'<div class="qa-card-head"><span class="qa-n">[{hit["rank"]}]</span>'
+            f'{esc(hit["title"] or hit["doc_id"])}</div>'
+            f'<div class="qa-meta">{" · ".join(meta)} <span class="qa-open-hint"></span></div>'
+            f'<p class="qa-text">{_highlighted(hit["text"], hl.get("start", 0), hl.get("end", 0))}</p>'
+            f'</summary>{context_html(articles.get(hit["doc_id"]), hit)}</details>'
+            f'<div class="qa-cite"><code>{esc(cite)}</code>'
+            f'<button class="qa-copy" type="button" data-copy="{esc(cite, quote=True)}">复制引文</button></div></div>'
+        )
+    return "".join(cards)
+
+
+def _flag(flag) -> str:
+    """A changed number, date, negation or name, as a red badge: 数字改动：原文 5 → 引文 6."""
+    if not isinstance(flag, dict):
+        return f'<span class="qa-flag">⚠ {esc(str(flag))}</span>'
+    kind = str(flag.get("kind", ""))
+    change = f"原文「{flag.get('source', '')}」→ 引文「{flag.get('quote', '')}」"
+    return f'<span class="qa-flag">⚠ {esc(FLAGS.get(kind, kind))}：{esc(change)}</span>'
+
+
+def _diff(ops: list[dict]) -> str:
+    out = []
+    for op in ops:
+        quote, source = op.get("quote") or "", op.get("source") or ""
+        if op.get("op") == "equal":
+            out.append(esc(quote or source))
+            continue
+        if source:
+            out.append(f'<del title="原文">{esc(source)}</del>')
+        if quote:
+            out.append(f'<ins title="引文">{esc(quote)}</ins>')
+    return "".join(out)
+
+
+def _match(m: dict) -> str:
+    where = [m.get("title") or m.get("doc_id", "")]
+    where += [m[k] for k in ("source", "date") if m.get(k)]
+    if m.get("paragraph") is not None:
+        where.append(f"第{m['paragraph']}段")
+    location = f"{' · '.join(str(x) for x in where)}（{m.get('file', '')}:{m.get('start', '')}-{m.get('end', '')}）"
+    parts = [f'<div class="qa-card qa-match"><div class="qa-card-head">出处：{esc(location)}</div>']
+    if m.get("similarity") is not None:
+        parts.append(f'<div class="qa-meta">相似度 {float(m["similarity"]):.0%}</div>')
+    if m.get("flags"):
+        parts.append(f'<div class="qa-flags">{"".join(_flag(f) for f in m["flags"])}</div>')
+    if m.get("diff"):
+        parts.append(f'<div class="qa-diff">{_diff(m["diff"])}</div>'
+                     '<div class="qa-legend"><del>删去的原文</del> · <ins>引文新加</ins></div>')
+    if m.get("normalizations"):
+        names = "、".join(NORMALIZATIONS.get(n, str(n)) for n in m["normalizations"])
+        parts.append(f'<div class="qa-meta">已忽略的写法差异：{esc(names)}</div>')
+    if m.get("source_text"):
+        parts.append(f'<details><summary class="qa-open-hint">▸ 查看原文</summary>'
+                     f'<p class="qa-text">{esc(m["source_text"])}</p></details>')
+    return "".join(parts) + "</div>"
+
+
+def check_html(check: dict) -> str:
+    verdict = str(check.get("verdict", ""))
+    label, explain = VERDICTS.get(verdict, (verdict, ""))
+    parts = [f'<div class="qa-verdict qa-v-{esc(verdict, quote=True)}">{esc(label)}</div>',
+             f'<p>{esc(check.get("message") or explain)}</p>']
+    pieces = check.get("parts") or []
+    for k, piece in enumerate(pieces, 1):  # a spliced quote: each piece with the place it comes from
+        label = VERDICTS.get(piece.get("verdict", ""), ("", ""))[0]
+        parts.append(f'<div class="qa-card-head">片段 {k}：「{esc(piece.get("quote", ""))}」 {esc(label)}</div>')
+        parts += [_match(m) for m in piece.get("matches", [])[:1]]
+    if not pieces:
+        parts += [_match(m) for m in check.get("matches", [])[:3]]
+    return f'<div class="qa-check">{"".join(parts)}</div>'
+
+
+def _error_html(exc: QAError) -> str:
+    return f'<div class="qa-error">{esc(exc.message)}</div>'
+
+
+def build_ui(service) -> gr.Blocks:
+    def on_ask(question: str):
+        try:
+            answer = service.ask(question).to_dict()
+        except QAError as exc:
+            return _error_html(exc), ""
+        articles = {}
+        for doc_id in {h["doc_id"] for h in answer["hits"]}:
+            try:
+                articles[doc_id] = service.document(doc_id).to_dict()
+            except NotFound:
+                pass
+        return answer_html(answer), cards_html(answer, articles)
+
+    def on_check(quote: str):
+        try:
+            return check_html(service.verify(quote).to_dict())
+        except QAError as exc:
+            return _error_html(exc)
+
+    with gr.Blocks(title="qa · 中文文档问答", analytics_enabled=False) as demo:
+        gr.Markdown("## 中文文档问答\n答案只引用文档原文，每句都注明出处；点开引文卡片可在上下文中阅读。")
+        with gr.Tab("问答", elem_id="qa-tab-ask"):
+            with gr.Row(equal_height=True):
+                question = gr.Textbox(label="问题", placeholder="例如：长三角地区主要领导座谈会在哪里举行？",
+                                      elem_id="qa-question", scale=5, max_length=service.settings.max_question_chars)
+                ask_btn = gr.Button("提问", variant="primary", elem_id="qa-ask", scale=1)
+            gr.Examples([[q] for q in service.examples()], inputs=[question], label="示例问题")
+            answer = gr.HTML(elem_id="qa-answer-box", js_on_load=None)
+            cards = gr.HTML(elem_id="qa-cards", js_on_load=COPY_JS)
+            question.submit(on_ask, [question], [answer, cards])
+            ask_btn.click(on_ask, [question], [answer, cards])
+        with gr.Tab("核对引文", elem_id="qa-tab-check"):
+            quote = gr.Textbox(label="引文", lines=4, elem_id="qa-quote", max_length=service.settings.max_quote_chars,
+                               placeholder="粘贴要核对的引文，例如：2020年度长三角地区主要领导座谈会在浙江湖州举行。")
+            check_btn = gr.Button("核对", variant="primary", elem_id="qa-check-btn")
+            verdict = gr.HTML(elem_id="qa-check-result", js_on_load=None)
+            check_btn.click(on_check, [quote], [verdict])
+    return demo

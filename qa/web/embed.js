@@ -1,0 +1,283 @@
+// The embeddable qa page: ask, read cited passages in context, check a quotation.
+// Every piece of data enters the page through textContent; no HTML is ever built from strings.
+// All URLs are relative, so the page works under a reverse proxy's sub-path.
+(function () {
+  "use strict";
+
+  var VERDICTS = {
+    exact: "原文一致", normalized: "仅格式不同", altered: "引文有改动",
+    spliced: "拼接引文", not_found: "未找到出处"
+  };
+  var FLAGS = { number: "数字改动", date: "日期改动", negation: "否定改动", name: "名称改动" };
+  var NORMALIZATIONS = {
+    quote_marks: "引号", letter_case: "大小写", traditional_simplified: "繁简",
+    punctuation_width: "标点全半角", character_width: "全半角", whitespace: "空白"
+  };
+  var CONTEXT = 2;
+  var documents = {};
+
+  function $(id) { return document.getElementById(id); }
+
+  function el(tag, cls, text) {
+    var node = document.createElement(tag);
+    if (cls) node.className = cls;
+    if (text !== undefined && text !== null) node.textContent = String(text);
+    return node;
+  }
+
+  function clear(node) { while (node.firstChild) node.removeChild(node.firstChild); }
+
+  // text with text[start:end] wrapped in <mark>, appended to parent as text nodes
+  function appendHighlighted(parent, text, start, end) {
+    start = Math.max(0, Math.min(start, text.length));
+    end = Math.max(0, Math.min(end, text.length));
+    if (end <= start) { parent.appendChild(document.createTextNode(text)); return; }
+    parent.appendChild(document.createTextNode(text.slice(0, start)));
+    parent.appendChild(el("mark", "", text.slice(start, end)));
+    parent.appendChild(document.createTextNode(text.slice(end)));
+  }
+
+  function post(url, body) {
+    return request(url, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
+  }
+
+  function request(url, options) {
+    return fetch(url, options).then(function (response) {
+      return response.json().catch(function () { return {}; }).then(function (data) {
+        if (!response.ok) {
+          var message = (data && data.error && data.error.message) || ("请求失败（" + response.status + "）");
+          throw new Error(message);
+        }
+        return data;
+      });
+    });
+  }
+
+  function status(id, text, isError) {
+    var node = $(id);
+    node.textContent = text || "";
+    node.className = "qa-status" + (isError ? " qa-error" : "");
+  }
+
+  function citationText(hit) {
+    var parts = [hit.title || hit.doc_id];
+    if (hit.source) parts.push(hit.source);
+    if (hit.date) parts.push(hit.date);
+    parts.push("第" + hit.paragraph + "段");
+    return parts.join(" · ") + "（" + hit.file + ":" + hit.start + "-" + hit.end + "）";
+  }
+
+  function copy(text, button) {
+    function done() { button.textContent = "已复制"; setTimeout(function () { button.textContent = "复制引文"; }, 1500); }
+    function fallback() {
+      var area = document.createElement("textarea");
+      area.value = text; document.body.appendChild(area); area.select();
+      try { document.execCommand("copy"); done(); } finally { document.body.removeChild(area); }
+    }
+    if (navigator.clipboard && window.isSecureContext) navigator.clipboard.writeText(text).then(done, fallback);
+    else fallback();
+  }
+
+  // ---- ask -------------------------------------------------------------------------------
+  function renderAnswer(answer) {
+    var box = $("answer");
+    clear(box);
+    box.appendChild(el("div", "qa-q", "问：" + (answer.question || "")));
+    var text = answer.answer || "没有找到相关内容。";
+    var pattern = /\[(\d{1,3})\]/g, last = 0, m;
+    while ((m = pattern.exec(text)) !== null) {
+      box.appendChild(document.createTextNode(text.slice(last, m.index)));
+      box.appendChild(el("span", "qa-ref", m[0]));
+      last = pattern.lastIndex;
+    }
+    box.appendChild(document.createTextNode(text.slice(last)));
+
+    var cards = $("cards");
+    clear(cards);
+    (answer.hits || []).forEach(function (hit) { cards.appendChild(card(hit)); });
+    box.setAttribute("data-state", "done");
+  }
+
+  function card(hit) {
+    var node = el("div", "qa-card");
+    node.tabIndex = 0;
+    node.setAttribute("role", "button");
+    node.setAttribute("data-rank", hit.rank);
+    var head = el("div", "qa-card-head");
+    head.appendChild(el("span", "qa-n", "[" + hit.rank + "]"));
+    head.appendChild(document.createTextNode(hit.title || hit.doc_id));
+    node.appendChild(head);
+    var meta = [hit.source, hit.date, "第" + hit.paragraph + "段", "相关度 " + Number(hit.score).toFixed(3)];
+    node.appendChild(el("div", "qa-meta", meta.filter(Boolean).join(" · ") + " · 点击在上下文中阅读"));
+    var text = el("p", "qa-text");
+    var hl = hit.highlight || {};
+    appendHighlighted(text, hit.text, hl.start || 0, hl.end || 0);
+    node.appendChild(text);
+    var cite = el("div", "qa-cite");
+    var label = citationText(hit);
+    cite.appendChild(el("code", "", label));
+    var button = el("button", "qa-copy", "复制引文");
+    button.type = "button";
+    button.addEventListener("click", function (event) { event.stopPropagation(); copy(label, button); });
+    cite.appendChild(button);
+    node.appendChild(cite);
+    node.addEventListener("click", function () { openContext(hit); });
+    node.addEventListener("keydown", function (event) {
+      if (event.target === node && (event.key === "Enter" || event.key === " ")) { event.preventDefault(); openContext(hit); }
+    });
+    return node;
+  }
+
+  function ask(event) {
+    event.preventDefault();
+    var question = $("q").value.trim();
+    if (!question) { status("ask-status", "请输入问题。", true); return; }
+    $("answer").removeAttribute("data-state");
+    status("ask-status", "正在查找……");
+    showReader(false);
+    post("api/ask", { question: question }).then(function (answer) {
+      status("ask-status", "");
+      renderAnswer(answer);
+    }).catch(function (error) {
+      clear($("answer")); clear($("cards"));
+      status("ask-status", error.message, true);
+    });
+  }
+
+  // ---- a passage in context --------------------------------------------------------------
+  function loadDocument(docId) {
+    if (!documents[docId]) {
+      documents[docId] = request("api/documents/" + encodeURIComponent(docId)).catch(function (error) {
+        delete documents[docId];
+        throw error;
+      });
+    }
+    return documents[docId];
+  }
+
+  function showReader(on) {
+    $("reader").hidden = !on;
+    $("answer").hidden = on;
+    $("cards").hidden = on;
+  }
+
+  function openContext(hit) {
+    status("ask-status", "正在打开原文……");
+    loadDocument(hit.doc_id).then(function (article) {
+      status("ask-status", "");
+      $("reader-title").textContent = article.title || article.doc_id;
+      $("reader-meta").textContent = [article.source, article.date, article.file].filter(Boolean).join(" · ");
+      var body = $("reader-body");
+      clear(body);
+      (article.paragraphs || []).forEach(function (p) {
+        if (Math.abs(p.paragraph - hit.paragraph) > CONTEXT) return;
+        var para = el("p", "qa-para");
+        para.appendChild(el("span", "qa-pn", "第" + p.paragraph + "段"));
+        if (p.paragraph === hit.paragraph) {
+          para.className += " qa-target";
+          var at = p.text.indexOf(hit.text), hl = hit.highlight || {};
+          if (at >= 0) appendHighlighted(para, p.text, at + (hl.start || 0), at + (hl.end || 0));
+          else para.appendChild(document.createTextNode(p.text));
+        } else {
+          para.appendChild(document.createTextNode(p.text));
+        }
+        body.appendChild(para);
+      });
+      showReader(true);
+      var target = body.querySelector(".qa-target");
+      if (target && target.scrollIntoView) target.scrollIntoView({ block: "nearest" });
+    }).catch(function (error) { status("ask-status", error.message, true); });
+  }
+
+  // ---- quote check -----------------------------------------------------------------------
+  function location(m) {
+    var parts = [m.title || m.doc_id];
+    if (m.source) parts.push(m.source);
+    if (m.date) parts.push(m.date);
+    if (m.paragraph !== undefined && m.paragraph !== null) parts.push("第" + m.paragraph + "段");
+    return "出处：" + parts.join(" · ") + "（" + (m.file || "") + ":" + m.start + "-" + m.end + "）";
+  }
+
+  function flagText(flag) {
+    if (!flag || typeof flag !== "object") return "⚠ " + String(flag);
+    var kind = String(flag.kind || "");
+    return "⚠ " + (FLAGS[kind] || kind) + "：原文「" + (flag.source || "") + "」→ 引文「" + (flag.quote || "") + "」";
+  }
+
+  function renderMatch(m) {
+    var node = el("div", "qa-card qa-match");
+    node.style.cursor = "default";
+    node.appendChild(el("div", "qa-card-head", location(m)));
+    if (m.similarity !== undefined && m.similarity !== null) {
+      node.appendChild(el("div", "qa-meta", "相似度 " + Math.round(Number(m.similarity) * 100) + "%"));
+    }
+    (m.flags || []).forEach(function (flag) { node.appendChild(el("span", "qa-flag", flagText(flag))); });
+    if (m.diff && m.diff.length) {
+      var diff = el("div", "qa-diff");
+      m.diff.forEach(function (op) {
+        var quote = op.quote || "", source = op.source || "";
+        if (op.op === "equal") { diff.appendChild(document.createTextNode(quote || source)); return; }
+        if (source) { var d = el("del", "", source); d.title = "原文"; diff.appendChild(d); }
+        if (quote) { var i = el("ins", "", quote); i.title = "引文"; diff.appendChild(i); }
+      });
+      node.appendChild(diff);
+      var legend = el("div", "qa-meta");
+      legend.appendChild(el("del", "", "删去的原文"));
+      legend.appendChild(document.createTextNode(" · "));
+      legend.appendChild(el("ins", "", "引文新加"));
+      node.appendChild(legend);
+    }
+    if (m.normalizations && m.normalizations.length) {
+      node.appendChild(el("div", "qa-meta", "已忽略的写法差异：" + m.normalizations.map(function (n) { return NORMALIZATIONS[n] || n; }).join("、")));
+    }
+    return node;
+  }
+
+  function renderCheck(result) {
+    var box = $("check");
+    clear(box);
+    var verdict = String(result.verdict || "");
+    box.appendChild(el("div", "qa-verdict qa-v-" + verdict.replace(/[^a-z_]/g, ""), VERDICTS[verdict] || verdict));
+    if (result.message) box.appendChild(el("p", "qa-text", result.message));
+    var pieces = result.parts || [];
+    pieces.forEach(function (piece, k) {  // a spliced quote: each piece with the place it comes from
+      box.appendChild(el("div", "qa-card-head", "片段 " + (k + 1) + "：「" + (piece.quote || "") + "」 " + (VERDICTS[piece.verdict] || "")));
+      (piece.matches || []).slice(0, 1).forEach(function (m) { box.appendChild(renderMatch(m)); });
+    });
+    if (!pieces.length) (result.matches || []).slice(0, 3).forEach(function (m) { box.appendChild(renderMatch(m)); });
+    box.setAttribute("data-state", "done");
+  }
+
+  function check(event) {
+    event.preventDefault();
+    var quote = $("quote").value.trim();
+    if (!quote) { status("check-status", "请粘贴要核对的引文。", true); return; }
+    $("check").removeAttribute("data-state");
+    status("check-status", "正在核对……");
+    post("api/verify", { quote: quote }).then(function (result) {
+      status("check-status", "");
+      renderCheck(result);
+    }).catch(function (error) { clear($("check")); status("check-status", error.message, true); });
+  }
+
+  // ---- modes -----------------------------------------------------------------------------
+  function mode(name) {
+    var checking = name === "check";
+    $("ask-view").hidden = checking;
+    $("check-view").hidden = !checking;
+    $("mode-ask").setAttribute("aria-selected", String(!checking));
+    $("mode-check").setAttribute("aria-selected", String(checking));
+    (checking ? $("quote") : $("q")).focus();
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    $("ask-form").addEventListener("submit", ask);
+    $("check-form").addEventListener("submit", check);
+    $("reader-back").addEventListener("click", function () { showReader(false); });
+    $("mode-ask").addEventListener("click", function () { mode("ask"); });
+    $("mode-check").addEventListener("click", function () { mode("check"); });
+    $("quote").addEventListener("keydown", function (event) {
+      if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) check(event);
+    });
+  });
+})();

@@ -1,0 +1,257 @@
+"""The HTTP API over the real service on the seed index: answers, documents, one error shape, CSP, CORS."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from fastapi.testclient import TestClient
+
+from qa.api import MAX_BODY_BYTES, create_app
+from qa.config import Settings, project_root
+from qa.errors import InputError
+from qa.service import QAService
+from qa.ui import answer_html, cards_html, check_html
+
+ALLOWED = "http://allowed.example:8080"
+DENIED = "http://evil.example"
+QUESTION = "长三角地区主要领导座谈会在哪里举行？"
+
+
+@pytest.fixture(scope="module")
+def settings():
+    return Settings.load({"embed_origins": ALLOWED})
+
+
+@pytest.fixture(scope="module")
+def service(settings):
+    return QAService(settings)
+
+
+@pytest.fixture(scope="module")
+def client(service, settings):
+    return TestClient(create_app(service, settings))
+
+
+def file_text(path: str) -> str:
+    return (project_root() / path).read_text(encoding="utf-8")
+
+
+# -- endpoints ----------------------------------------------------------------------------------
+
+def test_ask_answers_with_citations_from_the_corpus(client):
+    r = client.post("/api/ask", json={"question": QUESTION})
+    assert r.status_code == 200
+    body = r.json()
+    assert body["question"] == QUESTION
+    assert "[1]" in body["answer"]
+    assert body["hits"], "a question about the seeds must find passages"
+    assert any("湖州" in h["text"] for h in body["hits"])
+    for hit in body["hits"]:
+        fields = {"rank", "score", "doc_id", "file", "title", "paragraph", "start", "end", "text", "highlight"}
+        assert fields <= set(hit)
+        assert hit["text"] in file_text(hit["file"])
+        hl = hit["highlight"]
+        assert 0 <= hl["start"] < hl["end"] <= len(hit["text"])
+
+
+def test_ask_top_k(client):
+    r = client.post("/api/ask", json={"question": QUESTION, "top_k": 2})
+    assert r.status_code == 200
+    assert len(r.json()["hits"]) == 2
+
+
+def test_verify_exact_and_altered(client):
+    exact = client.post("/api/verify", json={"quote": "2020年度长三角地区主要领导座谈会在浙江湖州举行。"})
+    assert exact.status_code == 200
+    body = exact.json()
+    assert body["verdict"] in ("exact", "normalized")
+    match = body["matches"][0]
+    assert match["source_text"] in file_text(match["file"])
+
+    altered = client.post("/api/verify", json={"quote": "2020年度长三角地区主要领导座谈会在浙江杭州举行。"})
+    assert altered.status_code == 200
+    body = altered.json()
+    assert body["verdict"] == "altered"
+    ops = [d for d in body["matches"][0]["diff"] if d["op"] != "equal"]
+    assert ops and any("杭" in d["quote"] for d in ops)
+
+
+def test_documents_list_and_one_document(client, service):
+    r = client.get("/api/documents")
+    assert r.status_code == 200
+    docs = r.json()["documents"]
+    assert len(docs) == len(service.documents()) > 0
+    for d in docs:
+        assert set(d) == {"doc_id", "title", "source", "date", "file", "paragraph_count"}
+        assert d["paragraph_count"] > 0
+
+    one = client.get(f"/api/documents/{docs[0]['doc_id']}")
+    assert one.status_code == 200
+    article = one.json()
+    assert article["doc_id"] == docs[0]["doc_id"]
+    numbers = [p["paragraph"] for p in article["paragraphs"]]
+    assert numbers == list(range(1, len(numbers) + 1))
+    raw = file_text(article["file"])
+    assert all(p["text"][:10] in raw for p in article["paragraphs"])
+
+
+def test_healthz(client):
+    r = client.get("/healthz")
+    assert r.status_code == 200
+    assert r.json()["status"] == "ok" and r.json()["passages"] > 0
+
+
+def test_docs_are_local_only(client):
+    page = client.get("/docs")
+    assert page.status_code == 200
+    assert "/api/ask" in page.text
+    assert not re.search(r"https?://", page.text), "the docs page must not load anything from outside"
+    schema = client.get("/openapi.json").json()
+    assert {"/api/ask", "/api/verify", "/api/documents", "/api/documents/{doc_id}", "/healthz"} <= set(schema["paths"])
+
+
+# -- one error shape ------------------------------------------------------------------------------
+
+def _chunks(n_bytes: int):
+    """A body without Content-Length (chunked), so only counting the stream can catch its size."""
+    chunk = b"x" * 4096
+    for _ in range(n_bytes // len(chunk) + 1):
+        yield chunk
+
+
+JSON = {"content-type": "application/json"}
+ERROR_CASES = {
+    "empty question": (("post", "/api/ask"), {"json": {"question": ""}}, 422, "empty_input"),
+    "whitespace question": (("post", "/api/ask"), {"json": {"question": " \n\t　"}}, 422, "empty_input"),
+    "punctuation only": (("post", "/api/ask"), {"json": {"question": "？？！"}}, 422, "empty_input"),
+    "question too long": (("post", "/api/ask"), {"json": {"question": "长" * 3000}}, 422, "input_too_long"),
+    "100,000-char question": (("post", "/api/ask"), {"json": {"question": "问" * 100_000}}, 413, "body_too_large"),
+    "oversized body, chunked": (("post", "/api/ask"), {"content": "CHUNKED", "headers": JSON},
+                                413, "body_too_large"),
+    "question not a string": (("post", "/api/ask"), {"json": {"question": 42}}, 422, "invalid_request"),
+    "question is null": (("post", "/api/ask"), {"json": {"question": None}}, 422, "invalid_request"),
+    "missing question": (("post", "/api/ask"), {"json": {}}, 422, "invalid_request"),
+    "body is a list": (("post", "/api/ask"), {"json": [QUESTION]}, 422, "invalid_request"),
+    "top_k a string": (("post", "/api/ask"), {"json": {"question": QUESTION, "top_k": "3"}}, 422, "invalid_request"),
+    "top_k a bool": (("post", "/api/ask"), {"json": {"question": QUESTION, "top_k": True}}, 422, "invalid_request"),
+    "top_k zero": (("post", "/api/ask"), {"json": {"question": QUESTION, "top_k": 0}}, 422, "invalid_request"),
+    "top_k huge": (("post", "/api/ask"), {"json": {"question": QUESTION, "top_k": 10**6}}, 422, "invalid_request"),
+    "malformed JSON": (("post", "/api/ask"), {"content": b'{"question": "', "headers": JSON}, 400, "malformed_json"),
+    "not JSON at all": (("post", "/api/ask"), {"content": "问题".encode(), "headers": JSON}, 400, "malformed_json"),
+    "no body": (("post", "/api/ask"), {"headers": JSON}, 422, "invalid_request"),
+    "empty quote": (("post", "/api/verify"), {"json": {"quote": "  "}}, 422, "empty_input"),
+    "quote not a string": (("post", "/api/verify"), {"json": {"quote": ["a"]}}, 422, "invalid_request"),
+    "quote too long": (("post", "/api/verify"), {"json": {"quote": "引" * 6000}}, 422, "input_too_long"),
+    "unknown document": (("get", "/api/documents/no-such-doc"), {}, 404, "not_found"),
+    "unknown api route": (("get", "/api/nothing/here"), {}, 404, "not_found"),
+    "wrong method": (("get", "/api/ask"), {}, 405, "method_not_allowed"),
+    "disallowed preflight": (("options", "/api/ask"),
+                             {"headers": {"Origin": DENIED, "Access-Control-Request-Method": "POST"}},
+                             403, "origin_not_allowed"),
+}
+
+
+@pytest.mark.parametrize("case", list(ERROR_CASES), ids=list(ERROR_CASES))
+def test_every_error_has_the_one_shape(client, case):
+    (method, path), kwargs, status, code = ERROR_CASES[case]
+    if kwargs.get("content") == "CHUNKED":
+        kwargs = {**kwargs, "content": _chunks(MAX_BODY_BYTES + 1)}
+    r = client.request(method.upper(), path, **kwargs)
+    assert r.status_code == status, r.text
+    body = r.json()
+    assert set(body) == {"error"}
+    assert set(body["error"]) == {"code", "message"}
+    assert body["error"]["code"] == code
+    assert isinstance(body["error"]["message"], str) and body["error"]["message"]
+
+
+@pytest.mark.parametrize("payload", [
+    b"null", b"0", b'"text"', b'{"question": {"nested": []}}', b'{"question": "\\ud800"}',
+    b'{"question": "' + "长".encode() * 10 + b'", "top_k": 1.5}', b"[" * 5000, b"\xff\xfe",
+])
+def test_bad_input_is_never_a_500(client, payload):
+    r = client.post("/api/ask", content=payload, headers=JSON)
+    assert 400 <= r.status_code < 500, r.text
+    assert set(r.json()["error"]) == {"code", "message"}
+
+
+# -- embedding rules: CSP and CORS ------------------------------------------------------------------
+
+def test_embed_page_csp_allows_only_configured_origins(client):
+    r = client.get("/embed")
+    assert r.status_code == 200
+    assert r.headers["content-type"].startswith("text/html")
+    csp = r.headers["content-security-policy"]
+    ancestors = next(d for d in csp.split(";") if d.strip().startswith("frame-ancestors")).split()[1:]
+    assert ancestors == ["'self'", ALLOWED]
+    assert DENIED not in csp
+    assert "script-src 'self'" in csp and "connect-src 'self'" in csp
+    assert "x-frame-options" not in r.headers  # it cannot list origins; CSP frame-ancestors does the job
+
+
+def test_ui_page_csp_and_default_same_origin_only(service, client):
+    assert f"frame-ancestors 'self' {ALLOWED}" in client.get("/").headers["content-security-policy"]
+    default = Settings.load({"embed_origins": ""})
+    plain = TestClient(create_app(service, default))
+    assert plain.get("/embed").headers["content-security-policy"].endswith("frame-ancestors 'self'")
+    assert plain.get("/").headers["content-security-policy"] == "frame-ancestors 'self'"
+
+
+def test_cors_allowed_origin(client):
+    pre = client.options("/api/ask", headers={"Origin": ALLOWED, "Access-Control-Request-Method": "POST",
+                                              "Access-Control-Request-Headers": "content-type"})
+    assert pre.status_code == 204
+    assert pre.headers["access-control-allow-origin"] == ALLOWED
+    assert "POST" in pre.headers["access-control-allow-methods"]
+    r = client.post("/api/ask", json={"question": QUESTION}, headers={"Origin": ALLOWED})
+    assert r.status_code == 200
+    assert r.headers["access-control-allow-origin"] == ALLOWED
+    assert "Origin" in r.headers["vary"]
+
+
+def test_cors_disallowed_origin_gets_no_grant(client):
+    r = client.post("/api/ask", json={"question": QUESTION}, headers={"Origin": DENIED})
+    assert "access-control-allow-origin" not in r.headers
+    r = client.get("/api/documents", headers={"Origin": DENIED})
+    assert "access-control-allow-origin" not in r.headers
+
+
+def test_bad_embed_origin_is_refused(service):
+    with pytest.raises(InputError, match="embed_origins"):
+        create_app(service, Settings.load({"embed_origins": "https://ok.example https://x.example;script-src *"}))
+
+
+def test_works_under_a_root_path(service):
+    settings = Settings.load({"root_path": "/qa"})
+    client = TestClient(create_app(service, settings), root_path="/qa")
+    page = client.get("/qa/embed")
+    assert page.status_code == 200
+    assert client.get("/qa/embed/embed.js").status_code == 200
+    assert client.post("/qa/api/ask", json={"question": QUESTION}).status_code == 200
+    # every link of the embed page is relative, so it resolves under any prefix
+    assert not re.search(r'(src|href)="/', page.text)
+    script = client.get("/qa/embed/embed.js").text
+    assert not re.search(r"""["']/(api|embed)""", script)
+
+
+# -- the UI renders data as text --------------------------------------------------------------------
+
+PAYLOAD = '<script>window.__xss=1</script><img src=x onerror="window.__xss=1">'
+
+
+def test_ui_html_escapes_every_data_string():
+    hit = {"rank": 1, "score": 0.5, "doc_id": PAYLOAD, "file": PAYLOAD, "title": PAYLOAD, "source": PAYLOAD,
+           "date": PAYLOAD, "paragraph": 1, "start": 0, "end": 5, "text": PAYLOAD,
+           "highlight": {"start": 0, "end": 8}, "also_in": []}
+    article = {"doc_id": PAYLOAD, "paragraphs": [{"paragraph": 1, "text": "前" + PAYLOAD}]}
+    answer = {"question": PAYLOAD, "answer": PAYLOAD + "[1]", "hits": [hit]}
+    check = {"quote": PAYLOAD, "verdict": "altered", "message": PAYLOAD, "parts": [], "matches": [{
+        "doc_id": PAYLOAD, "file": PAYLOAD, "title": PAYLOAD, "paragraph": 1, "start": 0, "end": 1,
+        "source_text": PAYLOAD, "similarity": 0.9, "normalizations": [PAYLOAD],
+        "diff": [{"op": "replace", "quote": PAYLOAD, "source": PAYLOAD}, {"op": "equal", "quote": PAYLOAD}],
+        "flags": [{"kind": PAYLOAD, "quote": PAYLOAD, "source": PAYLOAD}]}]}
+    rendered = answer_html(answer) + cards_html(answer, {PAYLOAD: article}) + check_html(check)
+    assert "<script" not in rendered and "<img" not in rendered
+    assert "&lt;script&gt;" in rendered
+    assert '<span class="qa-ref">[1]</span>' in rendered

@@ -1,0 +1,402 @@
+"""The web UI, the /embed widget in a host page and the embedding rules, in a real Chromium.
+
+`qa serve` runs as a real subprocess; host pages are served from other local ports. Every network
+request the browser makes is recorded and must go to one of these local servers. Needs Debian's
+chromium and a CJK font: apt-get install -y chromium fonts-noto-cjk
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+from qa.config import project_root
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+ROOT = project_root()
+SHOTS = ROOT / "docs" / "screenshots"
+QUESTION = "长三角地区主要领导座谈会在哪里举行？"
+ALTERED_QUOTE = "6月6日，2020年度长三角地区主要领导座谈会没有在浙江湖州举行"
+QUESTION_PAYLOAD = '<img src=x onerror="window.__xss=1">'
+SCRIPT_PAYLOAD = "<script>window.__xss=1</script>"
+
+if not Path(CHROMIUM).exists():
+    if os.environ.get("CI"):
+        raise RuntimeError(f"{CHROMIUM} is missing: apt-get install -y chromium fonts-noto-cjk")
+    pytest.skip(f"{CHROMIUM} is missing: apt-get install -y chromium fonts-noto-cjk", allow_module_level=True)
+
+from playwright.sync_api import sync_playwright  # noqa: E402
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"\s+", "", text)
+
+
+CORPUS = _squash("".join(p.read_text(encoding="utf-8") for p in sorted((ROOT / "seeds").glob("*.txt"))))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+# -- servers ---------------------------------------------------------------------------------------
+
+LOCAL_PORTS: set[int] = set()  # every server a test starts; the browser may talk to these only
+
+
+class PageServer:
+    """A local site that serves a few fixed pages: the 'host' that embeds qa in an iframe."""
+
+    def __init__(self):
+        self.port = free_port()
+        self.pages: dict[str, str] = {}
+        site = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):
+                body = site.pages.get(self.path.split("?")[0])
+                if body is None:
+                    self.send_error(404)
+                    return
+                data = body.encode("utf-8")
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        LOCAL_PORTS.add(self.port)
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    @property
+    def origin(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def close(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def host_page(qa_port: int, title: str) -> str:
+    return f"""<!doctype html><html lang="zh-CN"><meta charset="utf-8"><title>{title}</title>
+<body style="margin:0;background:#eef1f5;font-family:sans-serif">
+<div style="max-width:880px;margin:0 auto;padding:18px">
+<h1 style="font-size:22px">江南日报 · 专题：长三角一体化</h1>
+<p style="color:#555">下方的问答框由 qa 服务提供，嵌入在本页的 iframe 中。</p>
+<iframe id="qa" title="文档问答" src="http://127.0.0.1:{qa_port}/embed"
+ style="width:100%;height:820px;border:1px solid #cfd6e0;border-radius:10px;background:#fff"></iframe>
+</div></body></html>"""
+
+
+class QAServer:
+    """`python -m qa serve` as a real subprocess on a free port."""
+
+    def __init__(self, env: dict[str, str], log: Path):
+        self.port = free_port()
+        LOCAL_PORTS.add(self.port)
+        self.log = log
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "qa", "serve", "--host", "127.0.0.1", "--port", str(self.port)],
+            cwd=ROOT, env={**os.environ, **env}, stdout=log.open("w"), stderr=subprocess.STDOUT,
+        )
+        self._wait()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def _wait(self, timeout: float = 600):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"qa serve exited with {self.proc.returncode}:\n{self.log.read_text()[-3000:]}")
+            try:
+                with urllib.request.urlopen(self.url + "/healthz", timeout=5) as r:
+                    if r.status == 200:
+                        return
+            except OSError:
+                time.sleep(0.5)
+        self.close()
+        raise RuntimeError(f"qa serve did not answer /healthz in {timeout}s:\n{self.log.read_text()[-3000:]}")
+
+    def close(self):
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+@pytest.fixture(scope="module")
+def hosts():
+    allowed, blocked = PageServer(), PageServer()
+    yield allowed, blocked
+    allowed.close()
+    blocked.close()
+
+
+@pytest.fixture(scope="module")
+def qa(hosts, tmp_path_factory):
+    allowed, blocked = hosts
+    server = QAServer({"QA_EMBED_ORIGINS": allowed.origin}, tmp_path_factory.mktemp("qa") / "serve.log")
+    allowed.pages["/host.html"] = host_page(server.port, "允许嵌入的宿主页")
+    blocked.pages["/host.html"] = host_page(server.port, "未获允许的宿主页")
+    yield server
+    server.close()
+
+
+@pytest.fixture(scope="module")
+def xss_qa(tmp_path_factory):
+    """A second server over a temporary corpus whose document carries script payloads."""
+    base = tmp_path_factory.mktemp("xss")
+    corpus = base / "corpus"
+    corpus.mkdir()
+    (corpus / "payload.txt").write_text(
+        f"\n{SCRIPT_PAYLOAD}脚本标题测试\n\n来源：测试网\n2024-01-02 10:00\n\n"
+        f"武汉长江大桥于1957年建成通车，{SCRIPT_PAYLOAD}这段文字里有一个脚本标签。\n\n"
+        f"第二段：{QUESTION_PAYLOAD}图片标签也只能显示为文字。\n\n"
+        "第三段：武汉长江大桥是万里长江第一桥，全长一千六百七十米。\n",
+        encoding="utf-8",
+    )
+    server = QAServer({"QA_CORPUS": str(corpus), "QA_INDEX_DIR": str(base / "index"), "QA_EMBED_ORIGINS": ""},
+                      base / "serve.log")
+    yield server
+    server.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    pw = sync_playwright().start()
+    b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    yield b
+    b.close()
+    pw.stop()
+
+
+@pytest.fixture
+def page(browser):
+    """A fresh page whose every request is recorded; after the test, all must have gone to local servers."""
+    context = browser.new_context(viewport={"width": 1180, "height": 1000}, locale="zh-CN")
+    seen: list[str] = []
+    context.on("request", lambda r: seen.append(r.url))
+    p = context.new_page()
+    p.set_default_timeout(60_000)
+    yield p
+    context.close()
+    local = {f"127.0.0.1:{port}" for port in LOCAL_PORTS}
+    web = [urlparse(u) for u in seen if urlparse(u).scheme in ("http", "https", "ws", "wss")]
+    outside = [u.geturl() for u in web if u.netloc not in local]
+    assert seen, "no request was recorded"
+    assert not outside, f"requests left the machine: {outside[:10]}"
+
+
+def shot(p, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    p.screenshot(path=str(SHOTS / name), full_page=True)
+
+
+def settle(locator) -> None:
+    """Wait until Gradio's fade-in of this output is over (every ancestor fully opaque), for a clean shot."""
+    locator.page.wait_for_function(
+        """el => { for (; el; el = el.parentElement) if (getComputedStyle(el).opacity !== '1') return false;
+                   return true; }""",
+        arg=locator.element_handle())
+
+
+def gradio_ask(p, question: str):
+    box = p.locator("#qa-question textarea, #qa-question input").first
+    box.fill(question)
+    box.press("Enter")
+    p.locator("#qa-answer-box .qa-q", has_text=question).wait_for()
+
+
+# -- the Gradio UI -----------------------------------------------------------------------------------
+
+def test_gradio_chat_answers_with_cards_in_context(qa, page):
+    page.goto(qa.url + "/", wait_until="load")
+    gradio_ask(page, QUESTION)
+    answer = page.locator("#qa-answer-box .qa-answer")
+    assert "[1]" in answer.inner_text()
+    cards = page.locator("#qa-cards .qa-card")
+    assert cards.count() >= 1
+    first = cards.first
+    assert _squash(first.locator(".qa-text").inner_text()) in CORPUS
+    highlighted = first.locator(".qa-text mark").inner_text()
+    assert highlighted and _squash(highlighted) in CORPUS
+    assert re.search(r"第\d+段", first.locator(".qa-meta").inner_text())
+
+    # a card opens its passage in context: neighbouring paragraphs, the sentence highlighted
+    target = cards.nth(min(1, cards.count() - 1))
+    target.locator("summary").click()
+    context = target.locator(".qa-context")
+    context.wait_for()
+    assert context.locator(".qa-para").count() >= 2
+    assert context.locator(".qa-target mark").inner_text()
+
+    # copy-citation puts 标题 · 来源 · 第N段（file:start-end） on the clipboard
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=qa.url)
+    button = first.locator("button.qa-copy")
+    button.click()
+    page.locator("#qa-cards button.qa-copy", has_text="已复制").first.wait_for()
+    copied = page.evaluate("navigator.clipboard.readText()")
+    assert re.search(r"第\d+段（seeds/.+\.txt:\d+-\d+）", copied), copied
+    settle(answer)
+    shot(page, "gradio_chat.png")
+
+
+def test_gradio_quote_check_shows_verdict_and_diff(qa, page):
+    page.goto(qa.url + "/", wait_until="load")
+    page.get_by_role("tab", name="核对引文").click()
+    page.locator("#qa-quote textarea").fill(ALTERED_QUOTE)
+    page.locator("#qa-check-btn").click()
+    result = page.locator("#qa-check-result")
+    result.locator(".qa-verdict").wait_for()
+    assert result.locator(".qa-verdict").inner_text() == "引文有改动"
+    assert result.locator(".qa-diff ins").count() >= 1 and result.locator(".qa-diff del").count() >= 1
+    flags = " ".join(result.locator(".qa-flag").all_inner_texts())
+    assert "数字改动" in flags and "否定改动" in flags
+    assert "第9段" in result.locator(".qa-match .qa-card-head").first.inner_text()
+    settle(result)
+    shot(page, "gradio_quote_check.png")
+
+
+# -- the embed, in a host page on an allowed origin --------------------------------------------------
+
+def test_embed_in_host_page_asks_opens_context_and_checks_quotes(qa, hosts, page):
+    allowed, _ = hosts
+    page.goto(allowed.origin + "/host.html", wait_until="load")
+    frame = page.frame_locator("#qa")
+    frame.locator("#q").fill(QUESTION)
+    start = time.perf_counter()
+    frame.locator("#q").press("Enter")
+    frame.locator("#answer[data-state=done]").wait_for()
+    elapsed = time.perf_counter() - start
+    assert "[1]" in frame.locator("#answer").inner_text()
+    cards = frame.locator(".qa-card")
+    assert cards.count() >= 1
+    assert _squash(cards.first.locator(".qa-text").inner_text()) in CORPUS
+    assert _squash(cards.first.locator("mark").inner_text()) in CORPUS
+    assert elapsed < 5, f"the embed took {elapsed:.2f}s to answer"
+    shot(page, "embed_in_host_page.png")
+
+    cards.first.click()
+    reader = frame.locator("#reader")
+    reader.locator(".qa-target mark").wait_for()
+    assert reader.locator(".qa-para").count() >= 2
+    assert _squash(reader.locator(".qa-target mark").inner_text()) in CORPUS
+    shot(page, "embed_context.png")
+    frame.locator("#reader-back").click()
+    cards.first.wait_for()
+
+    frame.locator("#mode-check").click()
+    frame.locator("#quote").fill(ALTERED_QUOTE)
+    frame.locator("#check-form button").click()
+    frame.locator("#check[data-state=done]").wait_for()
+    check = frame.locator("#check")
+    assert check.locator(".qa-verdict").inner_text() == "引文有改动"
+    assert check.locator(".qa-diff ins").count() >= 1
+    assert "第9段" in check.locator(".qa-card-head").first.inner_text()
+    assert any("数字改动" in f for f in check.locator(".qa-flag").all_inner_texts())
+    shot(page, "embed_quote_check.png")
+
+
+# -- embedding rules -----------------------------------------------------------------------------------
+
+def test_disallowed_origin_cannot_frame_the_embed(qa, hosts, page):
+    allowed, blocked = hosts
+    with urllib.request.urlopen(qa.url + "/embed") as r:
+        csp = r.headers["Content-Security-Policy"]
+    ancestors = re.search(r"frame-ancestors ([^;]+)", csp).group(1).split()
+    assert ancestors == ["'self'", allowed.origin]
+    assert blocked.origin not in csp
+
+    page.goto(blocked.origin + "/host.html", wait_until="load")
+    frame = page.locator("#qa").element_handle().content_frame()
+    assert frame is not None
+    # Chromium replaces a frame refused by frame-ancestors with its error page
+    assert frame.url.startswith("chrome-error://"), frame.url
+    assert frame.locator("#q").count() == 0, "the embed must not render inside a page on a disallowed origin"
+    shot(page, "embed_blocked_origin.png")
+
+    # the same host page on the allowed origin does show it (the block is about the origin, not the page)
+    page.goto(allowed.origin + "/host.html", wait_until="load")
+    page.frame_locator("#qa").locator("#q").wait_for()
+
+
+# -- script payloads render as text ----------------------------------------------------------------
+
+def test_question_payload_is_text_in_embed_and_ui(qa, page):
+    page.goto(qa.url + "/embed", wait_until="load")
+    page.fill("#q", QUESTION_PAYLOAD)
+    page.press("#q", "Enter")
+    page.locator("#answer[data-state=done], #ask-status.qa-error").first.wait_for()
+    assert QUESTION_PAYLOAD in page.locator("#answer").inner_text()
+    assert page.locator("#answer img, #cards img").count() == 0
+    assert page.evaluate("window.__xss") is None
+
+    page.goto(qa.url + "/", wait_until="load")
+    gradio_ask(page, QUESTION_PAYLOAD)
+    assert QUESTION_PAYLOAD in page.locator("#qa-answer-box").inner_text()
+    assert page.locator("#qa-answer-box img").count() == 0
+    assert page.evaluate("window.__xss") is None
+
+
+def test_document_payload_is_text_everywhere(xss_qa, page):
+    question = "武汉长江大桥是哪一年建成通车的？"
+    with urllib.request.urlopen(xss_qa.url + "/api/documents") as r:
+        docs = json.load(r)["documents"]
+    assert any(SCRIPT_PAYLOAD in (d["title"] or "") for d in docs), docs
+
+    # the Gradio UI: examples (drawn from titles), cards and the context view
+    page.goto(xss_qa.url + "/", wait_until="load")
+    gradio_ask(page, question)
+    cards = page.locator("#qa-cards .qa-card")
+    cards.first.wait_for()
+    shown = page.locator("#qa-cards").inner_text()
+    assert "<script>" in shown or "<img" in shown, shown[:500]
+    for i in range(cards.count()):
+        cards.nth(i).locator("summary").click()
+    assert page.locator("#qa-cards script, #qa-cards img").count() == 0
+    page.get_by_role("tab", name="核对引文").click()
+    page.locator("#qa-quote textarea").fill(f"武汉长江大桥于1957年建成通车，{SCRIPT_PAYLOAD}这段文字里有一个脚本标签。")
+    page.locator("#qa-check-btn").click()
+    page.locator("#qa-check-result .qa-verdict").wait_for()
+    assert page.locator("#qa-check-result script, #qa-check-result img").count() == 0
+    assert page.evaluate("window.__xss") is None
+
+    # the embed: cards, the passage in context, the quote check
+    page.goto(xss_qa.url + "/embed", wait_until="load")
+    page.fill("#q", question)
+    page.press("#q", "Enter")
+    page.locator("#answer[data-state=done]").wait_for()
+    assert "<script>" in page.locator("#cards").inner_text() or "<img" in page.locator("#cards").inner_text()
+    page.locator(".qa-card").first.click()
+    page.locator("#reader .qa-target").wait_for()
+    assert "<" in page.locator("#reader-body").inner_text()
+    page.click("#mode-check")
+    page.fill("#quote", f"第二段：{QUESTION_PAYLOAD}图片标签也只能显示为文字。")
+    page.click("#check-form button")
+    page.locator("#check[data-state=done]").wait_for()
+    assert page.locator("main script, main img").count() == 0
+    assert page.evaluate("window.__xss") is None
