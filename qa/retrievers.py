@@ -135,7 +135,7 @@ class KeywordIndex:
 
     FOLDER = "keyword"
 
-    def __init__(self, text: _BM25, context: _BM25, context_of: np.ndarray, params: dict):
+    def __init__(self, text: _BM25, context: _BM25 | None, context_of: np.ndarray, params: dict):
         self.text = text
         self.context = context
         self.context_of = np.asarray(context_of, dtype=np.int64)
@@ -150,9 +150,10 @@ class KeywordIndex:
               context_weight: float = 0.3) -> "KeywordIndex":
         unique = list(dict.fromkeys(contexts))
         slot = {c: i for i, c in enumerate(unique)}
+        context_tokens = [keyword_tokens(c, mode) for c in unique]
         return cls(
             _BM25.build([keyword_tokens(t, mode) for t in texts], k1, b),
-            _BM25.build([keyword_tokens(c, mode) for c in unique], k1, b),
+            _BM25.build(context_tokens, k1, b) if any(context_tokens) else None,  # none when no article has a lead
             np.array([slot[c] for c in contexts], dtype=np.int64),
             {"mode": mode, "k1": k1, "b": b, "context_weight": context_weight},
         )
@@ -160,7 +161,8 @@ class KeywordIndex:
     def save(self, folder: Path) -> None:
         path = folder / self.FOLDER
         self.text.bm25.save(str(path / "text"), show_progress=False)
-        self.context.bm25.save(str(path / "context"), show_progress=False)
+        if self.context is not None:
+            self.context.bm25.save(str(path / "context"), show_progress=False)
         np.save(path / "context_of.npy", self.context_of)
         (path / "qa.json").write_text(json.dumps(self.params), encoding="utf-8")
 
@@ -169,8 +171,8 @@ class KeywordIndex:
         path = folder / cls.FOLDER
         try:
             params = json.loads((path / "qa.json").read_text(encoding="utf-8"))
-            return cls(_BM25.load(path / "text"), _BM25.load(path / "context"),
-                       np.load(path / "context_of.npy", allow_pickle=False), params)
+            context = _BM25.load(path / "context") if (path / "context").exists() else None
+            return cls(_BM25.load(path / "text"), context, np.load(path / "context_of.npy", allow_pickle=False), params)
         except Exception as exc:
             raise CorruptIndex(f"The keyword index in {path} cannot be read ({exc}).") from exc
 
@@ -178,7 +180,7 @@ class KeywordIndex:
         """BM25 score of every passage for the query (zeros when no query token is known)."""
         tokens = keyword_tokens(query, self.params["mode"])
         own = self.text.scores(tokens)
-        lead = self.context.scores(tokens)
-        if not lead.any():
+        lead = self.context.scores(tokens) if self.context is not None else None
+        if lead is None or not lead.any():
             return own
         return own + self.params["context_weight"] * lead[self.context_of]

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Set up (first time only) and run the whole test suite: real model, real index, real server and browser.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/bootstrap.sh test
+# The browser tests drive Debian's chromium; Chinese needs a CJK font to render in screenshots.
+if ! command -v chromium >/dev/null 2>&1 || ! fc-list 2>/dev/null | grep -qi "noto.*cjk\|wqy"; then
+  if [ "$(id -u)" = 0 ]; then
+    apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null
+  else
+    echo "chromium and fonts-noto-cjk are needed for the browser tests: sudo apt-get install chromium fonts-noto-cjk" >&2
+  fi
+fi
+exec .venv/bin/python -m pytest "$@"
