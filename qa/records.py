@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
-__all__ = ["Citation", "Passage", "Paragraph", "Article", "Hit", "Answer"]
+__all__ = ["Citation", "Passage", "Paragraph", "Article", "Hit", "Answer", "QuoteMatch", "QuotePart", "QuoteCheck"]
 
 
 @dataclass(frozen=True)
@@ -189,4 +189,66 @@ class Answer:
             "question": self.question,
             "answer": self.answer,
             "hits": [h.to_dict() for h in self.hits],
+        }
+
+
+@dataclass(frozen=True)
+class QuoteMatch:
+    """One place a quote (or part of it) is found, with what differs."""
+
+    citation: Citation
+    source_text: str
+    similarity: float
+    normalizations: list[str] = field(default_factory=list)
+    diff: list[dict] = field(default_factory=list)  # [{"op", "quote", "source"}]
+    flags: list[dict] = field(default_factory=list)  # [{"kind", "quote", "source"}]
+
+    def to_dict(self) -> dict:
+        c = self.citation
+        return {
+            "doc_id": c.doc_id,
+            "file": c.file,
+            "title": c.title,
+            "paragraph": c.paragraph,
+            "start": c.start,
+            "end": c.end,
+            "source_text": self.source_text,
+            "similarity": round(float(self.similarity), 4),
+            "normalizations": list(self.normalizations),
+            "diff": [dict(d) for d in self.diff],
+            "flags": [dict(f) for f in self.flags],
+        }
+
+
+@dataclass(frozen=True)
+class QuotePart:
+    """A piece of a spliced quote and where it is found."""
+
+    quote: str
+    verdict: str
+    matches: list[QuoteMatch] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return {"quote": self.quote, "verdict": self.verdict, "matches": [m.to_dict() for m in self.matches]}
+
+
+@dataclass(frozen=True)
+class QuoteCheck:
+    """The verdict on a quote. `matches`: every place for exact/normalized (up to 20), the closest
+    place(s) for altered, the best place of each part for spliced, the nearest candidates for
+    not_found. `parts` is filled for spliced quotes only."""
+
+    quote: str
+    verdict: str  # exact | normalized | altered | spliced | not_found
+    matches: list[QuoteMatch] = field(default_factory=list)
+    parts: list[QuotePart] = field(default_factory=list)
+    message: str = ""
+
+    def to_dict(self) -> dict:
+        return {
+            "quote": self.quote,
+            "verdict": self.verdict,
+            "matches": [m.to_dict() for m in self.matches],
+            "parts": [p.to_dict() for p in self.parts],
+            "message": self.message,
         }
