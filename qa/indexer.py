@@ -14,7 +14,7 @@ from .errors import CorruptIndex, QAError
 from .ingest import build_corpus
 from .readers import find_sources, read_source
 from .records import Passage
-from .text import sentence_spans, to_simplified
+from .text import TOKENIZER_VERSION, sentence_spans, to_simplified
 from .retrievers import DenseIndex, KeywordIndex
 from .store import Index, corpus_hash, library_versions, read_manifest, write_index
 
@@ -73,7 +73,7 @@ def _wanted_manifest(settings: Settings, encoder) -> dict:
                      "sentence_vectors": settings.sentence_vectors},
         "keyword": {"tokens": settings.keyword_tokens, "k1": settings.bm25_k1, "b": settings.bm25_b,
                     "context_weight": settings.context_weight,
-                    "tokenizer": "jieba + domain dictionary over normalised text"},
+                    "tokenizer": f"jieba + domain dictionary over normalised text, v{TOKENIZER_VERSION}"},
         "ann": settings.ann,
     }
 

@@ -25,6 +25,10 @@ log = logging.getLogger("qa")
 def _clean(text: object, what: str, limit: int) -> str:
     if not isinstance(text, str):
         raise EmptyInput(f"{what}必须是文字。/ The {what_en(what)} must be text.")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InputError(f"{what}含有无效字符（孤立的代理码位）。/ The {what_en(what)} is not valid Unicode text.") from None
     text = text.strip()
     if not text or all(is_punct(c) for c in text):
         raise EmptyInput(f"{what}是空的：请输入内容。/ The {what_en(what)} is empty.")
@@ -122,8 +126,8 @@ class QAService:
         return self._quotes
 
     def verify(self, quote: str):
-        if not isinstance(quote, str):
-            _clean(quote, "引文", self.settings.max_quote_chars)
+        if not isinstance(quote, str) or len(quote) <= self.settings.max_quote_chars:
+            _clean(quote, "引文", self.settings.max_quote_chars)  # type and encoding; the checker judges the rest
         return self.quotes.check(quote)
 
     # -- documents ----------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from pathlib import Path
 
 __all__ = [
     "glossary_terms",
+    "TOKENIZER_VERSION",
     "normalize",
     "normalize_with_map",
     "to_simplified",
@@ -188,6 +189,9 @@ def glossary_terms(question: str) -> str:
 
 # --- keyword tokens --------------------------------------------------------------------------
 
+# Bump when keyword_tokens() changes what it emits for the same text: indexes built before are stale.
+TOKENIZER_VERSION = 2
+
 _jieba_lock = threading.Lock()
 _jieba = None
 
@@ -224,9 +228,11 @@ def keyword_tokens(text: str, mode: str = "jieba+bigram") -> list[str]:
     tokens: list[str] = []
     if "jieba" in mode:
         tokens.extend(t for t in _tokenizer().lcut(norm) if _useful(t))
+    chars = [c for c in norm if not is_punct(c)]
     if "bigram" in mode:
-        chars = [c for c in norm if not is_punct(c)]
-        tokens.extend("#" + a + b for a, b in zip(chars, chars[1:]))
+        # No bigrams inside numbers or Latin words (jieba keeps those whole): "2020年度" must not
+        # half-match "2021年度" through "20" and "02".
+        tokens.extend("#" + a + b for a, b in zip(chars, chars[1:]) if not (_is_latin(a) and _is_latin(b)))
     if "char" in mode:
-        tokens.extend("%" + c for c in norm if not is_punct(c))
+        tokens.extend("%" + c for c in chars)
     return tokens
