@@ -91,6 +91,9 @@ class Encoder:
             source = self._resolve()
             import torch
             from sentence_transformers import SentenceTransformer
+            from transformers.utils import logging as hf_logging
+
+            hf_logging.disable_progress_bar()  # a "Loading weights" bar on every start is noise to users
 
             torch.set_num_threads(self.settings.threads)
             try:

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from .errors import InputError, SourceNotFound
-from .records import Passage
+from .records import Article, Passage
 from .search import Searcher
 from .text import is_punct, normalize
 
@@ -38,9 +38,38 @@ def _key(text: str) -> str:
     return "".join(c for c in normalize(text) if not is_punct(c))
 
 
-def relevant_ids(gold: str, passages: list[Passage], n: int = 6) -> set[int]:
-    """Passages that hold the gold span: it is inside them, or half its character n-grams are."""
+def relevant_ids(gold: str, passages: list[Passage], articles: list[Article] = (), n: int = 6) -> set[int]:
+    """Passages that hold (part of) the gold span where it actually stands in the corpus.
+
+    The gold is located in the articles' repaired paragraphs; a passage of the same paragraph is
+    relevant when it covers at least half of that occurrence (or all of the passage lies inside it).
+    Look-alike text elsewhere — "2021年度…座谈会" for a gold about "2020年度…座谈会" — does not count.
+    Without articles (or when the gold is not found) it falls back to n-gram containment.
+    """
     g = _key(gold)
+    located: dict[tuple[str, int], list[tuple[int, int]]] = {}
+    for article in articles:
+        for para in article.paragraphs:
+            t = _key(para.text)
+            start = t.find(g)
+            while g and start >= 0:
+                located.setdefault((article.doc_id, para.number), []).append((start, start + len(g)))
+                start = t.find(g, start + 1)
+    if located:
+        paragraph_keys = {(a.doc_id, p.number): _key(p.text) for a in articles for p in a.paragraphs}
+        out = set()
+        for p in passages:
+            spans = located.get((p.doc_id, p.citation.paragraph))
+            if not spans:
+                continue
+            key = _key(p.text)
+            ps = paragraph_keys[(p.doc_id, p.citation.paragraph)].find(key)
+            pe = ps + len(key)
+            for gs, ge in spans:
+                overlap = min(pe, ge) - max(ps, gs)
+                if overlap > 0 and (overlap >= 0.5 * (ge - gs) or overlap == pe - ps):
+                    out.add(p.id)
+        return out
     grams = {g[i : i + n] for i in range(max(len(g) - n + 1, 1))}
     out = set()
     for p in passages:
@@ -63,7 +92,7 @@ def evaluate(searcher: Searcher, questions: list[dict], modes=MODES, relevant=No
     ranks: dict[str, list[int | None]] = {m: [] for m in modes}
     misses: dict[str, list[str]] = {m: [] for m in modes}
     for row in questions:
-        rel = relevant(row) if relevant else relevant_ids(row["gold"], passages)
+        rel = relevant(row) if relevant else relevant_ids(row["gold"], passages, searcher.index.articles)
         qvec = searcher.embed_question(row["question"]) if set(modes) & {"dense", "fused"} else None
         for mode in modes:
             order = searcher.rank(row["question"], mode, k=max(CUTOFFS), query_vector=qvec)

@@ -24,7 +24,7 @@ __all__ = ["build_index", "open_index", "stale_reason", "embedding_text", "keywo
 log = logging.getLogger("qa")
 
 # Bump when layout repair, chunking or the embedded views change for the same files and settings.
-LAYOUT_VERSION = 5
+LAYOUT_VERSION = 6
 
 
 class BuildReport(dict):
@@ -36,8 +36,7 @@ def embedding_text(p: Passage) -> str:
 
     The lead and heading give a passage the topic its own sentences leave implicit ("会议指出……").
     """
-    lead = p.context if p.context and p.context not in p.text else ""
-    return to_simplified("\n".join(x for x in (lead, keyword_text(p)) if x))
+    return to_simplified(keyword_text(p))
 
 
 def keyword_text(p: Passage) -> str:

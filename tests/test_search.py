@@ -1,0 +1,109 @@
+"""Search on the real seed index: exact passages for known questions, ranks, highlights, duplicates; the
+pure parts (fusion, normalisation, dense index kinds) on small inputs."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from qa.errors import EmptyInput, InputError, InputTooLong
+from qa.evaluate import evaluate, load_questions
+from qa.fusion import convex, rrf
+from qa.retrievers import DenseIndex
+from qa.text import glossary_terms, keyword_tokens, normalize, normalize_with_map, sentence_spans
+
+from .conftest import SEEDS
+
+
+@pytest.mark.parametrize("question, file, paragraph, phrase", [
+    ("晨报讯说2020年度长三角地区主要领导座谈会于6月5日在哪里举行？", "000", 9, "浙江湖州举行"),
+    ("第二届长三角一体化发展高层论坛在哪里举行？", "000", 1, "第二届长三角一体化发展高层论坛"),
+    ("习近平是在哪个省调研期间召开这次座谈会的？", "004", 5, "在安徽调研期间"),
+    ("要坚决防止什么炒房炒地的行为？", "004", 12, "圈地炒房炒地"),
+    ("會議確定2021年度長三角地區主要領導座談會在哪裡召開？", "000", 25, "在江苏省召开"),
+])
+def test_known_questions_find_their_passage_first(service, question, file, paragraph, phrase):
+    top = service.ask(question).hits[0]
+    assert top.citation.file.startswith(f"seeds/{file}")
+    assert top.citation.paragraph == paragraph
+    assert phrase in top.passage.text
+
+
+def test_hits_carry_ranks_scores_highlight_and_citation(service):
+    answer = service.ask("长三角一体化发展战略实施一年多以来有哪些亮点？", top_k=5)
+    assert len(answer.hits) == 5 and answer.answer.endswith("]")
+    scores = [h.score for h in answer.hits]
+    assert scores == sorted(scores, reverse=True)
+    for h in answer.hits:
+        s, e = h.highlight
+        assert 0 <= s < e <= len(h.passage.text)
+        assert h.dense_rank is not None or h.keyword_rank is not None
+    assert "[1]" in answer.answer and answer.hits[0].highlighted_sentence.strip() in answer.answer
+
+
+def test_speech_printed_twice_is_shown_once_and_names_the_other_place(service):
+    hits = service.ask("面对严峻复杂的形势，要更好推动长三角一体化发展，必须深刻认识什么？", top_k=10).hits
+    texts = [h.passage.text for h in hits]
+    assert sum("必须深刻认识长三角区域在国家经济社会发展中的地位和作用" in t for t in texts) == 1
+    top = hits[0]
+    assert top.also_in and all(c.doc_id.startswith("004") for c in top.also_in)
+    assert top.citation.paragraph < min(c.paragraph for c in top.also_in)  # the first printing is shown
+
+
+@pytest.mark.parametrize("bad, error", [("", EmptyInput), ("  \n ", EmptyInput), ("？！。", EmptyInput),
+                                        ("问" * 2001, InputTooLong), ("\ud800", InputError)])
+def test_bad_questions_raise_domain_errors(service, bad, error):
+    with pytest.raises(error):
+        service.ask(bad)
+
+
+def test_seed_question_set_quality_gate(service):
+    """Regression gate at the level measured when this was written (README: fused R@1 0.806, R@5 0.952,
+    R@20 1.0, MRR@10 0.863 vs keyword 0.868 and dense 0.789). The issue's targets (R@1 >= 0.9,
+    R@5 = 1.0, fused above both on MRR) are not met yet; this test keeps what is there from slipping."""
+    results = evaluate(service.searcher, load_questions(SEEDS / "questions.jsonl"))
+    fused, keyword, dense = results["fused"], results["keyword"], results["dense"]
+    print({m: {k: round(v, 3) for k, v in r.items() if k != "misses"} for m, r in results.items()})
+    assert fused["MRR@10"] > dense["MRR@10"] and fused["MRR@10"] >= keyword["MRR@10"] - 0.02
+    assert fused["R@1"] >= 0.78 and fused["R@5"] >= 0.95 and fused["R@20"] == 1.0
+
+
+def test_fusion_functions():
+    dense = [(1, 0.9), (2, 0.8), (3, 0.7)]
+    keyword = [(3, 12.0), (1, 5.0)]
+    fused = rrf(dense, keyword, k=10, dense_weight=0.5)
+    assert max(fused, key=fused.get) == 1 and set(fused) == {1, 2, 3}
+    mixed = convex({1: 0.9, 2: 0.8, 3: 0.7}, {1: 5.0, 2: 0.0, 3: 12.0}, dense_weight=0.5)
+    assert mixed[1] == pytest.approx(0.5 + 0.5 * 5 / 12) and mixed[3] == pytest.approx(0.5)
+    assert convex({1: 0.5}, {1: 3.0}, 0.4) == {1: 1.0}  # a single candidate is not divided by zero
+
+
+@pytest.mark.parametrize("kind", ["flat", "hnsw", "ivf"])
+def test_dense_index_kinds_return_owner_passages(kind):
+    rng = np.random.default_rng(0)
+    vectors = rng.normal(size=(1200, 16)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    owners = np.arange(1200) // 2  # two views per passage
+    index = DenseIndex.build(vectors, owners, kind)
+    hits = index.search(vectors[10], 5)
+    assert hits[0][0] == 5 and len({pid for pid, _ in hits}) == len(hits)
+
+
+def test_normalisation_folds_width_quotes_script_and_space():
+    assert normalize("会议指出，要“共同”育新機 開新局") == normalize('会议指出,要"共同"育新机开新局')
+    text = "長三角 一體化，ABC"
+    norm, index = normalize_with_map(text)
+    assert norm == "长三角一体化,abc"
+    assert [text[i] for i in index][:3] == ["長", "三", "角"]
+    assert sentence_spans("第一句。第二句！“第三句？”尾巴") == [(0, 4), (4, 8), (8, 14), (14, 16)]
+
+
+def test_keyword_tokens_keep_numbers_whole():
+    assert not any(t in keyword_tokens("2020年度") for t in keyword_tokens("2021年度") if t.startswith("#2"))
+    assert "长三角" in keyword_tokens("长三角一体化发展")
+
+
+def test_english_questions_get_chinese_glossary_terms():
+    terms = glossary_terms("Where did Xi Jinping chair the Yangtze River Delta symposium?").split()
+    assert {"习近平", "长三角", "座谈会", "主持"} <= set(terms)
+    assert glossary_terms("纯中文问题") == ""
