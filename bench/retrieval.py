@@ -122,6 +122,15 @@ def run_seeds(settings: Settings) -> dict:
     questions = load_questions(ROOT / "seeds" / "questions.jsonl")
     results = evaluate(service.searcher, questions)
     print(format_table(_strip(results), f"seeds ({len(questions)} questions, {len(service.index.passages)} passages)"))
+    print("\nR@1 / R@5 by kind of question (keyword, dense, fused):\n")
+    print("| kind | n | keyword | dense | fused |")
+    print("|---|---|---|---|---|")
+    for kind in dict.fromkeys(q.get("kind", "") for q in questions):
+        subset = [q for q in questions if q.get("kind", "") == kind]
+        r = evaluate(service.searcher, subset)
+        cells = " | ".join(f"{r[m]['R@1']:.2f} / {r[m]['R@5']:.2f}" for m in ("keyword", "dense", "fused"))
+        print(f"| {kind} | {len(subset)} | {cells} |")
+    print()
     for mode in ("fused",):
         for q in results[mode]["misses"]:
             print(f"  fused miss@1: {q}")

@@ -13,7 +13,7 @@ HIT_KEYS = {"rank", "score", "doc_id", "file", "title", "source", "date", "parag
 
 
 def test_ask_json_shape_and_checkable_citation(service, seed_texts):
-    result = run_qa("ask", "2020年度长三角地区主要领导座谈会在哪里举行？", "--json", "--top-k", "3")
+    result = run_qa("ask", "第二届长三角一体化发展高层论坛在哪里举行？", "--json", "--top-k", "3")
     assert result.returncode == 0, result.stderr
     answer = json.loads(result.stdout)
     assert set(answer) == {"question", "answer", "hits"}
