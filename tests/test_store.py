@@ -68,10 +68,14 @@ def test_ingest_twice_changes_nothing_and_only_changed_files_are_reembedded(svc,
     assert report["embedded"] == 1 and report["reused"] == report["vectors"] - 1
     assert svc.index.path.resolve() != build and not build.exists()  # old build removed after the swap
     assert any("北大教授周其仁" in p.text for p in svc.index.passages)
-    # An edit in an article's lead sentence changes the context of that article's passages only.
+    # An edit in an article's lead sentence: one passage is embedded again; the lead, a keyword
+    # field of every passage of that article, is updated for all of them.
     changed.write_text(changed.read_text(encoding="utf-8").replace("座谈会在浙江湖州举行", "座谈会在浙江省湖州市举行"), encoding="utf-8")
     report = svc.ingest([corpus_dir])
-    assert 1 < report["embedded"] < in_changed
+    assert report["embedded"] == 1
+    first_article = [p for p in svc.index.passages if p.doc_id == "000_ee36ff66a312e937-1"]
+    assert 1 < len(first_article) < in_changed
+    assert all("浙江省湖州市" in p.context for p in first_article)
 
 
 def test_added_file_is_indexed_and_gbk_is_decoded(svc, tmp_path):
