@@ -13,7 +13,6 @@ from .text import keyword_tokens
 
 __all__ = ["DenseIndex", "KeywordIndex"]
 
-logging.getLogger("bm25s").setLevel(logging.WARNING)  # it logs every build at DEBUG
 
 
 class DenseIndex:
@@ -92,6 +91,14 @@ class DenseIndex:
         return sorted(best.items(), key=lambda kv: -kv[1])[:k]
 
 
+def _bm25s():
+    import bm25s
+
+    # bm25s sets its own logger to DEBUG on import and then logs every build: keep it quiet.
+    logging.getLogger("bm25s").setLevel(logging.WARNING)
+    return bm25s
+
+
 class _BM25:
     """One bm25s model over token lists, saved as a folder of plain files."""
 
@@ -105,17 +112,13 @@ class _BM25:
 
     @classmethod
     def build(cls, token_lists: list[list[str]], k1: float, b: float) -> "_BM25":
-        import bm25s
-
-        bm25 = bm25s.BM25(k1=k1, b=b)
+        bm25 = _bm25s().BM25(k1=k1, b=b)
         bm25.index(token_lists, show_progress=False)
         return cls(bm25)
 
     @classmethod
     def load(cls, path: Path) -> "_BM25":
-        import bm25s
-
-        return cls(bm25s.BM25.load(str(path), show_progress=False, verbosity=0))
+        return cls(_bm25s().BM25.load(str(path), show_progress=False, verbosity=0))
 
     def scores(self, tokens: list[str]) -> np.ndarray:
         tokens = [t for t in tokens if t in self.vocab]
