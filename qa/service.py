@@ -156,7 +156,8 @@ class QAService:
                             found.append(row["question"])
         if not found:
             found = [f"{a.title}讲了什么？" for a in self.index.articles]
-        return found[:n]
+        step = max(1, len(found) // n)  # spread over the set rather than the first few, which share a topic
+        return found[::step][:n]
 
     def health(self) -> dict:
         index = self.index

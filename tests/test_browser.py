@@ -29,7 +29,7 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 ROOT = project_root()
 SHOTS = ROOT / "docs" / "screenshots"
-QUESTION = "长三角地区主要领导座谈会在哪里举行？"
+QUESTION = "第二届长三角一体化发展高层论坛在哪里举行？"
 ALTERED_QUOTE = "6月6日，2020年度长三角地区主要领导座谈会没有在浙江湖州举行"
 QUESTION_PAYLOAD = '<img src=x onerror="window.__xss=1">'
 SCRIPT_PAYLOAD = "<script>window.__xss=1</script>"
