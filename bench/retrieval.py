@@ -3,6 +3,7 @@
     python bench/retrieval.py                 # seeds + both public sets, the shipped settings
     python bench/retrieval.py --sweep         # also sweep fusion settings on the public sets
     python bench/retrieval.py --datasets drcd --limit 500
+    python bench/retrieval.py --heldout       # also DRCD test and CMRC trial, never used for tuning
 
 Each public passage becomes one qa Passage (title as heading) and goes through the same keyword
 tokeniser, embedding text, FAISS index, fusion and Searcher that `qa ask` uses. Passage and query
@@ -68,39 +69,46 @@ class CachedQueries:
         return np.stack([self._by_text[t] if t in self._by_text else self.encoder.encode_queries([t])[0] for t in texts])
 
 
-def public_index(dataset: str, settings: Settings, encoder: Encoder) -> tuple[Index, list[dict]]:
+# Held-out splits, never used to choose settings: DRCD test and CMRC 2018 trial.
+PREFIX = {"dev": "", "heldout": {"drcd": "test.", "cmrc2018": "trial."}}
+
+
+def public_index(dataset: str, settings: Settings, encoder: Encoder, split: str = "dev") -> tuple[Index, list[dict]]:
     folder = BENCH / dataset
-    rows = _read_jsonl(folder / "passages.jsonl")
-    file = str(folder / "passages.jsonl")
+    prefix = PREFIX[split] if split == "dev" else PREFIX[split][dataset]
+    rows = _read_jsonl(folder / f"{prefix}passages.jsonl")
+    file = str(folder / f"{prefix}passages.jsonl")
     passages = [
         Passage(i, Citation(r["id"], file, r["title"], None, None, 1, 0, len(r["text"])), r["text"], r["title"],
                 ((0, len(r["text"])),))
         for i, r in enumerate(rows)
     ]
     texts, owners = dense_views(passages, settings.sentence_vectors)
-    name = f"{dataset}-views-{encoder.weights_hash[:12]}"
+    name = f"{dataset}-{split}-views-{encoder.weights_hash[:12]}"
     vectors = _cached(name, texts, lambda t: encoder.encode_passages(t, show_progress=True))
     keyword = KeywordIndex.build([keyword_text(p) for p in passages], [p.context for p in passages],
                                  settings.keyword_tokens, settings.bm25_k1, settings.bm25_b, settings.context_weight)
     index = Index(folder, {"name": dataset}, [], passages, vectors, [], DenseIndex.build(vectors, np.asarray(owners),
                   settings.ann), keyword)
-    questions = _read_jsonl(folder / "questions.jsonl")
+    questions = [q for q in _read_jsonl(folder / f"{prefix}questions.jsonl") if q["question"].strip()]
     return index, questions
 
 
-def run_public(dataset: str, settings: Settings, encoder: Encoder, limit: int | None, sweep: bool) -> dict:
-    index, questions = public_index(dataset, settings, encoder)
+def run_public(dataset: str, settings: Settings, encoder: Encoder, limit: int | None, sweep: bool,
+               split: str = "dev") -> dict:
+    index, questions = public_index(dataset, settings, encoder, split)
     if limit:
         questions = questions[:limit]
     pid_of = {p.doc_id: p.id for p in index.passages}
-    queries = CachedQueries(encoder, [q["question"] for q in questions], dataset)
+    queries = CachedQueries(encoder, [q["question"] for q in questions], f"{dataset}-{split}")
     rows = [{"question": q["question"], "gold": "", "pos": {pid_of[x] for x in q["positive_ids"]}} for q in questions]
 
     def score(s: Settings, modes=("keyword", "dense", "fused")) -> dict:
         return evaluate(Searcher(index, queries, s), rows, modes, relevant=lambda r: r["pos"])
 
     results = score(settings)
-    print(format_table(_strip(results), f"{dataset} dev ({len(rows)} questions, {len(index.passages)} passages)"))
+    label = "dev" if split == "dev" else {"drcd": "test (held out)", "cmrc2018": "trial (held out)"}[dataset]
+    print(format_table(_strip(results), f"{dataset} {label} ({len(rows)} questions, {len(index.passages)} passages)"))
     if sweep:
         print(f"\nfusion sweep on {dataset} (fused R@1 / MRR@10):")
         for fusion, param_name, params in (("rrf", "rrf_k", (1, 3, 5, 10, 20, 60)), ("convex", "rrf_k", (10,))):
@@ -143,6 +151,8 @@ def main() -> None:
     ap.add_argument("--limit", type=int, help="first N questions of each public set")
     ap.add_argument("--sweep", action="store_true", help="sweep fusion settings on the public sets")
     ap.add_argument("--json", type=Path, help="also write all results to this file")
+    ap.add_argument("--heldout", action="store_true",
+                    help="also run the held-out splits (DRCD test, CMRC trial), never used for tuning")
     args = ap.parse_args()
     settings = Settings.load()
     encoder = Encoder(settings)
@@ -157,6 +167,8 @@ def main() -> None:
             out[name] = run_seeds(settings)
         elif (BENCH / name).exists():
             out[name] = run_public(name, settings, encoder, args.limit, args.sweep)
+            if args.heldout:
+                out[name + "-heldout"] = run_public(name, settings, encoder, args.limit, False, "heldout")
         else:
             print(f"{BENCH / name} is not there; skipping {name}.")
             continue

@@ -50,7 +50,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("fusion", "convex", "How dense and keyword results are fused: convex (normalised scores) or rrf.",
             ("convex", "rrf")),
     Setting("rrf_k", 10, "Reciprocal rank fusion constant k (smaller trusts the top ranks more)."),
-    Setting("dense_weight", 0.4, "Weight of the dense retriever in fusion (keyword gets 1 - this)."),
+    Setting("dense_weight", 0.35, "Weight of the dense retriever in fusion (keyword gets 1 - this)."),
+    Setting("year_penalty", 0.4, "Share of the fused score a passage loses when it names years but none the question names."),
     Setting("max_question_chars", 2000, "Longer questions are refused with a clear error."),
     Setting("max_quote_chars", 5000, "Longer quotations are refused with a clear error."),
     Setting("threads", 2, "CPU threads for the embedding model."),
@@ -101,8 +102,9 @@ class _SettingsBase:
             object.__setattr__(self, s.name, value)
         if self.top_k < 1 or self.top_k > 100:
             raise InputError(f"top_k must be between 1 and 100; got {self.top_k}.")
-        if not 0.0 <= self.dense_weight <= 1.0:
-            raise InputError(f"dense_weight must be between 0 and 1; got {self.dense_weight}.")
+        for name in ("dense_weight", "year_penalty", "context_weight"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise InputError(f"{name} must be between 0 and 1; got {getattr(self, name)}.")
 
     @classmethod
     def load(cls, overrides: dict | None = None, environ: dict | None = None):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -11,9 +12,11 @@ from .fusion import convex, ranks, rrf
 from .records import Hit
 from .store import Index
 from .answer import best_sentence, question_terms
-from .text import glossary_terms, to_simplified
+from .text import glossary_terms, normalize, to_simplified
 
 __all__ = ["Searcher", "Ranked"]
+
+_YEAR = re.compile(r"(?<!\d)(?:1[89]|20)\d\d(?!\d)")
 
 
 @dataclass(frozen=True)
@@ -61,7 +64,26 @@ class Searcher:
                            s.dense_weight)
         else:
             fused = rrf(dense, keyword, s.rrf_k, s.dense_weight)
+        if mode == "fused" and s.year_penalty > 0:
+            fused = self._penalise_other_years(question, fused)
         return self._by_group(fused, d_rank, k_rank)[: (k or None)]
+
+    def _penalise_other_years(self, question: str, fused: dict[int, float]) -> dict[int, float]:
+        """A question about 2020 is not answered by a passage that only speaks of 2021.
+
+        Passages that name years, none of them a year the question names, lose `year_penalty` of
+        their score. Embeddings barely tell 2020 from 2021, and keyword overlap on the words around
+        the year ("年度长三角地区主要领导座谈会") is the same.
+        """
+        asked = set(_YEAR.findall(normalize(question)))
+        if not asked:
+            return fused
+        keep = 1.0 - self.settings.year_penalty
+        out = {}
+        for pid, score in fused.items():
+            named = set(_YEAR.findall(normalize(self.index.passages[pid].text)))
+            out[pid] = score * keep if named and not (named & asked) else score
+        return out
 
     def _by_group(self, fused: dict[int, float], d_rank: dict[int, int], k_rank: dict[int, int]) -> list[Ranked]:
         """One entry per group of repeated passages, standing in for all of them: its best score and ranks."""

@@ -58,14 +58,26 @@ def test_bad_questions_raise_domain_errors(service, bad, error):
 
 
 def test_seed_question_set_quality_gate(service):
-    """Regression gate at the level measured when this was written (README: fused R@1 0.806, R@5 0.952,
-    R@20 1.0, MRR@10 0.863 vs keyword 0.868 and dense 0.789). The issue's targets (R@1 >= 0.9,
-    R@5 = 1.0, fused above both on MRR) are not met yet; this test keeps what is there from slipping."""
+    """Regression gate at the level measured when this was written (README: fused R@1 0.839, R@5 0.952,
+    R@20 1.0, MRR@10 0.887 vs keyword 0.868 and dense 0.789). Fused must stay above both retrievers;
+    the issue's R@1 >= 0.9 and R@5 = 1.0 are not met yet, so this keeps what is there from slipping."""
     results = evaluate(service.searcher, load_questions(SEEDS / "questions.jsonl"))
     fused, keyword, dense = results["fused"], results["keyword"], results["dense"]
     print({m: {k: round(v, 3) for k, v in r.items() if k != "misses"} for m, r in results.items()})
-    assert fused["MRR@10"] > dense["MRR@10"] and fused["MRR@10"] >= keyword["MRR@10"] - 0.02
-    assert fused["R@1"] >= 0.78 and fused["R@5"] >= 0.95 and fused["R@20"] == 1.0
+    assert fused["MRR@10"] > max(keyword["MRR@10"], dense["MRR@10"])
+    assert fused["R@1"] >= 0.83 and fused["R@5"] >= 0.95 and fused["R@20"] == 1.0
+
+
+def test_a_question_about_2020_prefers_passages_about_2020(service):
+    """The 2021 symposium passage shares every word but the year; without the year check it came first."""
+    top = service.ask("2020年度长三角地区主要领导座谈会在哪里举行？").hits[0]
+    assert "2020年度" in top.passage.text and "浙江湖州" in top.passage.text
+    plain = service.searcher.rank("2020年度长三角地区主要领导座谈会在哪里举行？", k=1)
+    assert plain[0].pid == top.passage.id
+    from qa.search import Searcher
+
+    without = Searcher(service.index, service.encoder, service.settings.replace(year_penalty=0.0))
+    assert "2021年度" in service.index.passages[without.rank("2020年度长三角地区主要领导座谈会在哪里举行？", k=1)[0].pid].text
 
 
 def test_fusion_functions():
