@@ -7,11 +7,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .answer import best_sentence, question_terms
 from .config import Settings
 from .fusion import convex, ranks, rrf
 from .records import Hit
 from .store import Index
-from .answer import best_sentence, question_terms
 from .text import glossary_terms, normalize, to_simplified
 
 __all__ = ["Searcher", "Ranked"]
@@ -103,7 +103,7 @@ class Searcher:
 
     def search(self, question: str, top_k: int) -> list[Hit]:
         passages = self.index.passages
-        q_terms = question_terms(question)
+        q_terms = question_terms(f"{question} {glossary_terms(question)}")  # English questions too
         hits = []
         for rank, r in enumerate(self.rank(question, k=top_k), start=1):
             p = passages[r.pid]
