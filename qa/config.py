@@ -39,7 +39,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("allow_download", False, "Allow a hub id as model (reaches the network). Off by default."),
     Setting("ann", "flat", "FAISS index type: flat (exact), hnsw or ivf (large corpora).", ("flat", "hnsw", "ivf")),
     Setting("max_passage_chars", 300, "Passages are cut at sentence ends to at most about this many characters."),
-    Setting("sentence_vectors", False, "Also embed each sentence of a passage; a passage scores as its best vector."),
+    Setting("sentence_vectors", True, "Also embed each sentence of a passage; a passage scores as its best vector."),
     Setting("keyword_tokens", "jieba+bigram+char", "Keyword index terms: jieba words plus character bigrams and/or single characters.",
             ("jieba", "bigram", "jieba+bigram", "jieba+char", "jieba+bigram+char")),
     Setting("bm25_k1", 1.2, "BM25 term-frequency saturation."),

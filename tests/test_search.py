@@ -58,14 +58,14 @@ def test_bad_questions_raise_domain_errors(service, bad, error):
 
 
 def test_seed_question_set_quality_gate(service):
-    """Regression gate at the level measured when this was written (README: fused R@1 0.839, R@5 0.952,
-    R@20 1.0, MRR@10 0.887 vs keyword 0.868 and dense 0.789). Fused must stay above both retrievers;
+    """Regression gate at the level measured when this was written (README: fused R@1 0.855, R@5 0.968,
+    R@20 1.0, MRR@10 0.903 vs keyword 0.868 and dense 0.809). Fused must stay above both retrievers;
     the issue's R@1 >= 0.9 and R@5 = 1.0 are not met yet, so this keeps what is there from slipping."""
     results = evaluate(service.searcher, load_questions(SEEDS / "questions.jsonl"))
     fused, keyword, dense = results["fused"], results["keyword"], results["dense"]
     print({m: {k: round(v, 3) for k, v in r.items() if k != "misses"} for m, r in results.items()})
     assert fused["MRR@10"] > max(keyword["MRR@10"], dense["MRR@10"])
-    assert fused["R@1"] >= 0.83 and fused["R@5"] >= 0.95 and fused["R@20"] == 1.0
+    assert fused["R@1"] >= 0.85 and fused["R@5"] >= 0.96 and fused["R@20"] == 1.0
 
 
 def test_a_question_about_2020_prefers_passages_about_2020(service):

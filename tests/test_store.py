@@ -52,6 +52,16 @@ def test_manifest_records_model_corpus_and_versions(service):
     assert {"doc_id", "file", "start", "end", "text", "pieces"} <= set(first)
 
 
+def _new_view_owners(index, old_keys: set[str]) -> set[int]:
+    """Passages owning the vectors that had to be embedded (their text was not embedded before)."""
+    return {int(index.dense.owners[i]) for i, key in enumerate(index.view_keys) if key not in old_keys}
+
+
+def _passage_with(index, phrase: str) -> int:
+    (pid,) = [p.id for p in index.passages if phrase in p.text]
+    return pid
+
+
 def test_ingest_twice_changes_nothing_and_only_changed_files_are_reembedded(svc, corpus_dir):
     svc.index  # first use builds it
     build = svc.index.path.resolve()
@@ -63,16 +73,19 @@ def test_ingest_twice_changes_nothing_and_only_changed_files_are_reembedded(svc,
     in_changed = sum(p.citation.file.endswith(changed.name) for p in svc.index.passages)
     # An edit in a body paragraph: only the passage holding it is embedded again.
     changed.write_text(changed.read_text(encoding="utf-8").replace("北京大学教授周其仁", "北大教授周其仁"), encoding="utf-8")
+    before = set(svc.index.view_keys)
     report = svc.ingest([corpus_dir])
     assert not report["unchanged"]
-    assert report["embedded"] == 1 and report["reused"] == report["vectors"] - 1
+    assert report["reused"] == report["vectors"] - report["embedded"]
+    assert _new_view_owners(svc.index, before) == {_passage_with(svc.index, "北大教授周其仁")}
     assert svc.index.path.resolve() != build and not build.exists()  # old build removed after the swap
     assert any("北大教授周其仁" in p.text for p in svc.index.passages)
     # An edit in an article's lead sentence: one passage is embedded again; the lead, a keyword
     # field of every passage of that article, is updated for all of them.
     changed.write_text(changed.read_text(encoding="utf-8").replace("座谈会在浙江湖州举行", "座谈会在浙江省湖州市举行"), encoding="utf-8")
-    report = svc.ingest([corpus_dir])
-    assert report["embedded"] == 1
+    before = set(svc.index.view_keys)
+    svc.ingest([corpus_dir])
+    assert _new_view_owners(svc.index, before) == {_passage_with(svc.index, "座谈会在浙江省湖州市举行")}
     first_article = [p for p in svc.index.passages if p.doc_id == "000_ee36ff66a312e937-1"]
     assert 1 < len(first_article) < in_changed
     assert all("浙江省湖州市" in p.context for p in first_article)
