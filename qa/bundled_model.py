@@ -10,7 +10,6 @@ never imported (its OpenMP engine slows torch down when both live in one process
 
 from __future__ import annotations
 
-import hashlib
 import importlib.metadata
 import importlib.util
 import json
@@ -23,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import ModelError
+from .readers import file_sha256
 
 __all__ = ["materialise", "source_files"]
 
@@ -48,15 +48,6 @@ def source_files() -> tuple[Path, Path]:
         if not path.is_file():
             raise ModelError(f"The bundled model file {path} is missing; the package is damaged. {_FIX}")
     return weights, tokenizer
-
-
-def file_sha256(path: Path) -> str:
-    """sha256 of a file, read in 4 MiB chunks (model files are hundreds of MB)."""
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while chunk := f.read(1 << 22):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def _dequantise_q4(raw: np.ndarray, nout: int, nin: int) -> np.ndarray:

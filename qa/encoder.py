@@ -14,8 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .bundled_model import file_sha256
 from .errors import ModelError
+from .readers import file_sha256
 
 __all__ = ["Encoder", "BUNDLED"]
 

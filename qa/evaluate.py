@@ -47,16 +47,14 @@ def relevant_ids(gold: str, passages: list[Passage], articles: list[Article] = (
     Without articles (or when the gold is not found) it falls back to n-gram containment.
     """
     g = _key(gold)
+    paragraph_keys = {(a.doc_id, p.number): _key(p.text) for a in articles for p in a.paragraphs}
     located: dict[tuple[str, int], list[tuple[int, int]]] = {}
-    for article in articles:
-        for para in article.paragraphs:
-            t = _key(para.text)
-            start = t.find(g)
-            while g and start >= 0:
-                located.setdefault((article.doc_id, para.number), []).append((start, start + len(g)))
-                start = t.find(g, start + 1)
+    for where, t in paragraph_keys.items():
+        start = t.find(g)
+        while g and start >= 0:
+            located.setdefault(where, []).append((start, start + len(g)))
+            start = t.find(g, start + 1)
     if located:
-        paragraph_keys = {(a.doc_id, p.number): _key(p.text) for a in articles for p in a.paragraphs}
         out = set()
         for p in passages:
             spans = located.get((p.doc_id, p.citation.paragraph))

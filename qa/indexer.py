@@ -12,7 +12,7 @@ import numpy as np
 from .config import Settings
 from .errors import CorruptIndex, QAError
 from .ingest import build_corpus
-from .readers import find_sources, read_source
+from .readers import file_sha256, find_sources, read_source
 from .records import Passage
 from .text import TOKENIZER_VERSION, sentence_spans, to_simplified
 from .retrievers import DenseIndex, KeywordIndex
@@ -32,9 +32,10 @@ class BuildReport(dict):
 
 
 def embedding_text(p: Passage) -> str:
-    """What the dense index sees of a passage: article lead, section heading, text; in simplified characters.
+    """What the dense index sees of a passage: its keyword text in simplified characters.
 
-    The lead and heading give a passage the topic its own sentences leave implicit ("会议指出……").
+    The heading gives a passage the topic its own sentences leave implicit. The article lead is left
+    out on purpose: in a short passage it outweighed the passage's own words.
     """
     return to_simplified(keyword_text(p))
 
@@ -96,7 +97,7 @@ def stale_reason(path: Path, settings: Settings, encoder) -> str | None:
         st = f.stat()
         if st.st_size == rec["bytes"] and st.st_mtime_ns == rec["mtime_ns"]:
             continue  # unchanged size and time: skip hashing large corpora
-        if hashlib.sha256(f.read_bytes()).hexdigest() != rec["sha256"]:
+        if file_sha256(f) != rec["sha256"]:
             return f"{rec['file']} changed"
     return None
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from .config import project_root
 from .errors import SourceNotFound, UndecodableSource
 
-__all__ = ["SourceFile", "read_source", "find_sources", "display_path", "SUFFIXES"]
+__all__ = ["SourceFile", "read_source", "find_sources", "display_path", "file_sha256", "SUFFIXES"]
 
 SUFFIXES = (".txt", ".md")
 MAX_FILE_BYTES = 50 * 1024 * 1024
@@ -22,6 +22,15 @@ class SourceFile:
     text: str  # decoded text; citation offsets index into this
     encoding: str
     sha256: str  # of the raw bytes: unchanged files are never re-embedded
+
+
+def file_sha256(path: Path) -> str:
+    """sha256 of a file, read in 4 MiB chunks (model files are hundreds of MB)."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 22):
+            h.update(chunk)
+    return h.hexdigest()
 
 
 def display_path(path: Path) -> str:

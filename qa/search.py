@@ -32,6 +32,7 @@ class Searcher:
         self.index = index
         self.encoder = encoder
         self.settings = settings
+        self._years: dict[int, set[str]] = {}  # years named by each passage, filled as passages are seen
 
     def embed_question(self, question: str) -> np.ndarray:
         # Passages are embedded in simplified characters, so questions are too (DRCD-style traditional input).
@@ -81,7 +82,9 @@ class Searcher:
         keep = 1.0 - self.settings.year_penalty
         out = {}
         for pid, score in fused.items():
-            named = set(_YEAR.findall(normalize(self.index.passages[pid].text)))
+            named = self._years.get(pid)
+            if named is None:
+                named = self._years[pid] = set(_YEAR.findall(normalize(self.index.passages[pid].text)))
             out[pid] = score * keep if named and not (named & asked) else score
         return out
 
