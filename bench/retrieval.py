@@ -3,7 +3,7 @@
     python bench/retrieval.py                 # seeds + both public sets, the shipped settings
     python bench/retrieval.py --sweep         # also sweep fusion settings on the public sets
     python bench/retrieval.py --datasets drcd --limit 500
-    python bench/retrieval.py --heldout       # also DRCD test and CMRC trial, never used for tuning
+    python bench/retrieval.py --heldout       # also held-out seed questions, DRCD test and CMRC trial
 
 Each public passage becomes one qa Passage (title as heading) and goes through the same keyword
 tokeniser, embedding text, FAISS index, fusion and Searcher that `qa ask` uses. Passage and query
@@ -86,8 +86,8 @@ def public_index(dataset: str, settings: Settings, encoder: Encoder, split: str 
     texts, owners = dense_views(passages, settings.sentence_vectors)
     name = f"{dataset}-{split}-views-{encoder.weights_hash[:12]}"
     vectors = _cached(name, texts, lambda t: encoder.encode_passages(t, show_progress=True))
-    keyword = KeywordIndex.build([keyword_text(p) for p in passages], [p.context for p in passages],
-                                 settings.keyword_tokens, settings.bm25_k1, settings.bm25_b, settings.context_weight)
+    keyword = KeywordIndex.build([keyword_text(p) for p in passages], settings.keyword_tokens,
+                                 settings.bm25_k1, settings.bm25_b)
     index = Index(folder, {"name": dataset}, [], passages, vectors, [], DenseIndex.build(vectors, np.asarray(owners),
                   settings.ann), keyword)
     questions = [q for q in _read_jsonl(folder / f"{prefix}questions.jsonl") if q["question"].strip()]
@@ -111,13 +111,13 @@ def run_public(dataset: str, settings: Settings, encoder: Encoder, limit: int | 
     print(format_table(_strip(results), f"{dataset} {label} ({len(rows)} questions, {len(index.passages)} passages)"))
     if sweep:
         print(f"\nfusion sweep on {dataset} (fused R@1 / MRR@10):")
-        for fusion, param_name, params in (("rrf", "rrf_k", (1, 3, 5, 10, 20, 60)), ("convex", "rrf_k", (10,))):
-            for param in params:
-                for w in (0.2, 0.3, 0.4, 0.5, 0.6):
-                    s = settings.replace(fusion=fusion, **{param_name: param}, dense_weight=w)
-                    m = score(s, ("fused",))["fused"]
-                    label = f"{fusion} k={param}" if fusion == "rrf" else "convex"
-                    print(f"  {label:10} w_dense={w:.1f}: R@1 {m['R@1']:.4f}  MRR@10 {m['MRR@10']:.4f}")
+        grid = [("rrf", {"rrf_k": k}) for k in (1, 3, 5, 10, 20, 60)]
+        grid += [("convex", {"keyword_confident_at": c}) for c in (0.0, 0.4, 0.6, 0.8)]
+        for fusion, params in grid:
+            for w in (0.3, 0.35, 0.4, 0.5):
+                m = score(settings.replace(fusion=fusion, dense_weight=w, **params), ("fused",))["fused"]
+                label = " ".join(f"{k}={v}" for k, v in params.items())
+                print(f"  {fusion:6} {label:26} w_dense={w:.2f}: R@1 {m['R@1']:.4f}  MRR@10 {m['MRR@10']:.4f}")
     return results
 
 
@@ -125,12 +125,28 @@ def _strip(results: dict) -> dict:
     return {m: {k: v for k, v in r.items() if k != "misses"} for m, r in results.items()}
 
 
-def run_seeds(settings: Settings) -> dict:
+def run_seeds(settings: Settings, heldout: bool = False) -> dict:
     service = QAService(settings)
     questions = load_questions(ROOT / "seeds" / "questions.jsonl")
     results = evaluate(service.searcher, questions)
     print(format_table(_strip(results), f"seeds ({len(questions)} questions, {len(service.index.passages)} passages)"))
     print("\nR@1 / R@5 by kind of question (keyword, dense, fused):\n")
+    _by_kind(service, questions)
+    for q in results["fused"]["misses"]:
+        print(f"  fused miss@1: {q}")
+    if heldout:
+        # Written by someone who had not seen the system's answers, after the settings were chosen.
+        later = load_questions(ROOT / "seeds" / "heldout_questions.jsonl")
+        out = evaluate(service.searcher, later)
+        print()
+        print(format_table(_strip(out), f"seeds, held-out questions ({len(later)} questions)"))
+        print()
+        _by_kind(service, later)
+        results = {"tuning": results, "heldout": out}
+    return results
+
+
+def _by_kind(service: QAService, questions: list[dict]) -> None:
     print("| kind | n | keyword | dense | fused |")
     print("|---|---|---|---|---|")
     for kind in dict.fromkeys(q.get("kind", "") for q in questions):
@@ -139,10 +155,6 @@ def run_seeds(settings: Settings) -> dict:
         cells = " | ".join(f"{r[m]['R@1']:.2f} / {r[m]['R@5']:.2f}" for m in ("keyword", "dense", "fused"))
         print(f"| {kind} | {len(subset)} | {cells} |")
     print()
-    for mode in ("fused",):
-        for q in results[mode]["misses"]:
-            print(f"  fused miss@1: {q}")
-    return results
 
 
 def main() -> None:
@@ -152,11 +164,13 @@ def main() -> None:
     ap.add_argument("--sweep", action="store_true", help="sweep fusion settings on the public sets")
     ap.add_argument("--json", type=Path, help="also write all results to this file")
     ap.add_argument("--heldout", action="store_true",
-                    help="also run the held-out splits (DRCD test, CMRC trial), never used for tuning")
+                    help="also run the held-out sets (seeds/heldout_questions.jsonl, DRCD test, CMRC trial), "
+                         "never used for tuning")
     args = ap.parse_args()
     settings = Settings.load()
     encoder = Encoder(settings)
-    print(f"settings: fusion={settings.fusion} rrf_k={settings.rrf_k} dense_weight={settings.dense_weight} "
+    print(f"settings: fusion={settings.fusion} dense_weight={settings.dense_weight} "
+          f"keyword_confident_at={settings.keyword_confident_at} rrf_k={settings.rrf_k} "
           f"candidates={settings.candidates} keyword={settings.keyword_tokens} k1={settings.bm25_k1} "
           f"b={settings.bm25_b} sentence_vectors={settings.sentence_vectors} "
           f"max_passage_chars={settings.max_passage_chars}\n")
@@ -164,7 +178,7 @@ def main() -> None:
     for name in args.datasets.split(","):
         started = time.monotonic()
         if name == "seeds":
-            out[name] = run_seeds(settings)
+            out[name] = run_seeds(settings, args.heldout)
         elif (BENCH / name).exists():
             out[name] = run_public(name, settings, encoder, args.limit, args.sweep)
             if args.heldout:

@@ -44,13 +44,15 @@ SETTINGS: tuple[Setting, ...] = (
             ("jieba", "bigram", "jieba+bigram", "jieba+char", "jieba+bigram+char")),
     Setting("bm25_k1", 1.2, "BM25 term-frequency saturation."),
     Setting("bm25_b", 0.5, "BM25 length normalisation (0 = none, 1 = full)."),
-    Setting("context_weight", 0.3, "Weight of the article's lead sentence as a keyword field of each passage."),
     Setting("top_k", 5, "Number of passages returned for a question."),
     Setting("candidates", 50, "Candidates taken from each retriever before fusion."),
     Setting("fusion", "convex", "How dense and keyword results are fused: convex (normalised scores) or rrf.",
             ("convex", "rrf")),
     Setting("rrf_k", 10, "Reciprocal rank fusion constant k (smaller trusts the top ranks more)."),
-    Setting("dense_weight", 0.35, "Weight of the dense retriever in fusion (keyword gets 1 - this)."),
+    Setting("dense_weight", 0.4, "Weight of the dense retriever in fusion (keyword gets 1 - this)."),
+    Setting("keyword_confident_at", 0.8,
+            "Fusion counts a keyword score as a full match at this share of the best score the question could "
+            "get (each of its terms matched as well as any passage does); 0 = the top result always counts as full."),
     Setting("year_penalty", 0.4, "Share of the fused score a passage loses when it names years but none the question names."),
     Setting("max_question_chars", 2000, "Longer questions are refused with a clear error."),
     Setting("max_quote_chars", 5000, "Longer quotations are refused with a clear error."),
@@ -102,7 +104,7 @@ class _SettingsBase:
             object.__setattr__(self, s.name, value)
         if self.top_k < 1 or self.top_k > 100:
             raise InputError(f"top_k must be between 1 and 100; got {self.top_k}.")
-        for name in ("dense_weight", "year_penalty", "context_weight"):
+        for name in ("dense_weight", "year_penalty", "keyword_confident_at"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise InputError(f"{name} must be between 0 and 1; got {getattr(self, name)}.")
 

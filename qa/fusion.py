@@ -22,20 +22,24 @@ def rrf(dense: list[tuple[int, float]], keyword: list[tuple[int, float]], k: int
     return fused
 
 
-def _minmax(scores: dict[int, float]) -> dict[int, float]:
+def _minmax(scores: dict[int, float], full: float = 0.0) -> dict[int, float]:
+    """Scores onto [0, 1]: the lowest is 0, the highest (or `full`, when that is higher) is 1."""
     if not scores:
         return {}
-    lo, hi = min(scores.values()), max(scores.values())
+    lo, hi = min(scores.values()), max(max(scores.values()), full)
     span = hi - lo
     return {pid: (s - lo) / span if span > 0 else 1.0 for pid, s in scores.items()}
 
 
-def convex(dense: dict[int, float], keyword: dict[int, float], dense_weight: float) -> dict[int, float]:
+def convex(dense: dict[int, float], keyword: dict[int, float], dense_weight: float,
+           keyword_full: float = 0.0) -> dict[int, float]:
     """Convex sum of min-max normalised scores over the same candidate ids.
 
     Both dicts should score the same ids (the union of candidates), so that a passage one retriever
-    ranked low still gets its true score from it rather than zero.
+    ranked low still gets its true score from it rather than zero. `keyword_full` is the keyword score
+    that counts as a full match: when even the best passage falls well short of it (a paraphrase sharing
+    few words with its answer), keyword scores stay low instead of being stretched to 1, and dense decides.
     """
-    d, kw = _minmax(dense), _minmax(keyword)
+    d, kw = _minmax(dense), _minmax(keyword, keyword_full)
     ids = set(d) | set(kw)
     return {pid: dense_weight * d.get(pid, 0.0) + (1.0 - dense_weight) * kw.get(pid, 0.0) for pid in ids}

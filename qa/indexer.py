@@ -31,19 +31,30 @@ class BuildReport(dict):
     """What a build did: passages, embedded (new vectors), reused, files, seconds, repairs."""
 
 
-def embedding_text(p: Passage) -> str:
-    """What the dense index sees of a passage: its keyword text in simplified characters.
+def _headed(p: Passage) -> str:
+    """The heading (unless the passage holds it already), then the passage text. The heading gives a
+    passage the topic its own sentences leave implicit."""
+    return f"{p.heading}\n{p.text}" if p.heading and p.heading not in p.text else p.text
 
-    The heading gives a passage the topic its own sentences leave implicit. The article lead is left
-    out on purpose: in a short passage it outweighed the passage's own words.
+
+def embedding_text(p: Passage) -> str:
+    """What the dense index sees of a passage: heading and text in simplified characters.
+
+    The article lead is left out on purpose: in a short passage its vector outweighed the passage's own words.
     """
-    return to_simplified(keyword_text(p))
+    return to_simplified(_headed(p))
 
 
 def keyword_text(p: Passage) -> str:
-    """The heading (unless the passage holds it already), then the passage text. The article lead is
-    a separate, down-weighted field of the keyword index."""
-    return f"{p.heading}\n{p.text}" if p.heading and p.heading not in p.text else p.text
+    """What the keyword index sees: the article's lead, then heading and text.
+
+    A question names the event ("2020年度长三角地区主要领导座谈会……以什么为主题？"); only the lead
+    passage says those words, the passage that answers says "会议……为主题". With the lead in every
+    passage of its article, the event's words no longer single out the lead passage and the rest of
+    the question picks the passage. The lead passage holds its lead twice, so it still wins questions
+    about the lead itself (where, when, who).
+    """
+    return f"{p.context}\n{_headed(p)}" if p.context else _headed(p)
 
 
 def dense_views(passages, sentence_vectors: bool) -> tuple[list[str], list[int]]:
@@ -72,7 +83,7 @@ def _wanted_manifest(settings: Settings, encoder) -> dict:
         "chunking": {"max_passage_chars": settings.max_passage_chars, "layout_version": LAYOUT_VERSION,
                      "sentence_vectors": settings.sentence_vectors},
         "keyword": {"tokens": settings.keyword_tokens, "k1": settings.bm25_k1, "b": settings.bm25_b,
-                    "context_weight": settings.context_weight,
+                    "fields": "article lead + heading + text",
                     "tokenizer": f"jieba + domain dictionary over normalised text, v{TOKENIZER_VERSION}"},
         "ann": settings.ann,
     }
@@ -148,8 +159,8 @@ def build_index(settings: Settings, inputs: list[Path], encoder, path: Path | No
         "repairs": list(corpus.repairs),
     }
     dense = DenseIndex.build(vectors, np.asarray(owners), settings.ann)
-    keyword = KeywordIndex.build([keyword_text(p) for p in corpus.passages], [p.context for p in corpus.passages],
-                                 settings.keyword_tokens, settings.bm25_k1, settings.bm25_b, settings.context_weight)
+    keyword = KeywordIndex.build([keyword_text(p) for p in corpus.passages], settings.keyword_tokens,
+                                 settings.bm25_k1, settings.bm25_b)
     final = write_index(path, manifest, list(corpus.articles), list(corpus.passages), vectors, keys, dense, keyword)
     index = Index(path, read_manifest(final), list(corpus.articles), list(corpus.passages), vectors, keys,
                   dense, keyword)

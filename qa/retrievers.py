@@ -105,6 +105,19 @@ class _BM25:
     def __init__(self, bm25):
         self.bm25 = bm25
         self.vocab = set(bm25.vocab_dict)
+        self._term_best = None
+
+    def term_best(self, tokens: list[str]) -> float:
+        """Sum over the tokens of the best score any one document gets for that token: what a passage
+        matching every question term as well as the best passage does would score."""
+        if self._term_best is None:
+            data, indptr = self.bm25.scores["data"], self.bm25.scores["indptr"]
+            best = np.zeros(len(indptr) - 1, dtype=np.float32)
+            filled = np.diff(indptr) > 0
+            best[filled] = np.maximum.reduceat(data, indptr[:-1][filled])
+            self._term_best = best
+        ids = [self.bm25.vocab_dict[t] for t in tokens if t in self.vocab]
+        return float(self._term_best[ids].sum()) if ids else 0.0
 
     @property
     def size(self) -> int:
@@ -130,43 +143,26 @@ class _BM25:
 class KeywordIndex:
     """BM25 over normalised text cut by jieba plus characters or bigrams (see text.keyword_tokens).
 
-    Two fields, as in BM25F: the passage (heading and text) and its article's lead sentence. The lead
-    adds a fraction of its score to every passage of that article, so a question naming the event
-    ("2020年度长三角地区主要领导座谈会……") prefers that article's passages without the lead's words
-    drowning out the words that pick the passage inside it.
+    What each passage is indexed with is `indexer.keyword_text`: its article's lead, heading and text.
     """
 
     FOLDER = "keyword"
 
-    def __init__(self, text: _BM25, context: _BM25 | None, context_of: np.ndarray, params: dict):
-        self.text = text
-        self.context = context
-        self.context_of = np.asarray(context_of, dtype=np.int64)
+    def __init__(self, bm25: _BM25, params: dict):
+        self.bm25 = bm25
         self.params = params
 
     @property
     def size(self) -> int:
-        return self.text.size
+        return self.bm25.size
 
     @classmethod
-    def build(cls, texts: list[str], contexts: list[str], mode: str, k1: float = 1.2, b: float = 0.3,
-              context_weight: float = 0.3) -> "KeywordIndex":
-        unique = list(dict.fromkeys(contexts))
-        slot = {c: i for i, c in enumerate(unique)}
-        context_tokens = [keyword_tokens(c, mode) for c in unique]
-        return cls(
-            _BM25.build([keyword_tokens(t, mode) for t in texts], k1, b),
-            _BM25.build(context_tokens, k1, b) if any(context_tokens) else None,  # none when no article has a lead
-            np.array([slot[c] for c in contexts], dtype=np.int64),
-            {"mode": mode, "k1": k1, "b": b, "context_weight": context_weight},
-        )
+    def build(cls, texts: list[str], mode: str, k1: float = 1.2, b: float = 0.5) -> "KeywordIndex":
+        return cls(_BM25.build([keyword_tokens(t, mode) for t in texts], k1, b), {"mode": mode, "k1": k1, "b": b})
 
     def save(self, folder: Path) -> None:
         path = folder / self.FOLDER
-        self.text.bm25.save(str(path / "text"), show_progress=False)
-        if self.context is not None:
-            self.context.bm25.save(str(path / "context"), show_progress=False)
-        np.save(path / "context_of.npy", self.context_of)
+        self.bm25.bm25.save(str(path / "text"), show_progress=False)
         (path / "qa.json").write_text(json.dumps(self.params), encoding="utf-8")
 
     @classmethod
@@ -174,16 +170,16 @@ class KeywordIndex:
         path = folder / cls.FOLDER
         try:
             params = json.loads((path / "qa.json").read_text(encoding="utf-8"))
-            context = _BM25.load(path / "context") if (path / "context").exists() else None
-            return cls(_BM25.load(path / "text"), context, np.load(path / "context_of.npy", allow_pickle=False), params)
+            return cls(_BM25.load(path / "text"), params)
         except Exception as exc:
             raise CorruptIndex(f"The keyword index in {path} cannot be read ({exc}).") from exc
 
-    def scores(self, query: str) -> np.ndarray:
-        """BM25 score of every passage for the query (zeros when no query token is known)."""
+    def scores(self, query: str) -> tuple[np.ndarray, float]:
+        """BM25 score of every passage for the query (zeros when no query token is known), and an upper
+        bound of those scores: each query term scored as in the passage that matches it best.
+
+        A top score far below the bound means the question shares few of its words with any passage
+        (a paraphrase); fusion then leans on the dense retriever.
+        """
         tokens = keyword_tokens(query, self.params["mode"])
-        own = self.text.scores(tokens)
-        lead = self.context.scores(tokens) if self.context is not None else None
-        if lead is None or not lead.any():
-            return own
-        return own + self.params["context_weight"] * lead[self.context_of]
+        return self.bm25.scores(tokens), self.bm25.term_best(tokens)

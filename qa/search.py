@@ -51,7 +51,7 @@ class Searcher:
         keyword: list[tuple[int, float]] = []
         all_kw = None
         if mode in ("fused", "keyword"):
-            all_kw = self.index.keyword.scores(f"{question} {glossary_terms(question)}")
+            all_kw, kw_bound = self.index.keyword.scores(f"{question} {glossary_terms(question)}")
             keyword = _top(all_kw, n)
         d_rank, k_rank = ranks(dense), ranks(keyword)
         if mode == "dense":
@@ -62,7 +62,7 @@ class Searcher:
             ids = list(set(d_rank) | set(k_rank))
             # Score every candidate with both retrievers so a miss is not a zero.
             fused = convex(self.index.dense_scores(query_vector, ids), {i: float(all_kw[i]) for i in ids},
-                           s.dense_weight)
+                           s.dense_weight, s.keyword_confident_at * kw_bound)
         else:
             fused = rrf(dense, keyword, s.rrf_k, s.dense_weight)
         if mode == "fused" and s.year_penalty > 0:

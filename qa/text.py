@@ -168,6 +168,10 @@ def _glossary() -> list[tuple[str, str]]:
 
 _LATIN_WORDS = re.compile(r"[A-Za-z][A-Za-z\-']+")
 
+# "In which city …?" asks for a name (合肥); the passage that answers rarely says 城市 or 市, while
+# other passages do. Kinds of place and time right after which/what are not translated.
+_ANSWER_KIND = re.compile(r"\b(which|what)\s+(?:cit(?:y|ies)|provinces?|countr(?:y|ies)|places?|years?|months?|days?|dates?)\b")
+
 
 def glossary_terms(question: str) -> str:
     """Chinese terms for the English domain phrases of a question, from the glossary (data/glossary.tsv).
@@ -177,7 +181,7 @@ def glossary_terms(question: str) -> str:
     """
     if not _LATIN_WORDS.search(question):
         return ""
-    text = " " + re.sub(r"[^a-z0-9\-' ]+", " ", question.lower()) + " "
+    text = " " + re.sub(r"[^a-z0-9\-' ]+", " ", _ANSWER_KIND.sub(r"\1", question.lower())) + " "
     found = []
     for en, zh in _glossary():
         needle = f" {en} "

@@ -9,6 +9,7 @@ import pytest
 from qa.errors import EmptyInput, InputError, InputTooLong
 from qa.evaluate import evaluate, load_questions
 from qa.fusion import convex, rrf
+from qa.indexer import keyword_text
 from qa.retrievers import DenseIndex
 from qa.text import glossary_terms, keyword_tokens, normalize, normalize_with_map, sentence_spans
 
@@ -57,15 +58,33 @@ def test_bad_questions_raise_domain_errors(service, bad, error):
         service.ask(bad)
 
 
-def test_seed_question_set_quality_gate(service):
-    """Regression gate at the level measured when this was written (README: fused R@1 0.855, R@5 0.968,
-    R@20 1.0, MRR@10 0.903 vs keyword 0.868 and dense 0.809). Fused must stay above both retrievers;
-    the issue's R@1 >= 0.9 and R@5 = 1.0 are not met yet, so this keeps what is there from slipping."""
+def test_seed_question_set_meets_the_targets(service):
+    """The issue's targets on our question set: fused R@1 >= 0.9, R@5 = 1.0, MRR@10 above both
+    retrievers alone (README: fused 0.935 / 1.0 / 0.959, keyword MRR 0.892, dense 0.809)."""
     results = evaluate(service.searcher, load_questions(SEEDS / "questions.jsonl"))
     fused, keyword, dense = results["fused"], results["keyword"], results["dense"]
     print({m: {k: round(v, 3) for k, v in r.items() if k != "misses"} for m, r in results.items()})
     assert fused["MRR@10"] > max(keyword["MRR@10"], dense["MRR@10"])
-    assert fused["R@1"] >= 0.85 and fused["R@5"] >= 0.96 and fused["R@20"] == 1.0
+    assert fused["R@1"] >= 0.9 and fused["R@5"] == 1.0, fused["misses"]
+
+
+def test_held_out_seed_questions_stay_where_they_were_measured(service):
+    """30 questions written by someone who had not seen the system's answers, after the settings were
+    chosen, and run once (README: fused R@1 0.800, R@5 0.933, MRR@10 0.860 vs keyword 0.811 and dense
+    0.850). The issue's R@1 target is not met on them; this keeps them from slipping."""
+    results = evaluate(service.searcher, load_questions(SEEDS / "heldout_questions.jsonl"))
+    fused, keyword, dense = results["fused"], results["keyword"], results["dense"]
+    assert fused["MRR@10"] > max(keyword["MRR@10"], dense["MRR@10"])
+    assert fused["R@1"] >= 0.8 and fused["R@5"] >= 0.93, fused["misses"]
+
+
+def test_a_question_naming_the_event_finds_the_passage_that_answers_it(service):
+    """Only the lead says "2020年度长三角地区主要领导座谈会"; the theme is two paragraphs on ("会议……为主题").
+    Every passage is keyword-indexed with its article's lead, so the event's words stop singling out the lead."""
+    top = service.ask("2020年度长三角地区主要领导座谈会以什么为主题？").hits[0]
+    assert "为主题" in top.passage.text and "座谈会" not in top.passage.text
+    lead = service.index.passages[top.passage.id].context
+    assert "2020年度长三角地区主要领导座谈会" in lead and lead in keyword_text(top.passage)
 
 
 def test_a_question_about_2020_prefers_passages_about_2020(service):
@@ -88,6 +107,18 @@ def test_fusion_functions():
     mixed = convex({1: 0.9, 2: 0.8, 3: 0.7}, {1: 5.0, 2: 0.0, 3: 12.0}, dense_weight=0.5)
     assert mixed[1] == pytest.approx(0.5 + 0.5 * 5 / 12) and mixed[3] == pytest.approx(0.5)
     assert convex({1: 0.5}, {1: 3.0}, 0.4) == {1: 1.0}  # a single candidate is not divided by zero
+    # A weak keyword top (12 of a possible 48) is not stretched to a full match.
+    weak = convex({1: 0.9, 2: 0.8, 3: 0.7}, {1: 5.0, 2: 0.0, 3: 12.0}, dense_weight=0.5, keyword_full=48.0)
+    assert weak[3] == pytest.approx(0.5 * 12 / 48) and max(weak, key=weak.get) == 1
+
+
+def test_keyword_bound_is_above_every_passage_score(service):
+    keyword = service.index.keyword
+    for question in ("长三角一体化发展", "帮公司渡过难关的政策，怎样才能真正落到实处？", "没有这个词xyz"):
+        scores, bound = keyword.scores(question)
+        assert bound >= scores.max() - 1e-4
+    assert keyword.scores("长三角一体化发展 长三角一体化发展")[1] > keyword.scores("长三角一体化发展")[1]
+    assert keyword.scores("zzqqxx")[1] == 0.0  # no known term: no bound
 
 
 @pytest.mark.parametrize("kind", ["flat", "hnsw", "ivf"])
@@ -119,3 +150,6 @@ def test_english_questions_get_chinese_glossary_terms():
     terms = glossary_terms("Where did Xi Jinping chair the Yangtze River Delta symposium?").split()
     assert {"习近平", "长三角", "座谈会", "主持"} <= set(terms)
     assert glossary_terms("纯中文问题") == ""
+    # "which city" asks for a name: 城市 / 市 would match the wrong passages.
+    assert "城市" not in glossary_terms("In which city did Xi Jinping chair the symposium?")
+    assert "城市" in glossary_terms("How should cities renew their old towns?")
