@@ -288,16 +288,13 @@ def test_embed_in_host_page_asks_opens_context_and_checks_quotes(qa, hosts, page
     page.goto(allowed.origin + "/host.html", wait_until="load")
     frame = page.frame_locator("#qa")
     frame.locator("#q").fill(QUESTION)
-    start = time.perf_counter()
     frame.locator("#q").press("Enter")
-    frame.locator("#answer[data-state=done]").wait_for()
-    elapsed = time.perf_counter() - start
+    frame.locator("#answer[data-state=done]").wait_for()  # latency is measured in bench/browser_latency.py
     assert "[1]" in frame.locator("#answer").inner_text()
     cards = frame.locator(".qa-card")
     assert cards.count() >= 1
     assert _squash(cards.first.locator(".qa-text").inner_text()) in CORPUS
     assert _squash(cards.first.locator("mark").inner_text()) in CORPUS
-    assert elapsed < 5, f"the embed took {elapsed:.2f}s to answer"
     shot(page, "embed_in_host_page.png")
 
     cards.first.click()
