@@ -24,6 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from quote_cases import generate_cases, load_seed_articles  # noqa: E402
 
+from qa.errors import InputTooLong  # noqa: E402
 from qa.ingest import chunk_spans  # noqa: E402
 from qa.quotes import VERDICTS, QuoteChecker  # noqa: E402
 from qa.records import Article, Paragraph  # noqa: E402
@@ -131,6 +132,19 @@ def main(argv: list[str] | None = None) -> int:
     for label, r in results:
         cells = [f"{r['by_verdict'][v][0]:.1f} / {r['by_verdict'][v][1]:.1f}" if v in r["by_verdict"] else "-" for v in VERDICTS]
         print(f"| {label} | " + " | ".join(cells) + " |")
+    print("\nQuotes at the length limit, and over it (seeds):\n")
+    print("| quote | characters | verdict | ms |")
+    print("|---|---|---|---|")
+    checker = QuoteChecker(seeds)
+    text = "".join(p.text for a in seeds for p in a.paragraphs)
+    for label, quote in (("corpus text across paragraphs", text[:5000]), ("one word repeated", ("长三角" * 2000)[:5000]),
+                         ("one character repeated", "的" * 5000), ("over the limit", "长三角一体化发展" * 2500)):
+        t0 = time.perf_counter()
+        try:
+            verdict = checker.check(quote).verdict
+        except InputTooLong:
+            verdict = "refused (InputTooLong)"
+        print(f"| {label} | {len(quote):,} | {verdict} | {(time.perf_counter() - t0) * 1000:.1f} |")
     print("\nPASS" if ok else "\nFAIL")
     return 0 if ok else 1
 

@@ -218,8 +218,9 @@ def change_flags(segments: list[Segment], quote: str, source: str, max_ops: int 
         both = quote[q0:q1] + source[s0:s1]
         chars = _DIGITS if any(c in _DIGITS for c in both) else _CN_NUMERALS
         # Arabic digits always count; Chinese numerals only when the change is nothing but
-        # numerals (三省→四省), not a word that contains one (一体化, 统一).
-        if any(c in _DIGITS for c in both) or (both and all(c in _CN_NUMERALS for c in both if not is_punct(c))):
+        # numerals (三省→四省), not a word that contains one (一体化, 统一), nor bare punctuation (「」).
+        words = [c for c in both if not is_punct(c)]
+        if any(c in _DIGITS for c in words) or (words and all(c in _CN_NUMERALS for c in words)):
             qa, qb = _expand(quote, q0, q1, chars)
             sa, sb = _expand(source, s0, s1, chars)
             add("number", quote[qa:qb], source[sa:sb])

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from .config import SETTINGS, Settings
 from .errors import QAError
+from .records import paragraph_label
 
 __all__ = ["main"]
 
@@ -103,7 +104,7 @@ def _print_check(check) -> None:
     print(f"引文：{d['quote']}")
     print(f"结论：{d['verdict']}  {d.get('message') or ''}".rstrip())
     for m in d["matches"]:
-        print(f"  出处：{m['title']} · 第{m['paragraph']}段（{m['file']}:{m['start']}-{m['end']}，相似度 {m['similarity']:.2f}）")
+        print(f"  出处：{m['title']} · {paragraph_label(m['paragraph'])}（{m['file']}:{m['start']}-{m['end']}，相似度 {m['similarity']:.2f}）")
         print(f"  原文：{m['source_text']}")
         if m.get("normalizations"):
             print(f"  规范化：{', '.join(m['normalizations'])}")
@@ -113,7 +114,7 @@ def _print_check(check) -> None:
         for flag in m.get("flags", []):
             print(f"  ⚠ {flag['kind']}：引文「{flag['quote']}」 原文「{flag['source']}」")
     for part in d.get("parts", []):
-        locs = "; ".join(f"{m['title']} 第{m['paragraph']}段" for m in part["matches"])
+        locs = "; ".join(f"{m['title']} {paragraph_label(m['paragraph'])}" for m in part["matches"])
         print(f"  片段「{part['quote']}」：{part['verdict']} {locs}")
     print()
 

@@ -24,7 +24,7 @@ __all__ = ["build_index", "open_index", "stale_reason", "embedding_text", "keywo
 log = logging.getLogger("qa")
 
 # Bump when layout repair, chunking or the embedded views change for the same files and settings.
-LAYOUT_VERSION = 6
+LAYOUT_VERSION = 7
 
 
 class BuildReport(dict):

@@ -82,7 +82,7 @@ def split_file(source: SourceFile, max_chars: int, first_id: int = 0) -> tuple[l
         paragraphs = tuple(
             Paragraph(k, b.kind, b.text, tuple(b.pieces)) for k, b in enumerate(lay.blocks, start=1)
         )
-        article = Article(doc_id, source.file, lay.title, lay.source, lay.date, paragraphs)
+        article = Article(doc_id, source.file, lay.title, lay.source, lay.date, paragraphs, lay.title_pieces)
         articles.append(article)
         lead = _lead_sentence(lay.blocks)
         heading = ""

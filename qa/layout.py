@@ -40,6 +40,7 @@ class ArticleLayout:
     source: str | None
     date: str | None
     blocks: list[Block] = field(default_factory=list)
+    title_pieces: tuple[tuple[int, int], ...] = ()  # file spans of the headline; () for a fallback title
     repairs: list[str] = field(default_factory=list)  # what was joined or dropped, for the record
 
 
@@ -179,12 +180,12 @@ def layout_articles(text: str, fallback_title: str) -> list[ArticleLayout]:
     for n, s in enumerate(starts):
         e = starts[n + 1] if n + 1 < len(starts) else len(blocks)
         part = blocks[s:e]
-        title = fallback_title
+        title, title_pieces = fallback_title, ()
         if part and part[0].kind == "heading":
-            title = part[0].text
+            title, title_pieces = part[0].text, tuple(part[0].pieces)
             part = part[1:]
         source, date = _metadata(part)
-        articles.append(ArticleLayout(title=title, source=source, date=date, blocks=part))
+        articles.append(ArticleLayout(title=title, source=source, date=date, blocks=part, title_pieces=title_pieces))
     if articles:
         articles[0].repairs = repairs
     return articles

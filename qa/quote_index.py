@@ -52,7 +52,7 @@ class NormalizedCorpus:
         norms: list[str] = []
         maps: list[np.ndarray] = []
         for article in articles:
-            for para in article.paragraphs:
+            for para in article.quotable():
                 norm, nmap = normalize_with_map(para.text)
                 if not norm:
                     continue
@@ -157,7 +157,11 @@ class NormalizedCorpus:
         # Votes per group: distinct quote offsets (a gram printed twice nearby votes once).
         width = len(keys) + 1
         score = np.bincount(np.unique(group * width + offs) // width, minlength=int(group[-1]) + 1)
-        best = np.argsort(-score, kind="stable")[:limit]
+        ranked = np.argsort(-score, kind="stable")
+        # Places with as many votes as the last one taken are just as likely: take them too (up to
+        # twice the limit), so which of them is aligned does not depend on where they stand in the corpus.
+        cut = score[ranked[min(limit, len(ranked)) - 1]]
+        best = ranked[: max(limit, min(2 * limit, int(np.sum(score >= cut))))]
         bounds = np.searchsorted(group, np.stack([best, best + 1]))
         places = []
         for a, b in zip(bounds[0].tolist(), bounds[1].tolist()):

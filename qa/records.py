@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
-__all__ = ["Spanned", "Citation", "Passage", "Paragraph", "Article", "Hit", "Answer", "QuoteMatch", "QuotePart", "QuoteCheck"]
+__all__ = ["TITLE_PARAGRAPH", "paragraph_label", "Spanned", "Citation", "Passage", "Paragraph", "Article", "Hit",
+           "Answer", "QuoteMatch", "QuotePart", "QuoteCheck"]
+
+
+TITLE_PARAGRAPH = 0  # a quotation of an article's headline is cited as its paragraph 0
+
+
+def paragraph_label(number: int) -> str:
+    """第N段, or 标题 for the headline."""
+    return "标题" if number == TITLE_PARAGRAPH else f"第{number}段"
 
 
 @dataclass(frozen=True)
@@ -16,7 +25,7 @@ class Citation:
     title: str
     source: str | None
     date: str | None
-    paragraph: int  # 1-based paragraph number inside the article
+    paragraph: int  # 1-based paragraph number inside the article; 0 = its headline (quotations only)
     start: int  # character offsets into the decoded file
     end: int
 
@@ -27,7 +36,7 @@ class Citation:
             parts.append(self.source)
         if self.date:
             parts.append(self.date)
-        parts.append(f"第{self.paragraph}段")
+        parts.append(paragraph_label(self.paragraph))
         return " · ".join(parts)
 
     def to_dict(self) -> dict:
@@ -101,7 +110,7 @@ class Paragraph(Spanned):
     """A numbered, repaired paragraph of an article; `pieces` are its file spans (see Passage)."""
 
     number: int  # 1-based inside the article
-    kind: str  # body | heading | list | meta | caption
+    kind: str  # body | heading | list | meta | caption (| title: the headline, for quotations only)
     text: str
     pieces: tuple[tuple[int, int], ...]
 
@@ -124,9 +133,17 @@ class Article:
     source: str | None
     date: str | None
     paragraphs: tuple[Paragraph, ...]
+    title_pieces: tuple[tuple[int, int], ...] = ()  # where the headline stands in the file, if it does
 
     def citation(self, paragraph: int, start: int, end: int) -> Citation:
         return Citation(self.doc_id, self.file, self.title, self.source, self.date, paragraph, start, end)
+
+    def quotable(self) -> tuple[Paragraph, ...]:
+        """Everything a quotation can come from: the headline (as paragraph 0) and the paragraphs.
+        Headlines are not retrieved as passages, but people do quote them."""
+        if not self.title_pieces:
+            return self.paragraphs
+        return (Paragraph(TITLE_PARAGRAPH, "title", self.title, self.title_pieces),) + self.paragraphs
 
     def to_dict(self) -> dict:
         return {
@@ -135,6 +152,7 @@ class Article:
             "title": self.title,
             "source": self.source,
             "date": self.date,
+            "title_pieces": [list(p) for p in self.title_pieces],
             "paragraphs": [p.to_dict() for p in self.paragraphs],
         }
 
@@ -147,6 +165,7 @@ class Article:
             source=d.get("source"),
             date=d.get("date"),
             paragraphs=tuple(Paragraph.from_dict(p) for p in d["paragraphs"]),
+            title_pieces=tuple(tuple(p) for p in d.get("title_pieces", ())),
         )
 
 

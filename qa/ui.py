@@ -16,6 +16,7 @@ import re
 import gradio as gr
 
 from .errors import NotFound, QAError
+from .records import paragraph_label
 
 __all__ = ["build_ui", "CSS", "answer_html", "cards_html", "check_html", "citation_text", "context_html"]
 
@@ -181,7 +182,7 @@ def _match(m: dict) -> str:
     where = [m.get("title") or m.get("doc_id", "")]
     where += [m[k] for k in ("source", "date") if m.get(k)]
     if m.get("paragraph") is not None:
-        where.append(f"第{m['paragraph']}段")
+        where.append(paragraph_label(m["paragraph"]))
     location = f"{' · '.join(str(x) for x in where)}（{m.get('file', '')}:{m.get('start', '')}-{m.get('end', '')}）"
     parts = [f'<div class="qa-card qa-match"><div class="qa-card-head">出处：{esc(location)}</div>']
     if m.get("similarity") is not None:

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import sys
-import time
 
 import pytest
 
 from qa.errors import EmptyInput, InputError, InputTooLong
 from qa.ingest import build_corpus
-from qa.quotes import QuoteCheck, QuoteChecker
+from qa.quotes import QuoteChecker
 from qa.readers import find_sources, read_source
+from qa.records import TITLE_PARAGRAPH
 
 from .conftest import ROOT, SEEDS
 
@@ -32,7 +32,7 @@ def checker(corpus):
 
 def _paragraph(corpus, match):
     article = next(a for a in corpus.articles if a.doc_id == match.citation.doc_id)
-    return article.paragraphs[match.citation.paragraph - 1]
+    return next(p for p in article.quotable() if p.number == match.citation.paragraph)
 
 
 def _read_back(corpus, match) -> str:
@@ -41,12 +41,6 @@ def _read_back(corpus, match) -> str:
     text = read_source(ROOT / c.file).text
     para = _paragraph(corpus, match)
     return "".join(text[max(s, c.start) : min(e, c.end)] for s, e in para.pieces if s < c.end and e > c.start)
-
-
-def test_index_builds_fast(corpus):
-    t0 = time.perf_counter()
-    QuoteChecker(corpus.articles)
-    assert time.perf_counter() - t0 < 1.0
 
 
 def test_exact_quote_cites_its_file_span(checker, corpus):
@@ -174,20 +168,41 @@ def test_too_short_quote(checker, quote):
         checker.check(quote)
 
 
-def test_overlong_quote_is_refused_quickly(checker):
-    t0 = time.perf_counter()
+def test_overlong_quote_is_refused_before_any_work(checker, monkeypatch):
+    def no_search(*_):
+        raise AssertionError("an over-long quote reached the search")
+
+    monkeypatch.setattr(checker, "_query", no_search)
     with pytest.raises(InputTooLong, match="5000"):
         checker.check("长三角一体化发展" * 2500)  # 20,000 characters
-    assert time.perf_counter() - t0 < 0.5
 
 
-def test_quote_at_the_limit_finishes(corpus):
+def test_quotes_at_the_limit_get_verdicts(corpus):
+    """5,000 characters (the limit) still get an answer; their timing is in bench/verify_latency.py."""
     checker = QuoteChecker(corpus.articles, max_chars=5000)
     text = "".join(p.text for a in corpus.articles for p in a.paragraphs)
-    for quote in (text[:5000], ("长三角" * 2000)[:5000], "的" * 5000):
-        t0 = time.perf_counter()
-        assert isinstance(checker.check(quote), QuoteCheck)
-        assert time.perf_counter() - t0 < 5.0
+    many_paragraphs = checker.check(text[:5000])
+    assert many_paragraphs.verdict == "spliced" and len(many_paragraphs.parts) >= 10
+    assert checker.check(("长三角" * 2000)[:5000]).verdict == "not_found"
+    assert checker.check("的" * 5000).verdict == "not_found"
+
+
+def test_a_quoted_headline_is_found_as_paragraph_0(checker, corpus):
+    """Headlines are not passages, but people quote them."""
+    for article in corpus.articles:
+        result = checker.check(article.title)
+        assert result.verdict == "exact", (article.title, result.verdict)
+        match = result.matches[0]
+        assert match.citation.paragraph == TITLE_PARAGRAPH and match.citation.doc_id == article.doc_id
+        assert _read_back(corpus, match) == article.title
+        assert match.citation.label().endswith("标题")
+
+
+def test_punctuation_alone_is_never_flagged_as_a_number(checker):
+    result = checker.check("要共同打造“国际一流”营商环境")  # the source has no quotation marks here
+    assert result.verdict == "altered" and result.matches[0].flags == []
+    changed = checker.check("一市四省实施长三角一体化发展规划纲要")  # 三 → 四 is still a number
+    assert any(f["kind"] == "number" for f in changed.matches[0].flags)
 
 
 def test_generated_cases_reach_99_percent(checker, corpus):

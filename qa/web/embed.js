@@ -194,7 +194,8 @@
     var parts = [m.title || m.doc_id];
     if (m.source) parts.push(m.source);
     if (m.date) parts.push(m.date);
-    if (m.paragraph !== undefined && m.paragraph !== null) parts.push("第" + m.paragraph + "段");
+    if (m.paragraph === 0) parts.push("标题");  // a quoted headline
+    else if (m.paragraph !== undefined && m.paragraph !== null) parts.push("第" + m.paragraph + "段");
     return "出处：" + parts.join(" · ") + "（" + (m.file || "") + ":" + m.start + "-" + m.end + "）";
   }
 
