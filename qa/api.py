@@ -12,6 +12,7 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # before gradio is i
 
 import html
 import logging
+import re
 from pathlib import Path
 from typing import Annotated
 
@@ -134,7 +135,8 @@ def create_app(service, settings: Settings) -> FastAPI:
 
     @app.api_route("/api/{rest:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False)
     def unknown_api(rest: str, request: Request):
-        allowed = _ROUTES.get("/api/" + rest)
+        # /api/documents/<id> takes GET only, like /api/documents.
+        allowed = _ROUTES.get("/api/" + rest) or ("GET" if re.fullmatch(r"documents/[^/]+", rest) else None)
         if allowed:
             return _error(405, "method_not_allowed", f"Use {allowed} for /api/{rest}.")
         return _error(404, "not_found", f"没有这个接口：/api/{rest}。/ No endpoint /api/{rest}; see docs.")

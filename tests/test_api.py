@@ -152,6 +152,7 @@ ERROR_CASES = {
     "unknown document": (("get", "/api/documents/no-such-doc"), {}, 404, "not_found"),
     "unknown api route": (("get", "/api/nothing/here"), {}, 404, "not_found"),
     "wrong method": (("get", "/api/ask"), {}, 405, "method_not_allowed"),
+    "wrong method on a document": (("post", "/api/documents/some-doc"), {}, 405, "method_not_allowed"),
     "disallowed preflight": (("options", "/api/ask"),
                              {"headers": {"Origin": DENIED, "Access-Control-Request-Method": "POST"}},
                              403, "origin_not_allowed"),
