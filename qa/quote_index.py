@@ -49,6 +49,7 @@ class NormalizedCorpus:
 
     def __init__(self, articles: list[Article] | tuple[Article, ...]):
         self.paras: list[tuple[Article, Paragraph]] = []
+        self._slot: dict[tuple[str, int], int] = {}  # (doc_id, paragraph number) → index in paras
         norms: list[str] = []
         maps: list[np.ndarray] = []
         for article in articles:
@@ -56,6 +57,7 @@ class NormalizedCorpus:
                 norm, nmap = normalize_with_map(para.text)
                 if not norm:
                     continue
+                self._slot[(article.doc_id, para.number)] = len(self.paras)
                 self.paras.append((article, para))
                 norms.append(norm)
                 maps.append(np.asarray(nmap, dtype=np.int64))
@@ -94,6 +96,36 @@ class NormalizedCorpus:
         """Paragraph offsets → file offsets through the paragraph's pieces (page-break repairs)."""
         article, para = self.paras[idx]
         return article.citation(para.number, _file_offset(para, r0), _file_offset(para, r1 - 1) + 1)
+
+    def runs_on(self, first: Citation, second: Citation) -> bool:
+        """Whether `first` ends its paragraph and `second` begins the next one of the same article
+        (punctuation and space aside): one quotation running on across a paragraph break."""
+        a = self._slot.get((first.doc_id, first.paragraph))
+        b = self._slot.get((second.doc_id, second.paragraph))
+        if a is None or b != a + 1 or first.doc_id != second.doc_id:
+            return False
+        pa, pb = self.paras[a][1], self.paras[b][1]
+        rest = pa.text[_text_offset(pa, first.end):]
+        before = pb.text[: _text_offset(pb, second.start)]
+        return all(is_punct(c) or c.isspace() for c in rest + before)
+
+    def running_text(self, options: list[list]) -> list | None:
+        """One match (anything with a `.citation`) per part, chosen from each part's `options`, such
+        that every part runs on into the next across a paragraph break; None when there is none."""
+        if not options:
+            return None
+        # Walk part by part keeping, for every option that can be reached, the chain that reaches it.
+        chains = [[m] for m in options[0]]
+        for part in options[1:]:
+            reached = []
+            for m in part:
+                before = next((c for c in chains if self.runs_on(c[-1].citation, m.citation)), None)
+                if before is not None:
+                    reached.append([*before, m])
+            if not reached:
+                return None
+            chains = reached
+        return chains[0]
 
     def window(self, place: Place) -> tuple[int, int]:
         """Normalised span around the place's core span, padded, inside its paragraph."""
@@ -199,6 +231,16 @@ class NormalizedCorpus:
             if len(runs) > max_runs:
                 break
         return runs
+
+
+def _text_offset(para: Paragraph, file_offset: int) -> int:
+    """File offset → offset into the paragraph's (repaired) text; the inverse of _file_offset."""
+    k = 0
+    for fs, fe in para.pieces:
+        if file_offset <= fe:
+            return k + max(0, file_offset - fs)
+        k += fe - fs
+    return len(para.text)
 
 
 def _file_offset(para: Paragraph, k: int) -> int:

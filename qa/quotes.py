@@ -22,6 +22,7 @@ from rapidfuzz.distance import Levenshtein
 from .align import align, change_flags, char_normalization, diff_segments
 from .errors import EmptyInput, InputError, InputTooLong
 from .quote_index import GRAM, NormalizedCorpus, Place, codepoints, gram_keys
+from .quote_messages import verdict_message
 from .records import Article, QuoteCheck, QuoteMatch, QuotePart
 from .text import _QUOTES, is_punct, normalize_with_map
 
@@ -86,17 +87,21 @@ class QuoteChecker:
             return self._found(text, found)
         places = self._corpus.places(q.keys, q.core_len, _CANDIDATES)
         if not places:
-            return QuoteCheck(text, "not_found", [], [], _message("not_found", 0))
+            return QuoteCheck(text, "not_found", [], [], verdict_message("not_found", 0))
         candidates = self._candidates(q, places)
         best = candidates[0][0]
         parts = self._splice(q, best)
         if parts is not None:
-            return QuoteCheck(text, "spliced", [p.matches[0] for p in parts], parts, _message("spliced", len(parts)))
+            chain = self._run_on(parts)
+            if chain:
+                verdict = "normalized" if any(m.normalizations for m in chain) else "exact"
+                return QuoteCheck(text, verdict, chain, parts, verdict_message(verdict, 1, chain[0], chain[-1]))
+            return QuoteCheck(text, "spliced", [p.matches[0] for p in parts], parts, verdict_message("spliced", len(parts)))
         if best.similarity >= _ALTERED:
             ties = [self._align(q, place)[0] for m, place in candidates if m.similarity >= best.similarity - 1e-9]
-            return QuoteCheck(text, "altered", ties, [], _message("altered", len(ties), ties[0]))
+            return QuoteCheck(text, "altered", ties, [], verdict_message("altered", len(ties), ties[0]))
         nearest = [m for m, _ in candidates[:_NEAREST]]
-        return QuoteCheck(text, "not_found", nearest, [], _message("not_found", len(nearest), best))
+        return QuoteCheck(text, "not_found", nearest, [], verdict_message("not_found", len(nearest), best))
 
     # --- validation and queries ------------------------------------------------------------------
 
@@ -155,7 +160,7 @@ class QuoteChecker:
             shown = [m for m in matches if not m.normalizations] + [m for m in matches if m.normalizations]
         else:
             shown = matches
-        return QuoteCheck(text, verdict, shown[:_MAX_MATCHES], [], _message(verdict, len(matches), matches[0]))
+        return QuoteCheck(text, verdict, shown[:_MAX_MATCHES], [], verdict_message(verdict, len(matches), matches[0]))
 
     # --- fuzzy: places, alignment, splices -------------------------------------------------------
 
@@ -226,11 +231,22 @@ class QuoteChecker:
         single = Levenshtein.distance(_norm_of(best.source_text), q.norm)
         return parts if cost < single else None
 
+    def _run_on(self, parts: list[QuotePart]) -> list[QuoteMatch] | None:
+        """One place per part, each part ending its paragraph and the next beginning the following
+        one: the quote is the text as printed, across paragraph breaks, not a splice."""
+        if any(p.verdict not in ("exact", "normalized") for p in parts):
+            return None
+        return self._corpus.running_text([p.matches for p in parts])
+
     def _part(self, text: str, region: Place) -> tuple[QuotePart, int] | None:
         if _core_chars(text) < 3:
             return None
         pq = self._query(text)
         found = self._exact(pq)
+        bare = text.strip("".join({c for c in text if is_punct(c) or c.isspace()}))
+        if not found and bare != text and _core_chars(bare) >= 3:
+            # The cut between parts can leave a neighbour's punctuation (a list's "- ") on this part.
+            found = self._exact(self._query(bare))
         if found:
             verdict = "normalized" if found[0].normalizations else "exact"
             return QuotePart(text, verdict, found[:_MAX_MATCHES]), 0
@@ -271,34 +287,3 @@ def _part_bounds(q: _Query, core_spans: list[tuple[int, int]]) -> list[tuple[int
             end = q.raw_pos(n_end)
         bounds.append((start, end))
     return bounds
-
-
-def _message(verdict: str, count: int, match: QuoteMatch | None = None) -> str:
-    where = f"（{match.citation.label()}）" if match is not None else ""
-    if verdict == "exact":
-        return f"原文逐字出现，共 {count} 处{where}。 / Found verbatim in {count} place(s)."
-    if verdict == "normalized":
-        kinds = "、".join(match.normalizations) if match else ""
-        return (
-            f"规范化后与原文一致，共 {count} 处{where}；差异仅在：{kinds}。 / "
-            f"Matches {count} place(s) once normalised ({kinds})."
-        )
-    if verdict == "altered":
-        flags = [f"{f['kind']}: {f['source']}→{f['quote']}" for f in match.flags] if match else []
-        note = f"；注意改动：{'；'.join(flags)}" if flags else ""
-        warn = f"; changed: {'; '.join(flags)}" if flags else ""
-        return (
-            f"与原文相近但有改动（相似度 {match.similarity:.2f}）{where}{note}。 / "
-            f"A close source exists but the wording differs (similarity {match.similarity:.2f}){warn}."
-        )
-    if verdict == "spliced":
-        return (
-            f"引文由 {count} 段拼接而成，各段出处不相连。 / "
-            f"The quote joins {count} parts that are not next to each other in the sources."
-        )
-    if count:
-        return (
-            f"未找到出处；最接近的 {count} 处相似度最高 {match.similarity:.2f}。 / "
-            f"Not found; the nearest {count} candidate(s) reach similarity {match.similarity:.2f}."
-        )
-    return "未找到出处，也没有相近的段落。 / Not found, and no paragraph shares its wording."

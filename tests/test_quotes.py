@@ -213,3 +213,21 @@ def test_generated_cases_reach_99_percent(checker, corpus):
     assert ev["accuracy"] >= 0.99, wrong
     assert not ev["unsafe"]  # no changed number or negation passes as exact/normalized
     assert not ev["unflagged"]
+
+
+def test_a_quote_running_over_a_paragraph_break_is_exact_not_spliced(checker, corpus):
+    article = corpus.articles[0]
+    first, second = article.paragraphs[8], article.paragraphs[9]
+    assert first.kind == second.kind == "body"
+    for quote in (first.text[-20:] + second.text[:20], first.text[-20:] + "\n\n" + second.text[:20]):
+        result = checker.check(quote)
+        assert result.verdict == "exact", result.message
+        assert [m.citation.paragraph for m in result.matches] == [first.number, second.number]
+        assert [p.verdict for p in result.parts] == ["exact", "exact"]
+        assert "".join(_read_back(corpus, m) for m in result.matches) == first.text[-20:] + second.text[:20]
+    # Five characters of the second paragraph left out: two places, not one running text.
+    assert checker.check(first.text[-20:] + second.text[5:25]).verdict == "spliced"
+    # With full-width commas where the file has ASCII ones: the same place, normalised.
+    third, fourth = article.paragraphs[10], article.paragraphs[11]
+    assert "," in third.text[-30:]
+    assert checker.check(third.text[-30:].replace(",", "，") + fourth.text[:20]).verdict == "normalized"
