@@ -18,7 +18,7 @@ from .text import TOKENIZER_VERSION, sentence_spans, to_simplified
 from .retrievers import DenseIndex, KeywordIndex
 from .store import Index, corpus_hash, library_versions, read_manifest, write_index
 
-__all__ = ["build_index", "open_index", "stale_reason", "embedding_text", "keyword_text", "dense_views",
+__all__ = ["build_index", "open_index", "index_state", "stale_reason", "embedding_text", "keyword_text", "dense_views",
            "BuildReport", "LAYOUT_VERSION"]
 
 log = logging.getLogger("qa")
@@ -172,28 +172,39 @@ def build_index(settings: Settings, inputs: list[Path], encoder, path: Path | No
     return index, report
 
 
+def index_state(settings: Settings, encoder, path: Path, add=(), first_inputs=()) -> tuple[Index | None, list[Path], str | None]:
+    """What stands at `path` and what it should cover: the index (None when missing or damaged), its
+    inputs plus `add` (`first_inputs` plus `add` when there is no index yet), and why it must be
+    (re)built, or None when it is current and covers them all."""
+    add = [Path(p).resolve() for p in add]
+    if not path.exists():
+        inputs = list(dict.fromkeys([*first_inputs, *add]))
+        return None, inputs, f"first use, from {', '.join(map(str, inputs))}"
+    previous = None
+    known = list(first_inputs)
+    try:
+        previous = Index.load(path)
+        known = [Path(p) for p in previous.manifest["inputs"]]
+        reason = stale_reason(path, settings, encoder)
+    except CorruptIndex as exc:
+        reason = f"it is damaged: {exc.message}"
+        try:
+            known = [Path(p) for p in read_manifest(path)["inputs"]]
+        except (CorruptIndex, KeyError):
+            pass  # not even the manifest: rebuild from what we were given
+    inputs = list(dict.fromkeys([*known, *add]))
+    if reason is None and set(inputs) != set(known):
+        reason = f"new inputs: {', '.join(str(p) for p in inputs if p not in set(known))}"
+    return previous, inputs, reason
+
+
 def open_index(settings: Settings, encoder, path: Path | None = None, progress: bool = False,
                on_rebuild=None) -> Index:
     """Load the index, building it from settings.corpus when missing and rebuilding it when stale or damaged."""
     path = path or settings.index_path
-    previous = None
-    inputs = settings.corpus_paths
-    if path.exists():
-        try:
-            previous = Index.load(path)
-            inputs = [Path(p) for p in previous.manifest["inputs"]]
-            reason = stale_reason(path, settings, encoder)
-            if reason is None:
-                return previous
-        except CorruptIndex as exc:
-            reason = f"it is damaged: {exc.message}"
-            try:
-                inputs = [Path(p) for p in read_manifest(path)["inputs"]]
-            except (CorruptIndex, KeyError):
-                pass
-        message = f"Rebuilding index {path.name}: {reason}"
-    else:
-        message = f"Building index {path.name} from {', '.join(map(str, inputs))} (first use)"
-    (on_rebuild or log.warning)(message)
+    previous, inputs, reason = index_state(settings, encoder, path, first_inputs=settings.corpus_paths)
+    if reason is None:
+        return previous
+    (on_rebuild or log.warning)(f"{'Rebuilding' if path.exists() else 'Building'} index {path.name}: {reason}")
     index, _ = build_index(settings, inputs, encoder, path, previous, progress)
     return index

@@ -10,8 +10,8 @@ from pathlib import Path
 from .answer import answer_text
 from .config import Settings
 from .encoder import Encoder
-from .errors import CorruptIndex, EmptyInput, InputError, InputTooLong, NotFound
-from .indexer import build_index, open_index, stale_reason
+from .errors import EmptyInput, InputError, InputTooLong, NotFound
+from .indexer import build_index, index_state, open_index
 from .records import Answer, Article
 from .search import Searcher
 from .store import Index
@@ -79,22 +79,14 @@ class QAService:
         """Add files or folders to the index; unchanged passages keep their embeddings."""
         with self._lock:
             path = self.settings.index_path
-            inputs = [Path(p).resolve() for p in paths]
-            previous = None
-            if path.exists():
-                try:
-                    previous = Index.load(path)
-                except CorruptIndex as exc:
-                    log.warning("Rebuilding damaged index %s: %s", path.name, exc.message)
-            if previous is not None:
-                known = [Path(p) for p in previous.manifest.get("inputs", [])]
-                merged = list(dict.fromkeys(known + inputs))
-                if set(merged) == set(known) and stale_reason(path, self.settings, self.encoder) is None:
-                    self._set_index(previous)
-                    n = len(previous.passages)
-                    return {"passages": n, "embedded": 0, "reused": n,
-                            "files": len(previous.manifest["sources"]), "unchanged": True}
-                inputs = merged
+            previous, inputs, reason = index_state(self.settings, self.encoder, path, add=paths)
+            if reason is None:
+                self._set_index(previous)
+                n = len(previous.passages)
+                return {"passages": n, "embedded": 0, "reused": n,
+                        "files": len(previous.manifest["sources"]), "unchanged": True}
+            if previous is None and path.exists():
+                log.warning("Rebuilding index %s: %s", path.name, reason)
             index, report = build_index(self.settings, inputs, self.encoder, path, previous, self.progress)
             self._set_index(index)
             return dict(report, unchanged=False)

@@ -80,8 +80,8 @@ def test_ingest_twice_changes_nothing_and_only_changed_files_are_reembedded(svc,
     assert _new_view_owners(svc.index, before) == {_passage_with(svc.index, "北大教授周其仁")}
     assert svc.index.path.resolve() != build and not build.exists()  # old build removed after the swap
     assert any("北大教授周其仁" in p.text for p in svc.index.passages)
-    # An edit in an article's lead sentence: one passage is embedded again; the lead, a keyword
-    # field of every passage of that article, is updated for all of them.
+    # An edit in an article's lead sentence: one passage is embedded again; the lead, part of the
+    # keyword text of every passage of that article, is updated for all of them.
     changed.write_text(changed.read_text(encoding="utf-8").replace("座谈会在浙江湖州举行", "座谈会在浙江省湖州市举行"), encoding="utf-8")
     before = set(svc.index.view_keys)
     svc.ingest([corpus_dir])
@@ -124,6 +124,17 @@ def test_damaged_index_is_detected_and_rebuilt(svc, damage):
     fresh = QAService(svc.settings, on_rebuild=messages.append)
     assert fresh.ask("长三角一体化").hits
     assert messages and "damaged" in messages[0]
+
+
+def test_ingest_into_a_damaged_index_keeps_what_it_covered(svc, tmp_path):
+    files = {p.citation.file for p in svc.index.passages}
+    (svc.index.path.resolve() / "dense.faiss").write_bytes(b"\0garbage")
+    extra = tmp_path / "extra.txt"
+    extra.write_text("临时测试文件\n\n虹桥国际开放枢纽的建设方案已经印发。", encoding="utf-8")
+    fresh = QAService(svc.settings)
+    report = fresh.ingest([extra])
+    assert not report["unchanged"] and report["files"] == len(files) + 1
+    assert {p.citation.file for p in fresh.index.passages} == files | {str(extra)}
 
 
 def test_killed_ingest_leaves_the_old_index_answering(svc, tmp_path):
