@@ -173,6 +173,7 @@ _LATIN_WORDS = re.compile(r"[A-Za-z][A-Za-z\-']+")
 _ANSWER_KIND = re.compile(r"\b(which|what)\s+(?:cit(?:y|ies)|provinces?|countr(?:y|ies)|places?|years?|months?|days?|dates?)\b")
 
 
+@lru_cache(maxsize=1024)  # asked twice per question: for the keyword query and for the highlight terms
 def glossary_terms(question: str) -> str:
     """Chinese terms for the English domain phrases of a question, from the glossary (data/glossary.tsv).
 
