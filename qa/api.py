@@ -12,11 +12,11 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # before gradio is i
 
 import html
 import logging
-import re
 from pathlib import Path
 from typing import Annotated
 
 from fastapi import FastAPI, Request
+from fastapi.routing import APIRoute
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse
 from pydantic import AfterValidator, BaseModel, Field, StrictInt, StrictStr
@@ -32,7 +32,6 @@ log = logging.getLogger("qa")
 
 MAX_BODY_BYTES = 64 * 1024
 WEB = Path(__file__).parent / "web"
-_ROUTES = {"/api/ask": "POST", "/api/verify": "POST", "/api/documents": "GET"}
 
 
 def _encodable(text: str) -> str:
@@ -133,12 +132,15 @@ def create_app(service, settings: Settings) -> FastAPI:
     def document(doc_id: str) -> dict:
         return service.document(doc_id).to_dict()
 
-    @app.api_route("/api/{rest:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False)
+    catch_all = "/api/{rest:path}"
+
+    @app.api_route(catch_all, methods=["GET", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False)
     def unknown_api(rest: str, request: Request):
-        # /api/documents/<id> takes GET only, like /api/documents.
-        allowed = _ROUTES.get("/api/" + rest) or ("GET" if re.fullmatch(r"documents/[^/]+", rest) else None)
+        # The methods the app's own routes take at this path: a route exists, this method is not one.
+        allowed = sorted({m for r in app.routes if isinstance(r, APIRoute) and r.path != catch_all
+                          and r.path_regex.match("/api/" + rest) for m in r.methods})
         if allowed:
-            return _error(405, "method_not_allowed", f"Use {allowed} for /api/{rest}.")
+            return _error(405, "method_not_allowed", f"Use {', '.join(allowed)} for /api/{rest}.")
         return _error(404, "not_found", f"没有这个接口：/api/{rest}。/ No endpoint /api/{rest}; see docs.")
 
     @app.get("/healthz", summary="Liveness and index facts")
