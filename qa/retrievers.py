@@ -14,7 +14,6 @@ from .text import keyword_tokens
 __all__ = ["DenseIndex", "KeywordIndex"]
 
 
-
 class DenseIndex:
     """Inner product over L2-normalised vectors, which is cosine similarity.
 
@@ -104,20 +103,12 @@ class _BM25:
 
     def __init__(self, bm25):
         self.bm25 = bm25
-        self.vocab = set(bm25.vocab_dict)
-        self._term_best = None
-
-    def term_best(self, tokens: list[str]) -> float:
-        """Sum over the tokens of the best score any one document gets for that token: what a passage
-        matching every question term as well as the best passage does would score."""
-        if self._term_best is None:
-            data, indptr = self.bm25.scores["data"], self.bm25.scores["indptr"]
-            best = np.zeros(len(indptr) - 1, dtype=np.float32)
-            filled = np.diff(indptr) > 0
-            best[filled] = np.maximum.reduceat(data, indptr[:-1][filled])
-            self._term_best = best
-        ids = [self.bm25.vocab_dict[t] for t in tokens if t in self.vocab]
-        return float(self._term_best[ids].sum()) if ids else 0.0
+        self.vocab = bm25.vocab_dict
+        # Per term, the best score any one document gets for it (the score matrix holds a column per term).
+        data, indptr = bm25.scores["data"], bm25.scores["indptr"]
+        self.term_best = np.zeros(len(indptr) - 1, dtype=np.float32)
+        filled = np.diff(indptr) > 0
+        self.term_best[filled] = np.maximum.reduceat(data, indptr[:-1][filled])
 
     @property
     def size(self) -> int:
@@ -133,11 +124,13 @@ class _BM25:
     def load(cls, path: Path) -> "_BM25":
         return cls(_bm25s().BM25.load(str(path), show_progress=False, verbosity=0))
 
-    def scores(self, tokens: list[str]) -> np.ndarray:
-        tokens = [t for t in tokens if t in self.vocab]
-        if not tokens:
-            return np.zeros(self.size, dtype=np.float32)
-        return np.asarray(self.bm25.get_scores(tokens), dtype=np.float32)
+    def scores(self, tokens: list[str]) -> tuple[np.ndarray, float]:
+        """BM25 score of every document, and an upper bound of them: each token scored as in the
+        document that matches it best. Tokens the index has never seen count for nothing."""
+        ids = [int(self.vocab[t]) for t in tokens if t in self.vocab]
+        if not ids:
+            return np.zeros(self.size, dtype=np.float32), 0.0
+        return np.asarray(self.bm25.get_scores(ids), dtype=np.float32), float(self.term_best[ids].sum())
 
 
 class KeywordIndex:
@@ -181,5 +174,4 @@ class KeywordIndex:
         A top score far below the bound means the question shares few of its words with any passage
         (a paraphrase); fusion then leans on the dense retriever.
         """
-        tokens = keyword_tokens(query, self.params["mode"])
-        return self.bm25.scores(tokens), self.bm25.term_best(tokens)
+        return self.bm25.scores(keyword_tokens(query, self.params["mode"]))
