@@ -69,13 +69,13 @@ class CachedQueries:
         return np.stack([self._by_text[t] if t in self._by_text else self.encoder.encode_queries([t])[0] for t in texts])
 
 
-# Held-out splits, never used to choose settings: DRCD test and CMRC 2018 trial.
-PREFIX = {"dev": "", "heldout": {"drcd": "test.", "cmrc2018": "trial."}}
+# File prefix of the held-out splits, never used to choose settings: DRCD test and CMRC 2018 trial.
+HELDOUT_PREFIX = {"drcd": "test.", "cmrc2018": "trial."}
 
 
 def public_index(dataset: str, settings: Settings, encoder: Encoder, split: str = "dev") -> tuple[Index, list[dict]]:
     folder = BENCH / dataset
-    prefix = PREFIX[split] if split == "dev" else PREFIX[split][dataset]
+    prefix = "" if split == "dev" else HELDOUT_PREFIX[dataset]
     rows = _read_jsonl(folder / f"{prefix}passages.jsonl")
     file = str(folder / f"{prefix}passages.jsonl")
     passages = [

@@ -261,7 +261,8 @@ class QuotePart:
 class QuoteCheck:
     """The verdict on a quote. `matches`: every place for exact/normalized (up to 20), the closest
     place(s) for altered, the best place of each part for spliced, the nearest candidates for
-    not_found. `parts` is filled for spliced quotes only."""
+    not_found. `parts` is filled for spliced quotes, and for an exact/normalized quote that runs on
+    across paragraph breaks (one part and one match per paragraph)."""
 
     quote: str
     verdict: str  # exact | normalized | altered | spliced | not_found

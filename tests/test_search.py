@@ -83,7 +83,7 @@ def test_a_question_naming_the_event_finds_the_passage_that_answers_it(service):
     Every passage is keyword-indexed with its article's lead, so the event's words stop singling out the lead."""
     top = service.ask("2020年度长三角地区主要领导座谈会以什么为主题？").hits[0]
     assert "为主题" in top.passage.text and "座谈会" not in top.passage.text
-    lead = service.index.passages[top.passage.id].context
+    lead = top.passage.context
     assert "2020年度长三角地区主要领导座谈会" in lead and lead in keyword_text(top.passage)
 
 
