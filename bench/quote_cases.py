@@ -59,8 +59,8 @@ _TEMPLATES = [
 
 
 def load_seed_articles() -> list[Article]:
-    from qa.ingest import build_corpus
-    from qa.readers import find_sources, read_source
+    from qa.ingest.passages import build_corpus
+    from qa.ingest.sources import find_sources, read_source
 
     corpus = build_corpus([read_source(p) for p in find_sources([ROOT / "seeds"])], 200)
     return list(corpus.articles)

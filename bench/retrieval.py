@@ -25,14 +25,14 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from qa.config import Settings  # noqa: E402
-from qa.encoder import Encoder  # noqa: E402
 from qa.evaluate import evaluate, format_table, load_questions  # noqa: E402
-from qa.indexer import dense_views, keyword_text  # noqa: E402
+from qa.index.build import dense_views, keyword_text  # noqa: E402
+from qa.index.encoder import Encoder  # noqa: E402
+from qa.index.retrievers import DenseIndex, KeywordIndex  # noqa: E402
+from qa.index.store import Index  # noqa: E402
 from qa.records import Citation, Passage  # noqa: E402
-from qa.retrievers import DenseIndex, KeywordIndex  # noqa: E402
-from qa.search import Searcher  # noqa: E402
+from qa.search.hybrid import Searcher  # noqa: E402
 from qa.service import QAService  # noqa: E402
-from qa.store import Index  # noqa: E402
 from qa.text import to_simplified  # noqa: E402
 
 BENCH = ROOT.parent / "shared" / "benchmarks"

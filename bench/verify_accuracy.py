@@ -20,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from quote_cases import generate_cases, load_seed_articles  # noqa: E402
 
-from qa.quotes import VERDICTS, QuoteChecker  # noqa: E402
+from qa.quotes.checker import VERDICTS, QuoteChecker  # noqa: E402
 
 _FLAG_OF = {"number": "number", "negation_inserted": "negation", "negation_removed": "negation"}
 

@@ -25,8 +25,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from quote_cases import generate_cases, load_seed_articles  # noqa: E402
 
 from qa.errors import InputTooLong  # noqa: E402
-from qa.ingest import chunk_spans  # noqa: E402
-from qa.quotes import VERDICTS, QuoteChecker  # noqa: E402
+from qa.ingest.passages import chunk_spans  # noqa: E402
+from qa.quotes.checker import VERDICTS, QuoteChecker  # noqa: E402
 from qa.records import Article, Paragraph  # noqa: E402
 
 DEFAULT_BENCHMARKS = Path(__file__).resolve().parent.parent.parent / "shared" / "benchmarks"

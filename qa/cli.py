@@ -126,7 +126,7 @@ def _run(args) -> int:
             print(f"{s.name:20} = {getattr(settings, s.name)!r:40}  {s.help}")
         return 0
     if args.command == "serve":
-        from .api import serve
+        from .web.api import serve
 
         serve(settings)
         return 0

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from .errors import InputError, SourceNotFound
 from .records import Article, Passage
-from .search import Searcher
+from .search.hybrid import Searcher
 from .text import is_punct, normalize
 
 __all__ = ["load_questions", "relevant_ids", "metrics", "evaluate", "format_table", "MODES"]

@@ -77,7 +77,7 @@ class Passage:
         }
 
     @classmethod
-    def from_dict(cls, d: dict) -> "Passage":
+    def from_dict(cls, d: dict) -> Passage:
         cite = Citation(**{k: d[k] for k in Citation.__dataclass_fields__})
         return cls(
             id=d["id"],
@@ -119,7 +119,7 @@ class Paragraph(Spanned):
                 "text": self.text, "pieces": [list(p) for p in self.pieces]}
 
     @classmethod
-    def from_dict(cls, d: dict) -> "Paragraph":
+    def from_dict(cls, d: dict) -> Paragraph:
         return cls(d["paragraph"], d["kind"], d["text"], tuple(tuple(p) for p in d["pieces"]))
 
 
@@ -157,7 +157,7 @@ class Article:
         }
 
     @classmethod
-    def from_dict(cls, d: dict) -> "Article":
+    def from_dict(cls, d: dict) -> Article:
         return cls(
             doc_id=d["doc_id"],
             file=d["file"],

@@ -7,14 +7,14 @@ import logging
 import threading
 from pathlib import Path
 
-from .answer import answer_text
 from .config import Settings
-from .encoder import Encoder
 from .errors import EmptyInput, InputError, InputTooLong, NotFound
-from .indexer import build_index, index_state, open_index
+from .index.build import build_index, index_state, open_index
+from .index.encoder import Encoder
+from .index.store import Index
 from .records import Answer, Article
-from .search import Searcher
-from .store import Index
+from .search.answer import answer_text
+from .search.hybrid import Searcher
 from .text import is_punct
 
 __all__ = ["QAService"]
@@ -67,7 +67,7 @@ class QAService:
 
     @property
     def searcher(self) -> Searcher:
-        self.index
+        _ = self.index  # opens (or builds) the index, which sets the searcher
         return self._searcher
 
     def _set_index(self, index: Index) -> None:
@@ -93,7 +93,7 @@ class QAService:
 
     def warm(self) -> None:
         """Load index and model now, so the first question is answered at full speed."""
-        self.index
+        _ = self.index
         self.encoder.load()
         self.ask("长三角")
         # An altered quote loads jieba's part-of-speech tagger (name flags): ~0.4 s, better now than
@@ -106,14 +106,13 @@ class QAService:
         k = self.settings.top_k if top_k is None else top_k
         if not isinstance(k, int) or isinstance(k, bool) or not 1 <= k <= 100:
             raise InputError(f"top_k 必须是 1 到 100 的整数。/ top_k must be an integer from 1 to 100; got {k!r}.")
-        self.index
-        hits = self._searcher.search(question, k)
+        hits = self.searcher.search(question, k)
         return Answer(question, answer_text(hits), tuple(hits))
 
     @property
     def quotes(self):
         if self._quotes is None:
-            from .quotes import QuoteChecker
+            from .quotes.checker import QuoteChecker
 
             with self._lock:
                 if self._quotes is None:

@@ -32,13 +32,13 @@ def service(settings):
     from qa.service import QAService
 
     svc = QAService(settings)
-    svc.index  # build the seed index once for the session
+    _ = svc.index  # build the seed index once for the session
     return svc
 
 
 @pytest.fixture(scope="session")
 def seed_texts():
-    from qa.readers import read_source
+    from qa.ingest.sources import read_source
 
     return {p.relative_to(ROOT).as_posix(): read_source(p).text for p in sorted(SEEDS.glob("*.txt"))}
 

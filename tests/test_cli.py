@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from .conftest import ROOT, run_qa
+from tests.conftest import ROOT, run_qa
 
 HIT_KEYS = {"rank", "score", "doc_id", "file", "title", "source", "date", "paragraph", "start", "end", "text",
             "highlight", "dense_rank", "keyword_rank", "also_in"}

@@ -6,8 +6,7 @@ import re
 
 import qa
 from qa.config import SETTINGS, Settings
-
-from .conftest import ROOT
+from tests.conftest import ROOT
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 

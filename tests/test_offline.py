@@ -13,12 +13,12 @@ import sys
 
 import pytest
 
-from .conftest import ROOT
+from tests.conftest import ROOT
 
 SCRIPT = """
 import json
 from fastapi.testclient import TestClient
-from qa.api import create_app
+from qa.web.api import create_app
 from qa.config import Settings
 from qa.service import QAService
 

@@ -7,12 +7,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from qa.config import Settings
+from qa.index.store import Index
+from qa.records import Hit
+from qa.text import glossary_terms, normalize, to_simplified
+
 from .answer import best_sentence, question_terms
-from .config import Settings
 from .fusion import convex, ranks, rrf
-from .records import Hit
-from .store import Index
-from .text import glossary_terms, normalize, to_simplified
 
 __all__ = ["Searcher", "Ranked"]
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import CorruptIndex
-from .text import keyword_tokens
+from qa.errors import CorruptIndex
+from qa.text import keyword_tokens
 
 __all__ = ["DenseIndex", "KeywordIndex"]
 
@@ -38,7 +38,7 @@ class DenseIndex:
         return int(self.owners.max()) + 1 if len(self.owners) else 0
 
     @classmethod
-    def build(cls, vectors: np.ndarray, owners: np.ndarray, kind: str = "flat") -> "DenseIndex":
+    def build(cls, vectors: np.ndarray, owners: np.ndarray, kind: str = "flat") -> DenseIndex:
         import faiss
 
         vectors = np.ascontiguousarray(vectors, dtype=np.float32)
@@ -66,7 +66,7 @@ class DenseIndex:
         np.save(folder / self.OWNERS, self.owners)
 
     @classmethod
-    def load(cls, folder: Path) -> "DenseIndex":
+    def load(cls, folder: Path) -> DenseIndex:
         import faiss
 
         try:
@@ -115,13 +115,13 @@ class _BM25:
         return int(self.bm25.scores["num_docs"])
 
     @classmethod
-    def build(cls, token_lists: list[list[str]], k1: float, b: float) -> "_BM25":
+    def build(cls, token_lists: list[list[str]], k1: float, b: float) -> _BM25:
         bm25 = _bm25s().BM25(k1=k1, b=b)
         bm25.index(token_lists, show_progress=False)
         return cls(bm25)
 
     @classmethod
-    def load(cls, path: Path) -> "_BM25":
+    def load(cls, path: Path) -> _BM25:
         return cls(_bm25s().BM25.load(str(path), show_progress=False, verbosity=0))
 
     def scores(self, tokens: list[str]) -> tuple[np.ndarray, float]:
@@ -150,7 +150,7 @@ class KeywordIndex:
         return self.bm25.size
 
     @classmethod
-    def build(cls, texts: list[str], mode: str, k1: float = 1.2, b: float = 0.5) -> "KeywordIndex":
+    def build(cls, texts: list[str], mode: str, k1: float = 1.2, b: float = 0.5) -> KeywordIndex:
         return cls(_BM25.build([keyword_tokens(t, mode) for t in texts], k1, b), {"mode": mode, "k1": k1, "b": b})
 
     def save(self, folder: Path) -> None:
@@ -159,7 +159,7 @@ class KeywordIndex:
         (path / "qa.json").write_text(json.dumps(self.params), encoding="utf-8")
 
     @classmethod
-    def load(cls, folder: Path) -> "KeywordIndex":
+    def load(cls, folder: Path) -> KeywordIndex:
         path = folder / cls.FOLDER
         try:
             params = json.loads((path / "qa.json").read_text(encoding="utf-8"))

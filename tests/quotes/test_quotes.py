@@ -7,12 +7,11 @@ import sys
 import pytest
 
 from qa.errors import EmptyInput, InputError, InputTooLong
-from qa.ingest import build_corpus
-from qa.quotes import QuoteChecker
-from qa.readers import find_sources, read_source
+from qa.ingest.passages import build_corpus
+from qa.ingest.sources import find_sources, read_source
+from qa.quotes.checker import QuoteChecker
 from qa.records import TITLE_PARAGRAPH
-
-from .conftest import ROOT, SEEDS
+from tests.conftest import ROOT, SEEDS
 
 sys.path.insert(0, str(ROOT / "bench"))
 

@@ -21,8 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import ModelError
-from .readers import file_sha256
+from qa.errors import ModelError
+from qa.ingest.sources import file_sha256
 
 __all__ = ["materialise", "source_files"]
 

@@ -6,8 +6,8 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from .config import project_root
-from .errors import SourceNotFound, UndecodableSource
+from qa.config import project_root
+from qa.errors import SourceNotFound, UndecodableSource
 
 __all__ = ["SourceFile", "read_source", "find_sources", "display_path", "file_sha256", "SUFFIXES"]
 
@@ -48,7 +48,7 @@ def decode_bytes(data: bytes, name: str) -> tuple[str, str]:
         encoding = "utf-8"
     except UnicodeDecodeError:
         if b"\x00" in data:
-            raise UndecodableSource(f"{name} looks like a binary file (it contains NUL bytes); give a .txt or .md file.")
+            raise UndecodableSource(f"{name} looks like a binary file (it contains NUL bytes); give a .txt or .md file.") from None
         import charset_normalizer
 
         best = charset_normalizer.from_bytes(data, cp_isolation=["gb18030", "big5", "utf_16"]).best()

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .records import Article, Citation, Paragraph
-from .text import is_punct, normalize_with_map
+from qa.records import Article, Citation, Paragraph
+from qa.text import is_punct, normalize_with_map
 
 __all__ = ["GRAM", "NormalizedCorpus", "Place", "codepoints", "gram_keys"]
 

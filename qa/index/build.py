@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import time
@@ -9,12 +10,13 @@ from pathlib import Path
 
 import numpy as np
 
-from .config import Settings
-from .errors import CorruptIndex, QAError
-from .ingest import build_corpus
-from .readers import file_sha256, find_sources, read_source
-from .records import Passage
-from .text import TOKENIZER_VERSION, sentence_spans, to_simplified
+from qa.config import Settings
+from qa.errors import CorruptIndex, QAError
+from qa.ingest.passages import build_corpus
+from qa.ingest.sources import file_sha256, find_sources, read_source
+from qa.records import Passage
+from qa.text import TOKENIZER_VERSION, sentence_spans, to_simplified
+
 from .retrievers import DenseIndex, KeywordIndex
 from .store import Index, corpus_hash, library_versions, read_manifest, write_index
 
@@ -188,10 +190,9 @@ def index_state(settings: Settings, encoder, path: Path, add=(), first_inputs=()
         reason = stale_reason(path, settings, encoder)
     except CorruptIndex as exc:
         reason = f"it is damaged: {exc.message}"
-        try:
+        # Not even the manifest: rebuild from what we were given.
+        with contextlib.suppress(CorruptIndex, KeyError):
             known = [Path(p) for p in read_manifest(path)["inputs"]]
-        except (CorruptIndex, KeyError):
-            pass  # not even the manifest: rebuild from what we were given
     inputs = list(dict.fromkeys([*known, *add]))
     if reason is None and set(inputs) != set(known):
         reason = f"new inputs: {', '.join(str(p) for p in inputs if p not in set(known))}"

@@ -14,10 +14,9 @@ import pytest
 
 from qa.config import Settings
 from qa.errors import CorruptIndex
+from qa.index.store import Index
 from qa.service import QAService
-from qa.store import Index
-
-from .conftest import ROOT, SEEDS, run_qa
+from tests.conftest import ROOT, SEEDS, run_qa
 
 
 @pytest.fixture()
@@ -63,7 +62,7 @@ def _passage_with(index, phrase: str) -> int:
 
 
 def test_ingest_twice_changes_nothing_and_only_changed_files_are_reembedded(svc, corpus_dir):
-    svc.index  # first use builds it
+    _ = svc.index  # first use builds it
     build = svc.index.path.resolve()
     again = svc.ingest([corpus_dir])
     assert again["unchanged"] and again["embedded"] == 0
@@ -92,7 +91,7 @@ def test_ingest_twice_changes_nothing_and_only_changed_files_are_reembedded(svc,
 
 
 def test_added_file_is_indexed_and_gbk_is_decoded(svc, tmp_path):
-    svc.index
+    _ = svc.index
     extra = tmp_path / "gbk.txt"
     extra.write_bytes("临时测试文件\n\n淀山湖世界级湖区的建设进度良好，今年完成了首期工程。".encode("gbk"))
     report = svc.ingest([extra])

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import re
 
-from .errors import InputError
+from qa.errors import InputError
 
 __all__ = ["check_origins", "frame_ancestors", "embed_policy", "SecurityHeaders", "ApiCors", "BodyLimit"]
 

@@ -7,10 +7,9 @@ from pathlib import Path
 import pytest
 
 from qa.errors import SourceNotFound, UndecodableSource
-from qa.ingest import build_corpus, chunk_spans
-from qa.readers import find_sources, read_source
-
-from .conftest import ROOT, SEEDS
+from qa.ingest.passages import build_corpus, chunk_spans
+from qa.ingest.sources import find_sources, read_source
+from tests.conftest import ROOT, SEEDS
 
 
 @pytest.fixture(scope="module")

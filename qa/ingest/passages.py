@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from qa.records import Article, Citation, Paragraph, Passage
+from qa.text import is_punct, normalize, sentence_spans
+
 from .layout import Block, layout_articles
-from .readers import SourceFile
-from .records import Article, Citation, Paragraph, Passage
-from .text import is_punct, normalize, sentence_spans
+from .sources import SourceFile
 
 __all__ = ["Corpus", "build_corpus", "split_file", "chunk_spans"]
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from .records import Hit
-from .text import is_punct, keyword_tokens, normalize, sentence_spans
+from qa.records import Hit
+from qa.text import is_punct, keyword_tokens, normalize, sentence_spans
 
 __all__ = ["best_sentence", "question_terms", "answer_text", "NO_ANSWER"]
 

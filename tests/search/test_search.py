@@ -8,12 +8,11 @@ import pytest
 
 from qa.errors import EmptyInput, InputError, InputTooLong
 from qa.evaluate import evaluate, load_questions
-from qa.fusion import convex, rrf
-from qa.indexer import keyword_text
-from qa.retrievers import DenseIndex
+from qa.index.build import keyword_text
+from qa.index.retrievers import DenseIndex
+from qa.search.fusion import convex, rrf
 from qa.text import glossary_terms, keyword_tokens, normalize, normalize_with_map, sentence_spans
-
-from .conftest import SEEDS
+from tests.conftest import SEEDS
 
 
 @pytest.mark.parametrize("question, file, paragraph, phrase", [
@@ -93,7 +92,7 @@ def test_a_question_about_2020_prefers_passages_about_2020(service):
     assert "2020年度" in top.passage.text and "浙江湖州" in top.passage.text
     plain = service.searcher.rank("2020年度长三角地区主要领导座谈会在哪里举行？", k=1)
     assert plain[0].pid == top.passage.id
-    from qa.search import Searcher
+    from qa.search.hybrid import Searcher
 
     without = Searcher(service.index, service.encoder, service.settings.replace(year_penalty=0.0))
     assert "2021年度" in service.index.passages[without.rank("2020年度长三角地区主要领导座谈会在哪里举行？", k=1)[0].pid].text

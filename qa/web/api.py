@@ -16,22 +16,23 @@ from pathlib import Path
 from typing import Annotated
 
 from fastapi import FastAPI, Request
-from fastapi.routing import APIRoute
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse
+from fastapi.routing import APIRoute
 from pydantic import AfterValidator, BaseModel, Field, StrictInt, StrictStr
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from .config import Settings
-from .errors import NotFound, QAError
-from .web_security import ApiCors, BodyLimit, SecurityHeaders, check_origins
+from qa.config import Settings
+from qa.errors import NotFound, QAError
+
+from .security import ApiCors, BodyLimit, SecurityHeaders, check_origins
 
 __all__ = ["create_app", "serve", "MAX_BODY_BYTES"]
 
 log = logging.getLogger("qa")
 
 MAX_BODY_BYTES = 64 * 1024
-WEB = Path(__file__).parent / "web"
+WEB = Path(__file__).parent / "static"
 
 
 def _encodable(text: str) -> str:
@@ -178,7 +179,7 @@ def serve(settings: Settings) -> None:
     """Build the service, warm it, print the URL and serve until interrupted."""
     import uvicorn
 
-    from .service import QAService
+    from qa.service import QAService
 
     service = QAService(settings)
     service.warm()

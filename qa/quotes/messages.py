@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .records import QuoteMatch
+from qa.records import QuoteMatch
 
 __all__ = ["verdict_message"]
 

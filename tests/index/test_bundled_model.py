@@ -12,11 +12,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from qa import bundled_model
-from qa.bundled_model import materialise
 from qa.config import Settings, project_root
-from qa.encoder import BUNDLED, Encoder
 from qa.errors import ModelError
+from qa.index import bundled_model
+from qa.index.bundled_model import materialise
+from qa.index.encoder import BUNDLED, Encoder
 
 SHORT_QUERIES = [
     "长三角一体化", "什么是两山理念？", "上海市委书记是谁", "营商环境怎么优化", "产业链供应链协同",

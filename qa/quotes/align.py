@@ -7,7 +7,7 @@ import threading
 import numpy as np
 from rapidfuzz.distance import Levenshtein
 
-from .text import _QUOTES, _tokenizer, is_punct, to_simplified
+from qa.text import _QUOTES, _tokenizer, is_punct, to_simplified
 
 __all__ = ["NEGATIONS", "align", "char_normalization", "diff_segments", "change_flags"]
 
@@ -214,7 +214,7 @@ def change_flags(segments: list[Segment], quote: str, source: str, max_ops: int 
             flags.append(flag)
 
     changed = [seg for seg in segments if seg[0] != "equal"][:max_ops]
-    for op, q0, q1, s0, s1 in changed:
+    for _op, q0, q1, s0, s1 in changed:
         both = quote[q0:q1] + source[s0:s1]
         chars = _DIGITS if any(c in _DIGITS for c in both) else _CN_NUMERALS
         # Arabic digits always count; Chinese numerals only when the change is nothing but

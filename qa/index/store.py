@@ -22,8 +22,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import CorruptIndex
-from .records import Article, Passage
+from qa.errors import CorruptIndex
+from qa.records import Article, Passage
+
 from .retrievers import DenseIndex, KeywordIndex
 
 __all__ = ["Index", "FORMAT_VERSION", "write_index", "read_manifest", "corpus_hash", "library_versions"]
@@ -56,7 +57,7 @@ class Index:
         self._views_of = None
 
     @classmethod
-    def load(cls, path: Path) -> "Index":
+    def load(cls, path: Path) -> Index:
         manifest = read_manifest(path)
         folder = path.resolve()
         try:

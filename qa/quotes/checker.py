@@ -1,7 +1,7 @@
 """Quote verification: is a pasted sentence really in the documents, verbatim, normalised, altered,
 spliced together from several places, or not there at all, with the evidence for each verdict.
 
-The corpus is indexed once (qa.quote_index.NormalizedCorpus: paragraphs normalised and joined,
+The corpus is indexed once (qa.quotes.ngram_index.NormalizedCorpus: paragraphs normalised and joined,
 their punctuation-free 3-grams in a sorted array); the quote is normalised the same way.
 
 - exact/normalised: the rarest 3-gram of the quote gives the candidate positions; each is checked
@@ -19,14 +19,15 @@ from dataclasses import dataclass
 import numpy as np
 from rapidfuzz.distance import Levenshtein
 
-from .align import align, change_flags, char_normalization, diff_segments
-from .errors import EmptyInput, InputError, InputTooLong
-from .quote_index import GRAM, NormalizedCorpus, Place, codepoints, gram_keys
-from .quote_messages import verdict_message
-from .records import Article, QuoteCheck, QuoteMatch, QuotePart
-from .text import _QUOTES, is_punct, normalize_with_map
+from qa.errors import EmptyInput, InputError, InputTooLong
+from qa.records import Article, QuoteCheck, QuoteMatch, QuotePart
+from qa.text import _QUOTES, is_punct, normalize_with_map
 
-# The result records live in qa.records; re-exported so `from qa.quotes import QuoteCheck` still works.
+from .align import align, change_flags, char_normalization, diff_segments
+from .messages import verdict_message
+from .ngram_index import GRAM, NormalizedCorpus, Place, codepoints, gram_keys
+
+# The result records live in qa.records; re-exported so `from qa.quotes.checker import QuoteCheck` still works.
 __all__ = ["QuoteChecker", "QuoteCheck", "QuoteMatch", "QuotePart", "VERDICTS"]
 
 VERDICTS = ("exact", "normalized", "altered", "spliced", "not_found")
@@ -273,7 +274,7 @@ def _norm_of(text: str) -> str:
 def _part_bounds(q: _Query, core_spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
     """Raw quote spans of the parts: each part keeps the punctuation that follows it."""
     bounds = []
-    for i, (a, b) in enumerate(core_spans):
+    for i, (_a, b) in enumerate(core_spans):
         start = 0 if i == 0 else bounds[-1][1]
         if i + 1 == len(core_spans):
             end = len(q.raw)

@@ -10,8 +10,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .records import Spanned
-from .text import SENTENCE_END, _tokenizer, normalize
+from qa.records import Spanned
+from qa.text import SENTENCE_END, _tokenizer, normalize
 
 __all__ = ["Block", "ArticleLayout", "layout_articles"]
 

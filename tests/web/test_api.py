@@ -7,11 +7,11 @@ import re
 import pytest
 from fastapi.testclient import TestClient
 
-from qa.api import MAX_BODY_BYTES, create_app
 from qa.config import Settings, project_root
 from qa.errors import InputError
 from qa.service import QAService
-from qa.ui import answer_html, cards_html, check_html
+from qa.web.api import MAX_BODY_BYTES, create_app
+from qa.web.ui import answer_html, cards_html, check_html
 
 ALLOWED = "http://allowed.example:8080"
 DENIED = "http://evil.example"

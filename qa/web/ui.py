@@ -10,13 +10,14 @@ import os
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # before gradio is imported
 
+import contextlib
 import html
 import re
 
 import gradio as gr
 
-from .errors import NotFound, QAError
-from .records import paragraph_label
+from qa.errors import NotFound, QAError
+from qa.records import paragraph_label
 
 __all__ = ["build_ui", "CSS", "answer_html", "cards_html", "check_html", "citation_text", "context_html"]
 
@@ -228,10 +229,8 @@ def build_ui(service) -> gr.Blocks:
             return _error_html(exc), ""
         articles = {}
         for doc_id in {h["doc_id"] for h in answer["hits"]}:
-            try:
+            with contextlib.suppress(NotFound):
                 articles[doc_id] = service.document(doc_id).to_dict()
-            except NotFound:
-                pass
         return answer_html(answer), cards_html(answer, articles)
 
     def on_check(quote: str):

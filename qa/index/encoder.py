@@ -1,7 +1,7 @@
 """The embedding model behind dense retrieval: resolves settings.model to a folder and encodes text.
 
 The default, "bundled:multilingual-e5-small", is built locally from packaged weights
-(see qa.bundled_model), so nothing reaches the network unless allow_download is on.
+(see qa.index.bundled_model), so nothing reaches the network unless allow_download is on.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import ModelError
-from .readers import file_sha256
+from qa.errors import ModelError
+from qa.ingest.sources import file_sha256
 
 __all__ = ["Encoder", "BUNDLED"]
 

@@ -1,0 +1,12 @@
+"""Stage 2, index: passages → a searchable index on disk, and the two retrievers that read it.
+
+In:  a Corpus of passages (from qa.ingest) and the settings that shape an index.
+Out: an Index folder (manifest, passages, articles, vectors, FAISS, bm25s files), swapped in
+     atomically, and the Index object that search reads.
+
+    bundled_model.py  the packaged multilingual-e5-small weights → a local sentence-transformers folder
+    encoder.py        settings.model → a loaded model; text → unit vectors
+    retrievers.py     DenseIndex (FAISS) and KeywordIndex (BM25 over jieba words and character n-grams)
+    store.py          the folder of plain files plus manifest; atomic write and read
+    build.py          read sources, embed only what changed, write; decide when an index is stale
+"""

@@ -1,0 +1,9 @@
+"""Stage 3, search: a question → ranked passages with citations and an extractive answer.
+
+In:  a question and an Index (from qa.index).
+Out: Hit records (passage, citation, scores, highlighted sentence) and the answer text.
+
+    hybrid.py   dense and keyword candidates, fused, duplicates collapsed, best sentence marked
+    fusion.py   convex sum of normalised scores, or reciprocal rank fusion (pure functions)
+    answer.py   the best sentence of each hit, quoted with [n] citation markers
+"""
