@@ -23,8 +23,16 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 FALLBACK = ["长三角地区主要领导座谈会在哪里举行？", "长三角一体化发展座谈会在哪里召开？", "会议的主题是什么？"]
 
 # Installed before Enter is pressed: records the keydown time, and the time the answer appears.
@@ -51,8 +59,11 @@ SETUP = """([selector, question, needsState]) => {
 
 def questions(n: int) -> list[str]:
     path = ROOT / "seeds" / "questions.jsonl"
-    found = [json.loads(line)["question"] for line in path.read_text(encoding="utf-8").splitlines()
-             if line.strip()] if path.exists() else FALLBACK
+    found = (
+        [json.loads(line)["question"] for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+        if path.exists()
+        else FALLBACK
+    )
     return [found[i % len(found)] for i in range(n)]
 
 
@@ -64,8 +75,12 @@ def free_port() -> int:
 
 def start_server() -> tuple[subprocess.Popen, str]:
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "qa", "serve", "--host", "127.0.0.1", "--port", str(port)],
-                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "qa", "serve", "--host", "127.0.0.1", "--port", str(port)],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 600
     while time.monotonic() < deadline:
@@ -129,8 +144,9 @@ def main() -> None:
             browser = pw.chromium.launch(executable_path=args.chromium, args=CHROMIUM_ARGS)
             page = browser.new_page(viewport={"width": 1180, "height": 1000})
             rows["/embed"] = time_page(page, url + "/embed", "#q", "#answer", True, qs)
-            rows["Gradio UI /"] = time_page(page, url + "/", "#qa-question textarea, #qa-question input",
-                                            "#qa-answer-box", False, qs)
+            rows["Gradio UI /"] = time_page(
+                page, url + "/", "#qa-question textarea, #qa-question input", "#qa-answer-box", False, qs
+            )
             browser.close()
     finally:
         if proc:

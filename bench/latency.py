@@ -47,8 +47,13 @@ def cold(runs: int) -> dict:
     times = []
     for _ in range(runs):
         started = time.perf_counter()
-        out = subprocess.run([sys.executable, "-m", "qa", "ask", "长三角地区主要领导座谈会在哪里举行？"],
-                             capture_output=True, text=True, cwd=ROOT, env=os.environ.copy())
+        out = subprocess.run(
+            [sys.executable, "-m", "qa", "ask", "长三角地区主要领导座谈会在哪里举行？"],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            env=os.environ.copy(),
+        )
         times.append((time.perf_counter() - started) * 1000)
         if out.returncode != 0 or "[1]" not in out.stdout:
             raise SystemExit(f"qa ask failed: {out.stderr}")
@@ -60,7 +65,10 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--cold", type=int, default=5)
     args = ap.parse_args()
-    rows = [("warm `qa ask` (in one process)", warm(args.rounds)), ("cold start (process start → answer printed)", cold(args.cold))]
+    rows = [
+        ("warm `qa ask` (in one process)", warm(args.rounds)),
+        ("cold start (process start → answer printed)", cold(args.cold)),
+    ]
     print("| measurement | runs | p50 ms | p95 ms | max ms |")
     print("|---|---|---|---|---|")
     for name, r in rows:

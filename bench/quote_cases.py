@@ -46,8 +46,22 @@ KINDS: dict[str, tuple[str, int]] = {
 
 _NEGATIONS = "不没未非无莫勿别"
 _NUMERALS = "〇零一二三四五六七八九十百千万亿两0123456789"
-_WIDTH = {",": "，", "，": ",", ";": "；", "；": ";", ":": "：", "：": ":", "(": "（", "（": "(", ")": "）",
-          "）": ")", "?": "？", "？": "?", "!": "！", "！": "!"}
+_WIDTH = {
+    ",": "，",
+    "，": ",",
+    ";": "；",
+    "；": ";",
+    ":": "：",
+    "：": ":",
+    "(": "（",
+    "（": "(",
+    ")": "）",
+    "）": ")",
+    "?": "？",
+    "？": "?",
+    "!": "！",
+    "！": "!",
+}
 _QUOTE_STYLES = [("「", "」"), ("『", "』"), ('"', '"'), ("“", "”")]
 _TEMPLATES = [
     "{0}要{1}{2}，{3}{4}{5}。",
@@ -72,7 +86,12 @@ def _is_cjk(ch: str) -> bool:
 
 class _Corpus:
     def __init__(self, articles: list[Article]):
-        self.units = [p.text for a in articles for p in a.paragraphs if p.kind in ("body", "list", "caption") and len(p.text) >= 20]
+        self.units = [
+            p.text
+            for a in articles
+            for p in a.paragraphs
+            if p.kind in ("body", "list", "caption") and len(p.text) >= 20
+        ]
         self.broken = [p for a in articles for p in a.paragraphs if len(p.pieces) > 1]
         self.paras = [p.text for a in articles for p in a.paragraphs]
         self.norm = "\n".join(normalize(t) for t in self.paras)
@@ -145,7 +164,11 @@ def _make(kind: str, rng: random.Random, cx: _Corpus, s2t) -> str | None:
         return q.translate(str.maketrans({"“": o, "「": o, "『": o, "”": c, "」": c, "』": c}))
     if kind == "whitespace":
         q = _substring(rng, rng.choice(units), 8, 60)
-        spots = [i for i in range(1, len(q)) if not (q[i - 1].isascii() and q[i - 1].isalnum() and q[i].isascii() and q[i].isalnum())]
+        spots = [
+            i
+            for i in range(1, len(q))
+            if not (q[i - 1].isascii() and q[i - 1].isalnum() and q[i].isascii() and q[i].isalnum())
+        ]
         for i in sorted(rng.sample(spots, min(len(spots), rng.randint(1, 3))), reverse=True):
             q = q[:i] + rng.choice([" ", "  ", "\u3000", "\n"]) + q[i:]
         return q

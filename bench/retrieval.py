@@ -60,13 +60,16 @@ class CachedQueries:
     """Encoder stand-in for the Searcher that serves pre-computed query vectors (same model, same prompt)."""
 
     def __init__(self, encoder: Encoder, questions: list[str], name: str):
-        vecs = _cached(f"{name}-queries-{encoder.weights_hash[:12]}", [to_simplified(q) for q in questions],
-                       encoder.encode_queries)
+        vecs = _cached(
+            f"{name}-queries-{encoder.weights_hash[:12]}", [to_simplified(q) for q in questions], encoder.encode_queries
+        )
         self._by_text = {to_simplified(q): v for q, v in zip(questions, vecs)}
         self.encoder = encoder
 
     def encode_queries(self, texts):
-        return np.stack([self._by_text[t] if t in self._by_text else self.encoder.encode_queries([t])[0] for t in texts])
+        return np.stack(
+            [self._by_text[t] if t in self._by_text else self.encoder.encode_queries([t])[0] for t in texts]
+        )
 
 
 # File prefix of the held-out splits, never used to choose settings: DRCD test and CMRC 2018 trial.
@@ -79,23 +82,38 @@ def public_index(dataset: str, settings: Settings, encoder: Encoder, split: str 
     rows = _read_jsonl(folder / f"{prefix}passages.jsonl")
     file = str(folder / f"{prefix}passages.jsonl")
     passages = [
-        Passage(i, Citation(r["id"], file, r["title"], None, None, 1, 0, len(r["text"])), r["text"], r["title"],
-                ((0, len(r["text"])),))
+        Passage(
+            i,
+            Citation(r["id"], file, r["title"], None, None, 1, 0, len(r["text"])),
+            r["text"],
+            r["title"],
+            ((0, len(r["text"])),),
+        )
         for i, r in enumerate(rows)
     ]
     texts, owners = dense_views(passages, settings.sentence_vectors)
     name = f"{dataset}-{split}-views-{encoder.weights_hash[:12]}"
     vectors = _cached(name, texts, lambda t: encoder.encode_passages(t, show_progress=True))
-    keyword = KeywordIndex.build([keyword_text(p) for p in passages], settings.keyword_tokens,
-                                 settings.bm25_k1, settings.bm25_b)
-    index = Index(folder, {"name": dataset}, [], passages, vectors, [], DenseIndex.build(vectors, np.asarray(owners),
-                  settings.ann), keyword)
+    keyword = KeywordIndex.build(
+        [keyword_text(p) for p in passages], settings.keyword_tokens, settings.bm25_k1, settings.bm25_b
+    )
+    index = Index(
+        folder,
+        {"name": dataset},
+        [],
+        passages,
+        vectors,
+        [],
+        DenseIndex.build(vectors, np.asarray(owners), settings.ann),
+        keyword,
+    )
     questions = [q for q in _read_jsonl(folder / f"{prefix}questions.jsonl") if q["question"].strip()]
     return index, questions
 
 
-def run_public(dataset: str, settings: Settings, encoder: Encoder, limit: int | None, sweep: bool,
-               split: str = "dev") -> dict:
+def run_public(
+    dataset: str, settings: Settings, encoder: Encoder, limit: int | None, sweep: bool, split: str = "dev"
+) -> dict:
     index, questions = public_index(dataset, settings, encoder, split)
     if limit:
         questions = questions[:limit]
@@ -163,17 +181,21 @@ def main() -> None:
     ap.add_argument("--limit", type=int, help="first N questions of each public set")
     ap.add_argument("--sweep", action="store_true", help="sweep fusion settings on the public sets")
     ap.add_argument("--json", type=Path, help="also write all results to this file")
-    ap.add_argument("--heldout", action="store_true",
-                    help="also run the held-out sets (seeds/heldout_questions.jsonl, DRCD test, CMRC trial), "
-                         "never used for tuning")
+    ap.add_argument(
+        "--heldout",
+        action="store_true",
+        help="also run the held-out sets (seeds/heldout_questions.jsonl, DRCD test, CMRC trial), never used for tuning",
+    )
     args = ap.parse_args()
     settings = Settings.load()
     encoder = Encoder(settings)
-    print(f"settings: fusion={settings.fusion} dense_weight={settings.dense_weight} "
-          f"keyword_confident_at={settings.keyword_confident_at} rrf_k={settings.rrf_k} "
-          f"candidates={settings.candidates} keyword={settings.keyword_tokens} k1={settings.bm25_k1} "
-          f"b={settings.bm25_b} sentence_vectors={settings.sentence_vectors} "
-          f"max_passage_chars={settings.max_passage_chars}\n")
+    print(
+        f"settings: fusion={settings.fusion} dense_weight={settings.dense_weight} "
+        f"keyword_confident_at={settings.keyword_confident_at} rrf_k={settings.rrf_k} "
+        f"candidates={settings.candidates} keyword={settings.keyword_tokens} k1={settings.bm25_k1} "
+        f"b={settings.bm25_b} sentence_vectors={settings.sentence_vectors} "
+        f"max_passage_chars={settings.max_passage_chars}\n"
+    )
     out = {}
     for name in args.datasets.split(","):
         started = time.monotonic()

@@ -77,8 +77,10 @@ def main(argv: list[str] | None = None) -> int:
 
     kinds = Counter(c["kind"] for c in cases)
     print(f"## Quote verification accuracy (seeds, {len(cases)} cases, seed {args.seed})\n")
-    print(f"accuracy: **{ev['accuracy']:.4f}** ({round(ev['accuracy'] * len(cases))}/{len(cases)}); "
-          f"index built in {build * 1000:.0f} ms, cases checked in {run:.1f} s\n")
+    print(
+        f"accuracy: **{ev['accuracy']:.4f}** ({round(ev['accuracy'] * len(cases))}/{len(cases)}); "
+        f"index built in {build * 1000:.0f} ms, cases checked in {run:.1f} s\n"
+    )
     print(confusion_table(ev["confusion"]))
     print("\ncases per kind: " + ", ".join(f"{k} {n}" for k, n in kinds.items()))
     wrong_by_kind = Counter(c["kind"] for c, r in ev["rows"] if c["expected"] != r.verdict)

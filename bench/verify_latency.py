@@ -46,11 +46,11 @@ def benchmark_articles(root: Path, paragraph_chars: int = 120) -> list[Article]:
                     rec = json.loads(line)
                     text = rec["text"]
                     spans = chunk_spans(text, paragraph_chars) if paragraph_chars else [(0, len(text))]
-                    paras = tuple(
-                        Paragraph(k, "body", text[s:e], ((s, e),)) for k, (s, e) in enumerate(spans, start=1)
-                    )
+                    paras = tuple(Paragraph(k, "body", text[s:e], ((s, e),)) for k, (s, e) in enumerate(spans, start=1))
                     if paras:
-                        articles.append(Article(f"{dataset}:{rec['id']}", str(path), rec["title"], dataset, None, paras))
+                        articles.append(
+                            Article(f"{dataset}:{rec['id']}", str(path), rec["title"], dataset, None, paras)
+                        )
     return articles
 
 
@@ -68,7 +68,9 @@ def time_cases(checker: QuoteChecker, cases: list[dict]) -> dict:
         correct += result.verdict == case["expected"]
     times.sort()
     return {
-        "by_verdict": {v: (statistics.median(t) * 1000, sorted(t)[int(0.95 * (len(t) - 1))] * 1000) for v, t in by_verdict.items()},
+        "by_verdict": {
+            v: (statistics.median(t) * 1000, sorted(t)[int(0.95 * (len(t) - 1))] * 1000) for v, t in by_verdict.items()
+        },
         "n": len(times),
         "cold_ms": cold * 1000,
         "p50_ms": statistics.median(times) * 1000,
@@ -100,13 +102,19 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--benchmarks", type=Path, default=DEFAULT_BENCHMARKS)
     ap.add_argument("--skip-large", action="store_true")
     ap.add_argument("--seed", type=int, default=20200605)
-    ap.add_argument("--paragraph-chars", type=int, default=120,
-                    help="cut each benchmark passage into paragraphs of at most this many characters; 0 = one paragraph per passage")
+    ap.add_argument(
+        "--paragraph-chars",
+        type=int,
+        default=120,
+        help="cut each benchmark passage into paragraphs of at most this many characters; 0 = one paragraph per passage",
+    )
     args = ap.parse_args(argv)
 
     seeds = load_seed_articles()
     seed_cases = generate_cases(seeds, args.seed)
-    print("| corpus | paragraphs | characters | build ms | cases | p50 ms | p95 ms | max ms | first call ms | accuracy |")
+    print(
+        "| corpus | paragraphs | characters | build ms | cases | p50 ms | p95 ms | max ms | first call ms | accuracy |"
+    )
     print("|---|---|---|---|---|---|---|---|---|---|")
     line, small = measure("seeds", seeds, seed_cases)
     print(line, flush=True)
@@ -130,15 +138,22 @@ def main(argv: list[str] | None = None) -> int:
     print("| corpus | " + " | ".join(VERDICTS) + " |")
     print("|---|" + "---|" * len(VERDICTS))
     for label, r in results:
-        cells = [f"{r['by_verdict'][v][0]:.1f} / {r['by_verdict'][v][1]:.1f}" if v in r["by_verdict"] else "-" for v in VERDICTS]
+        cells = [
+            f"{r['by_verdict'][v][0]:.1f} / {r['by_verdict'][v][1]:.1f}" if v in r["by_verdict"] else "-"
+            for v in VERDICTS
+        ]
         print(f"| {label} | " + " | ".join(cells) + " |")
     print("\nQuotes at the length limit, and over it (seeds):\n")
     print("| quote | characters | verdict | ms |")
     print("|---|---|---|---|")
     checker = QuoteChecker(seeds)
     text = "".join(p.text for a in seeds for p in a.paragraphs)
-    for label, quote in (("corpus text across paragraphs", text[:5000]), ("one word repeated", ("长三角" * 2000)[:5000]),
-                         ("one character repeated", "的" * 5000), ("over the limit", "长三角一体化发展" * 2500)):
+    for label, quote in (
+        ("corpus text across paragraphs", text[:5000]),
+        ("one word repeated", ("长三角" * 2000)[:5000]),
+        ("one character repeated", "的" * 5000),
+        ("over the limit", "长三角一体化发展" * 2500),
+    ):
         t0 = time.perf_counter()
         try:
             verdict = checker.check(quote).verdict

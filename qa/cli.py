@@ -29,10 +29,19 @@ def _parser() -> argparse.ArgumentParser:
     common.add_argument("--index", dest="index_name", help="index name inside the index folder (default: seeds)")
     common.add_argument("--index-dir", help="folder of built indexes (default: embeddings)")
     common.add_argument("--model", help="embedding model (default: the bundled multilingual-e5-small)")
-    common.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
-                        help="override any setting; `qa settings` lists them")
-    p = argparse.ArgumentParser(prog="qa", description="中文文档问答与引文核对（离线）",
-                                epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    common.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="override any setting; `qa settings` lists them",
+    )
+    p = argparse.ArgumentParser(
+        prog="qa",
+        description="中文文档问答与引文核对（离线）",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     sub = p.add_subparsers(dest="command", required=True)
 
     ask = sub.add_parser("ask", parents=[common], help="answer a question with cited passages")
@@ -104,7 +113,9 @@ def _print_check(check) -> None:
     print(f"引文：{d['quote']}")
     print(f"结论：{d['verdict']}  {d.get('message') or ''}".rstrip())
     for m in d["matches"]:
-        print(f"  出处：{m['title']} · {paragraph_label(m['paragraph'])}（{m['file']}:{m['start']}-{m['end']}，相似度 {m['similarity']:.2f}）")
+        print(
+            f"  出处：{m['title']} · {paragraph_label(m['paragraph'])}（{m['file']}:{m['start']}-{m['end']}，相似度 {m['similarity']:.2f}）"
+        )
         print(f"  原文：{m['source_text']}")
         if m.get("normalizations"):
             print(f"  规范化：{', '.join(m['normalizations'])}")
@@ -140,8 +151,10 @@ def _run(args) -> int:
         if report.get("unchanged"):
             print(f"索引未变：{report['files']} 个文件、{report['passages']} 个段落都已是最新。")
         else:
-            print(f"已建索引：{report['files']} 个文件，{report['passages']} 个段落"
-                  f"（新嵌入 {report['embedded']}，复用 {report['reused']}），用时 {report['seconds']} 秒。")
+            print(
+                f"已建索引：{report['files']} 个文件，{report['passages']} 个段落"
+                f"（新嵌入 {report['embedded']}，复用 {report['reused']}），用时 {report['seconds']} 秒。"
+            )
         return 0
     if args.command == "eval":
         from .evaluate import evaluate, format_table, load_questions

@@ -40,20 +40,33 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("ann", "flat", "FAISS index type: flat (exact), hnsw or ivf (large corpora).", ("flat", "hnsw", "ivf")),
     Setting("max_passage_chars", 300, "Passages are cut at sentence ends to at most about this many characters."),
     Setting("sentence_vectors", True, "Also embed each sentence of a passage; a passage scores as its best vector."),
-    Setting("keyword_tokens", "jieba+bigram+char", "Keyword index terms: jieba words plus character bigrams and/or single characters.",
-            ("jieba", "bigram", "jieba+bigram", "jieba+char", "jieba+bigram+char")),
+    Setting(
+        "keyword_tokens",
+        "jieba+bigram+char",
+        "Keyword index terms: jieba words plus character bigrams and/or single characters.",
+        ("jieba", "bigram", "jieba+bigram", "jieba+char", "jieba+bigram+char"),
+    ),
     Setting("bm25_k1", 1.2, "BM25 term-frequency saturation."),
     Setting("bm25_b", 0.5, "BM25 length normalisation (0 = none, 1 = full)."),
     Setting("top_k", 5, "Number of passages returned for a question."),
     Setting("candidates", 50, "Candidates taken from each retriever before fusion."),
-    Setting("fusion", "convex", "How dense and keyword results are fused: convex (normalised scores) or rrf.",
-            ("convex", "rrf")),
+    Setting(
+        "fusion",
+        "convex",
+        "How dense and keyword results are fused: convex (normalised scores) or rrf.",
+        ("convex", "rrf"),
+    ),
     Setting("rrf_k", 10, "Reciprocal rank fusion constant k (smaller trusts the top ranks more)."),
     Setting("dense_weight", 0.4, "Weight of the dense retriever in fusion (keyword gets 1 - this)."),
-    Setting("keyword_confident_at", 0.8,
-            "Fusion counts a keyword score as a full match at this share of the best score the question could "
-            "get (each of its terms matched as well as any passage does); 0 = the top result always counts as full."),
-    Setting("year_penalty", 0.4, "Share of the fused score a passage loses when it names years but none the question names."),
+    Setting(
+        "keyword_confident_at",
+        0.8,
+        "Fusion counts a keyword score as a full match at this share of the best score the question could "
+        "get (each of its terms matched as well as any passage does); 0 = the top result always counts as full.",
+    ),
+    Setting(
+        "year_penalty", 0.4, "Share of the fused score a passage loses when it names years but none the question names."
+    ),
     Setting("max_question_chars", 2000, "Longer questions are refused with a clear error."),
     Setting("max_quote_chars", 5000, "Longer quotations are refused with a clear error."),
     Setting("threads", 2, "CPU threads for the embedding model."),
@@ -87,9 +100,7 @@ def _coerce(setting: Setting, value: object) -> object:
         if isinstance(default, float):
             return float(value)
     except (TypeError, ValueError):
-        raise InputError(
-            f"Setting {setting.name!r} needs a {type(default).__name__}, got {value!r}."
-        ) from None
+        raise InputError(f"Setting {setting.name!r} needs a {type(default).__name__}, got {value!r}.") from None
     return str(value)
 
 

@@ -19,7 +19,7 @@ CUTOFFS = (1, 5, 20)
 def load_questions(path: Path) -> list[dict]:
     path = Path(path)
     if not path.exists():
-        raise SourceNotFound(f"No question file {path}. It needs lines of {{\"question\": ..., \"gold\": ...}}.")
+        raise SourceNotFound(f'No question file {path}. It needs lines of {{"question": ..., "gold": ...}}.')
     rows = []
     for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
         if not line.strip():

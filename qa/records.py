@@ -4,8 +4,20 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
-__all__ = ["TITLE_PARAGRAPH", "paragraph_label", "Spanned", "Citation", "Passage", "Paragraph", "Article", "Hit",
-           "Answer", "QuoteMatch", "QuotePart", "QuoteCheck"]
+__all__ = [
+    "TITLE_PARAGRAPH",
+    "paragraph_label",
+    "Spanned",
+    "Citation",
+    "Passage",
+    "Paragraph",
+    "Article",
+    "Hit",
+    "Answer",
+    "QuoteMatch",
+    "QuotePart",
+    "QuoteCheck",
+]
 
 
 TITLE_PARAGRAPH = 0  # a quotation of an article's headline is cited as its paragraph 0
@@ -115,8 +127,14 @@ class Paragraph(Spanned):
     pieces: tuple[tuple[int, int], ...]
 
     def to_dict(self) -> dict:
-        return {"paragraph": self.number, "kind": self.kind, "start": self.start, "end": self.end,
-                "text": self.text, "pieces": [list(p) for p in self.pieces]}
+        return {
+            "paragraph": self.number,
+            "kind": self.kind,
+            "start": self.start,
+            "end": self.end,
+            "text": self.text,
+            "pieces": [list(p) for p in self.pieces],
+        }
 
     @classmethod
     def from_dict(cls, d: dict) -> Paragraph:

@@ -28,7 +28,9 @@ def _clean(text: object, what: str, limit: int) -> str:
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
-        raise InputError(f"{what}含有无效字符（孤立的代理码位）。/ The {what_en(what)} is not valid Unicode text.") from None
+        raise InputError(
+            f"{what}含有无效字符（孤立的代理码位）。/ The {what_en(what)} is not valid Unicode text."
+        ) from None
     text = text.strip()
     if not text or all(is_punct(c) for c in text):
         raise EmptyInput(f"{what}是空的：请输入内容。/ The {what_en(what)} is empty.")
@@ -61,8 +63,9 @@ class QAService:
         if self._index is None:
             with self._lock:
                 if self._index is None:
-                    self._set_index(open_index(self.settings, self.encoder, progress=self.progress,
-                                               on_rebuild=self.on_rebuild))
+                    self._set_index(
+                        open_index(self.settings, self.encoder, progress=self.progress, on_rebuild=self.on_rebuild)
+                    )
         return self._index
 
     @property
@@ -83,8 +86,13 @@ class QAService:
             if reason is None:
                 self._set_index(previous)
                 n = len(previous.passages)
-                return {"passages": n, "embedded": 0, "reused": n,
-                        "files": len(previous.manifest["sources"]), "unchanged": True}
+                return {
+                    "passages": n,
+                    "embedded": 0,
+                    "reused": n,
+                    "files": len(previous.manifest["sources"]),
+                    "unchanged": True,
+                }
             if previous is None and path.exists():
                 log.warning("Rebuilding index %s: %s", path.name, reason)
             index, report = build_index(self.settings, inputs, self.encoder, path, previous, self.progress)

@@ -29,9 +29,28 @@ _CLOSERS = "”’」』）)】》\"'"
 # with ASCII commas and one typed with full-width commas index the same way.
 _QUOTES = "“”「」『』‘’〝〞＂＇\"'"
 _PUNCT_FOLD = {
-    "，": ",", "、": "、", "；": ";", "：": ":", "？": "?", "！": "!",
-    "（": "(", "）": ")", "【": "[", "】": "]", "《": "<", "》": ">", "〈": "<", "〉": ">",
-    "．": ".", "～": "~", "—": "-", "–": "-", "－": "-", "﹐": ",", "﹔": ";", "﹕": ":",
+    "，": ",",
+    "、": "、",
+    "；": ";",
+    "：": ":",
+    "？": "?",
+    "！": "!",
+    "（": "(",
+    "）": ")",
+    "【": "[",
+    "】": "]",
+    "《": "<",
+    "》": ">",
+    "〈": "<",
+    "〉": ">",
+    "．": ".",
+    "～": "~",
+    "—": "-",
+    "–": "-",
+    "－": "-",
+    "﹐": ",",
+    "﹔": ";",
+    "﹕": ":",
 }
 
 
@@ -155,6 +174,7 @@ def _push(text: str, start: int, end: int, spans: list[tuple[int, int]]) -> None
 
 # --- English questions ------------------------------------------------------------------------
 
+
 @lru_cache(maxsize=1)
 def _glossary() -> list[tuple[str, str]]:
     rows = []
@@ -170,7 +190,9 @@ _LATIN_WORDS = re.compile(r"[A-Za-z][A-Za-z\-']+")
 
 # "In which city …?" asks for a name (合肥); the passage that answers rarely says 城市 or 市, while
 # other passages do. Kinds of place and time right after which/what are not translated.
-_ANSWER_KIND = re.compile(r"\b(which|what)\s+(?:cit(?:y|ies)|provinces?|countr(?:y|ies)|places?|years?|months?|days?|dates?)\b")
+_ANSWER_KIND = re.compile(
+    r"\b(which|what)\s+(?:cit(?:y|ies)|provinces?|countr(?:y|ies)|places?|years?|months?|days?|dates?)\b"
+)
 
 
 @lru_cache(maxsize=1024)  # asked twice per question: for the keyword query and for the highlight terms

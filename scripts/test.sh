@@ -12,4 +12,7 @@ if ! command -v chromium >/dev/null 2>&1 || ! fc-list 2>/dev/null | grep -qi "no
     echo "chromium and fonts-noto-cjk are needed for the browser tests: sudo apt-get install chromium fonts-noto-cjk" >&2
   fi
 fi
+# Lint first: a style or import error fails fast, before the slow suite.
+.venv/bin/ruff check --quiet qa tests bench
+.venv/bin/ruff format --check --quiet qa tests bench
 exec .venv/bin/python -m pytest "$@"

@@ -13,8 +13,9 @@ SEEDS = ROOT / "seeds"
 
 # Tests share one temporary index folder (the seed index is built once per session); the variable is
 # set before any qa import so subprocesses (qa serve, qa ask) inherit it too.
-_SESSION_INDEX_DIR = Path(os.environ.get("QA_TEST_INDEX_DIR") or
-                          Path(os.environ.get("TMPDIR", "/tmp")) / f"qa-test-index-{os.getpid()}")
+_SESSION_INDEX_DIR = Path(
+    os.environ.get("QA_TEST_INDEX_DIR") or Path(os.environ.get("TMPDIR", "/tmp")) / f"qa-test-index-{os.getpid()}"
+)
 os.environ["QA_INDEX_DIR"] = str(_SESSION_INDEX_DIR)
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -49,6 +50,10 @@ def run_qa(*args, input: str | None = None, env: dict | None = None, timeout: in
 
     return subprocess.run(
         [sys.executable, "-m", "qa", *args],
-        input=input, capture_output=True, text=True, timeout=timeout, cwd=str(ROOT),
+        input=input,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=str(ROOT),
         env={**os.environ, **(env or {})},
     )

@@ -8,8 +8,23 @@ import pytest
 
 from tests.conftest import ROOT, run_qa
 
-HIT_KEYS = {"rank", "score", "doc_id", "file", "title", "source", "date", "paragraph", "start", "end", "text",
-            "highlight", "dense_rank", "keyword_rank", "also_in"}
+HIT_KEYS = {
+    "rank",
+    "score",
+    "doc_id",
+    "file",
+    "title",
+    "source",
+    "date",
+    "paragraph",
+    "start",
+    "end",
+    "text",
+    "highlight",
+    "dense_rank",
+    "keyword_rank",
+    "also_in",
+}
 
 
 def test_ask_json_shape_and_checkable_citation(service, seed_texts):
@@ -28,10 +43,15 @@ def test_ask_json_shape_and_checkable_citation(service, seed_texts):
 
 
 def test_ask_reads_questions_from_stdin_one_process(service):
-    result = run_qa("ask", "-", "--json", input="习近平在哪里主持召开座谈会？\n\n第二届长三角一体化发展高层论坛在哪里举行？\n")
+    result = run_qa(
+        "ask", "-", "--json", input="习近平在哪里主持召开座谈会？\n\n第二届长三角一体化发展高层论坛在哪里举行？\n"
+    )
     assert result.returncode == 0, result.stderr
     lines = [json.loads(line) for line in result.stdout.splitlines()]
-    assert [a["question"] for a in lines] == ["习近平在哪里主持召开座谈会？", "第二届长三角一体化发展高层论坛在哪里举行？"]
+    assert [a["question"] for a in lines] == [
+        "习近平在哪里主持召开座谈会？",
+        "第二届长三角一体化发展高层论坛在哪里举行？",
+    ]
     assert all(a["hits"] for a in lines)
 
 
@@ -75,8 +95,18 @@ def test_verify_json_shape(service):
     exact, altered = (json.loads(line) for line in result.stdout.splitlines())
     assert exact["verdict"] == "exact" and altered["verdict"] == "altered"
     match = exact["matches"][0]
-    assert {"doc_id", "file", "title", "paragraph", "start", "end", "source_text", "similarity",
-            "normalizations", "diff"} <= set(match)
+    assert {
+        "doc_id",
+        "file",
+        "title",
+        "paragraph",
+        "start",
+        "end",
+        "source_text",
+        "similarity",
+        "normalizations",
+        "diff",
+    } <= set(match)
 
 
 def test_eval_prints_the_three_retrievals(service):

@@ -43,8 +43,9 @@ def _unshare_works() -> bool:
 def test_model_index_api_and_ui_work_with_no_network(tmp_path):
     env = {k: v for k, v in os.environ.items() if k not in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")}
     env.update(QA_MODEL_CACHE=str(tmp_path / "models"), QA_INDEX_DIR=str(tmp_path / "index"))
-    result = subprocess.run(["unshare", "-n", sys.executable, "-c", SCRIPT], capture_output=True, text=True,
-                            cwd=ROOT, env=env, timeout=600)
+    result = subprocess.run(
+        ["unshare", "-n", sys.executable, "-c", SCRIPT], capture_output=True, text=True, cwd=ROOT, env=env, timeout=600
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     out = result.stdout.strip().splitlines()[-1]
     assert '"ask": 200' in out and '"verify": "exact"' in out and '"page": 200' in out

@@ -20,8 +20,17 @@ from qa.text import TOKENIZER_VERSION, sentence_spans, to_simplified
 from .retrievers import DenseIndex, KeywordIndex
 from .store import Index, corpus_hash, library_versions, read_manifest, write_index
 
-__all__ = ["build_index", "open_index", "index_state", "stale_reason", "embedding_text", "keyword_text", "dense_views",
-           "BuildReport", "LAYOUT_VERSION"]
+__all__ = [
+    "build_index",
+    "open_index",
+    "index_state",
+    "stale_reason",
+    "embedding_text",
+    "keyword_text",
+    "dense_views",
+    "BuildReport",
+    "LAYOUT_VERSION",
+]
 
 log = logging.getLogger("qa")
 
@@ -82,11 +91,18 @@ def _wanted_manifest(settings: Settings, encoder) -> dict:
     return {
         "model": encoder.model_id,
         "weights_hash": encoder.weights_hash,
-        "chunking": {"max_passage_chars": settings.max_passage_chars, "layout_version": LAYOUT_VERSION,
-                     "sentence_vectors": settings.sentence_vectors},
-        "keyword": {"tokens": settings.keyword_tokens, "k1": settings.bm25_k1, "b": settings.bm25_b,
-                    "fields": "article lead + heading + text",
-                    "tokenizer": f"jieba + domain dictionary over normalised text, v{TOKENIZER_VERSION}"},
+        "chunking": {
+            "max_passage_chars": settings.max_passage_chars,
+            "layout_version": LAYOUT_VERSION,
+            "sentence_vectors": settings.sentence_vectors,
+        },
+        "keyword": {
+            "tokens": settings.keyword_tokens,
+            "k1": settings.bm25_k1,
+            "b": settings.bm25_b,
+            "fields": "article lead + heading + text",
+            "tokenizer": f"jieba + domain dictionary over normalised text, v{TOKENIZER_VERSION}",
+        },
         "ann": settings.ann,
     }
 
@@ -115,8 +131,14 @@ def stale_reason(path: Path, settings: Settings, encoder) -> str | None:
     return None
 
 
-def build_index(settings: Settings, inputs: list[Path], encoder, path: Path | None = None,
-                previous: Index | None = None, progress: bool = False) -> tuple[Index, BuildReport]:
+def build_index(
+    settings: Settings,
+    inputs: list[Path],
+    encoder,
+    path: Path | None = None,
+    previous: Index | None = None,
+    progress: bool = False,
+) -> tuple[Index, BuildReport]:
     """Build the index at `path` from `inputs` (files or folders), reusing unchanged embeddings."""
     started = time.monotonic()
     path = path or settings.index_path
@@ -129,14 +151,22 @@ def build_index(settings: Settings, inputs: list[Path], encoder, path: Path | No
     keys = [_text_key(t) for t in texts]
 
     reuse: dict[str, np.ndarray] = {}
-    if previous is not None and previous.manifest.get("weights_hash") == encoder.weights_hash \
-            and previous.manifest.get("model") == encoder.model_id:
+    if (
+        previous is not None
+        and previous.manifest.get("weights_hash") == encoder.weights_hash
+        and previous.manifest.get("model") == encoder.model_id
+    ):
         reuse = dict(zip(previous.view_keys, previous.vectors))
     todo = [i for i, key in enumerate(keys) if key not in reuse]
     vectors = np.zeros((len(texts), encoder.dim), dtype=np.float32)
     if todo:
-        log.info("正在嵌入 %d 段文字（复用 %d 段）/ embedding %d texts (%d reused)",
-                 len(todo), len(texts) - len(todo), len(todo), len(texts) - len(todo))
+        log.info(
+            "正在嵌入 %d 段文字（复用 %d 段）/ embedding %d texts (%d reused)",
+            len(todo),
+            len(texts) - len(todo),
+            len(todo),
+            len(texts) - len(todo),
+        )
         vectors[todo] = encoder.encode_passages([texts[i] for i in todo], show_progress=progress)
     todo_set = set(todo)
     for i, key in enumerate(keys):
@@ -149,8 +179,14 @@ def build_index(settings: Settings, inputs: list[Path], encoder, path: Path | No
         "dim": int(vectors.shape[1]),
         "inputs": [str(p) for p in inputs],
         "sources": [
-            {"file": s.file, "path": str(s.path), "sha256": s.sha256, "encoding": s.encoding,
-             "bytes": s.path.stat().st_size, "mtime_ns": s.path.stat().st_mtime_ns}
+            {
+                "file": s.file,
+                "path": str(s.path),
+                "sha256": s.sha256,
+                "encoding": s.encoding,
+                "bytes": s.path.stat().st_size,
+                "mtime_ns": s.path.stat().st_mtime_ns,
+            }
             for s in sources
         ],
         "corpus_hash": corpus_hash([{"file": s.file, "sha256": s.sha256} for s in sources]),
@@ -161,20 +197,28 @@ def build_index(settings: Settings, inputs: list[Path], encoder, path: Path | No
         "repairs": list(corpus.repairs),
     }
     dense = DenseIndex.build(vectors, np.asarray(owners), settings.ann)
-    keyword = KeywordIndex.build([keyword_text(p) for p in corpus.passages], settings.keyword_tokens,
-                                 settings.bm25_k1, settings.bm25_b)
+    keyword = KeywordIndex.build(
+        [keyword_text(p) for p in corpus.passages], settings.keyword_tokens, settings.bm25_k1, settings.bm25_b
+    )
     final = write_index(path, manifest, list(corpus.articles), list(corpus.passages), vectors, keys, dense, keyword)
-    index = Index(path, read_manifest(final), list(corpus.articles), list(corpus.passages), vectors, keys,
-                  dense, keyword)
+    index = Index(
+        path, read_manifest(final), list(corpus.articles), list(corpus.passages), vectors, keys, dense, keyword
+    )
     report = BuildReport(
-        passages=len(corpus.passages), vectors=len(texts), embedded=len(todo), reused=len(texts) - len(todo),
+        passages=len(corpus.passages),
+        vectors=len(texts),
+        embedded=len(todo),
+        reused=len(texts) - len(todo),
         files=len(sources),
-        seconds=round(time.monotonic() - started, 2), repairs=list(corpus.repairs),
+        seconds=round(time.monotonic() - started, 2),
+        repairs=list(corpus.repairs),
     )
     return index, report
 
 
-def index_state(settings: Settings, encoder, path: Path, add=(), first_inputs=()) -> tuple[Index | None, list[Path], str | None]:
+def index_state(
+    settings: Settings, encoder, path: Path, add=(), first_inputs=()
+) -> tuple[Index | None, list[Path], str | None]:
     """What stands at `path` and what it should cover: the index (None when missing or damaged), its
     inputs plus `add` (`first_inputs` plus `add` when there is no index yet), and why it must be
     (re)built, or None when it is current and covers them all."""
@@ -199,8 +243,7 @@ def index_state(settings: Settings, encoder, path: Path, add=(), first_inputs=()
     return previous, inputs, reason
 
 
-def open_index(settings: Settings, encoder, path: Path | None = None, progress: bool = False,
-               on_rebuild=None) -> Index:
+def open_index(settings: Settings, encoder, path: Path | None = None, progress: bool = False, on_rebuild=None) -> Index:
     """Load the index, building it from settings.corpus when missing and rebuilding it when stale or damaged."""
     path = path or settings.index_path
     previous, inputs, reason = index_state(settings, encoder, path, first_inputs=settings.corpus_paths)

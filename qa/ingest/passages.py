@@ -80,9 +80,7 @@ def split_file(source: SourceFile, max_chars: int, first_id: int = 0) -> tuple[l
     for n, lay in enumerate(layouts, start=1):
         doc_id = f"{stem}-{n}"
         repairs.extend(f"{source.file}: {r}" for r in lay.repairs)
-        paragraphs = tuple(
-            Paragraph(k, b.kind, b.text, tuple(b.pieces)) for k, b in enumerate(lay.blocks, start=1)
-        )
+        paragraphs = tuple(Paragraph(k, b.kind, b.text, tuple(b.pieces)) for k, b in enumerate(lay.blocks, start=1))
         article = Article(doc_id, source.file, lay.title, lay.source, lay.date, paragraphs, lay.title_pieces)
         articles.append(article)
         lead = _lead_sentence(lay.blocks)
@@ -126,8 +124,7 @@ def _parents(keys: list[str], threshold: float) -> dict[int, int]:
         if len(key) < 6:
             continue
         rarest = min(grams[i], key=lambda gram: len(owners[gram]))
-        holders = [j for j in owners[rarest] if j != i and key in keys[j]
-                   and (len(keys[j]) > len(key) or j < i)]
+        holders = [j for j in owners[rarest] if j != i and key in keys[j] and (len(keys[j]) > len(key) or j < i)]
         if holders:
             parent[i] = min(holders, key=lambda j: (-len(keys[j]), j))
             continue

@@ -48,7 +48,9 @@ def decode_bytes(data: bytes, name: str) -> tuple[str, str]:
         encoding = "utf-8"
     except UnicodeDecodeError:
         if b"\x00" in data:
-            raise UndecodableSource(f"{name} looks like a binary file (it contains NUL bytes); give a .txt or .md file.") from None
+            raise UndecodableSource(
+                f"{name} looks like a binary file (it contains NUL bytes); give a .txt or .md file."
+            ) from None
         import charset_normalizer
 
         best = charset_normalizer.from_bytes(data, cp_isolation=["gb18030", "big5", "utf_16"]).best()
@@ -58,7 +60,9 @@ def decode_bytes(data: bytes, name: str) -> tuple[str, str]:
             ) from None
         text, encoding = str(best), best.encoding
     if "\x00" in text:
-        raise UndecodableSource(f"{name} looks like a binary file (it contains NUL characters); give a .txt or .md file.")
+        raise UndecodableSource(
+            f"{name} looks like a binary file (it contains NUL characters); give a .txt or .md file."
+        )
     # Offsets are counted on text with Unix line ends, so a CRLF file cites the same spans.
     return text.replace("\r\n", "\n").replace("\r", "\n"), encoding
 
@@ -71,7 +75,9 @@ def read_source(path: Path) -> SourceFile:
         raise SourceNotFound(f"{path} is not a file.")
     size = path.stat().st_size
     if size > MAX_FILE_BYTES:
-        raise UndecodableSource(f"{path} is {size // (1024 * 1024)} MiB; files over 50 MiB are not ingested. Split it first.")
+        raise UndecodableSource(
+            f"{path} is {size // (1024 * 1024)} MiB; files over 50 MiB are not ingested. Split it first."
+        )
     data = path.read_bytes()
     text, encoding = decode_bytes(data, str(path))
     return SourceFile(

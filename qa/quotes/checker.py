@@ -97,7 +97,9 @@ class QuoteChecker:
             if chain:
                 verdict = "normalized" if any(m.normalizations for m in chain) else "exact"
                 return QuoteCheck(text, verdict, chain, parts, verdict_message(verdict, 1, chain[0], chain[-1]))
-            return QuoteCheck(text, "spliced", [p.matches[0] for p in parts], parts, verdict_message("spliced", len(parts)))
+            return QuoteCheck(
+                text, "spliced", [p.matches[0] for p in parts], parts, verdict_message("spliced", len(parts))
+            )
         if best.similarity >= _ALTERED:
             ties = [self._align(q, place)[0] for m, place in candidates if m.similarity >= best.similarity - 1e-9]
             return QuoteCheck(text, "altered", ties, [], verdict_message("altered", len(ties), ties[0]))

@@ -105,7 +105,7 @@ class NormalizedCorpus:
         if a is None or b != a + 1 or first.doc_id != second.doc_id:
             return False
         pa, pb = self.paras[a][1], self.paras[b][1]
-        rest = pa.text[_text_offset(pa, first.end):]
+        rest = pa.text[_text_offset(pa, first.end) :]
         before = pb.text[: _text_offset(pb, second.start)]
         return all(is_punct(c) or c.isspace() for c in rest + before)
 
@@ -132,7 +132,9 @@ class NormalizedCorpus:
         p_n0 = int(self._norm_starts[place.para])
         p_n1 = p_n0 + self._para_norm_len(place.para)
         p_c0 = int(self._core_starts[place.para])
-        p_c1 = int(self._core_starts[place.para + 1]) - 1 if place.para + 1 < len(self._core_starts) else len(self._core)
+        p_c1 = (
+            int(self._core_starts[place.para + 1]) - 1 if place.para + 1 < len(self._core_starts) else len(self._core)
+        )
         c0 = max(p_c0, min(place.c0, p_c1 - 1))
         c1 = max(c0 + 1, min(place.c1, p_c1))
         pad = 6 + (c1 - c0) // 6
@@ -213,7 +215,9 @@ class NormalizedCorpus:
             k = GRAM
             while len(cand) and i + k < n:
                 ahead = cand + k
-                keep = cand[(ahead < len(self._core)) & (self._core[np.minimum(ahead, len(self._core) - 1)] == core[i + k])]
+                keep = cand[
+                    (ahead < len(self._core)) & (self._core[np.minimum(ahead, len(self._core) - 1)] == core[i + k])
+                ]
                 if not len(keep):
                     break
                 cand, k = keep, k + 1

@@ -10,7 +10,9 @@ def ranks(scored: list[tuple[int, float]]) -> dict[int, int]:
     return {pid: r for r, (pid, _) in enumerate(scored, start=1)}
 
 
-def rrf(dense: list[tuple[int, float]], keyword: list[tuple[int, float]], k: int, dense_weight: float) -> dict[int, float]:
+def rrf(
+    dense: list[tuple[int, float]], keyword: list[tuple[int, float]], k: int, dense_weight: float
+) -> dict[int, float]:
     """Weighted reciprocal rank fusion: sum of w / (k + rank); an id a retriever missed gets nothing from it.
 
     Ranks ignore score scale, so BM25's unbounded scores and cosine similarities mix safely.
@@ -31,8 +33,9 @@ def _minmax(scores: dict[int, float], full: float = 0.0) -> dict[int, float]:
     return {pid: (s - lo) / span if span > 0 else 1.0 for pid, s in scores.items()}
 
 
-def convex(dense: dict[int, float], keyword: dict[int, float], dense_weight: float,
-           keyword_full: float = 0.0) -> dict[int, float]:
+def convex(
+    dense: dict[int, float], keyword: dict[int, float], dense_weight: float, keyword_full: float = 0.0
+) -> dict[int, float]:
     """Convex sum of min-max normalised scores over the same candidate ids.
 
     Both dicts should score the same ids (the union of candidates), so that a passage one retriever

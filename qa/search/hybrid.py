@@ -39,8 +39,9 @@ class Searcher:
         # Passages are embedded in simplified characters, so questions are too (DRCD-style traditional input).
         return self.encoder.encode_queries([to_simplified(question)])[0]
 
-    def rank(self, question: str, mode: str = "fused", k: int | None = None,
-             query_vector: np.ndarray | None = None) -> list[Ranked]:
+    def rank(
+        self, question: str, mode: str = "fused", k: int | None = None, query_vector: np.ndarray | None = None
+    ) -> list[Ranked]:
         """Passage ids best first. mode: fused, dense or keyword (the last two for evaluation)."""
         s = self.settings
         n = max(k or s.candidates, s.candidates)
@@ -62,8 +63,12 @@ class Searcher:
         elif s.fusion == "convex":
             ids = list(set(d_rank) | set(k_rank))
             # Score every candidate with both retrievers so a miss is not a zero.
-            fused = convex(self.index.dense_scores(query_vector, ids), {i: float(all_kw[i]) for i in ids},
-                           s.dense_weight, s.keyword_confident_at * kw_bound)
+            fused = convex(
+                self.index.dense_scores(query_vector, ids),
+                {i: float(all_kw[i]) for i in ids},
+                s.dense_weight,
+                s.keyword_confident_at * kw_bound,
+            )
         else:
             fused = rrf(dense, keyword, s.rrf_k, s.dense_weight)
         if mode == "fused" and s.year_penalty > 0:
@@ -122,5 +127,3 @@ def _top(scores: np.ndarray, k: int) -> list[tuple[int, float]]:
     top = np.argpartition(-scores, k - 1)[:k]
     top = top[np.argsort(-scores[top], kind="stable")]
     return [(int(i), float(scores[i])) for i in top if scores[i] > 0]
-
-

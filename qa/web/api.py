@@ -96,10 +96,14 @@ def _docs_page(app: FastAPI) -> str:
     rows = []
     for path, ops in app.openapi()["paths"].items():
         for method, op in ops.items():
-            rows.append(f"<li><code>{html.escape(method.upper())} {html.escape(path)}</code> — "
-                        f"{html.escape(op.get('summary', ''))}</li>")
-    return ("<!doctype html><meta charset=utf-8><title>qa API</title><h1>qa HTTP API</h1>"
-            f"<ul>{''.join(rows)}</ul><p>Schema: <a href=\"openapi.json\">openapi.json</a></p>")
+            rows.append(
+                f"<li><code>{html.escape(method.upper())} {html.escape(path)}</code> — "
+                f"{html.escape(op.get('summary', ''))}</li>"
+            )
+    return (
+        "<!doctype html><meta charset=utf-8><title>qa API</title><h1>qa HTTP API</h1>"
+        f'<ul>{"".join(rows)}</ul><p>Schema: <a href="openapi.json">openapi.json</a></p>'
+    )
 
 
 def create_app(service, settings: Settings) -> FastAPI:
@@ -123,11 +127,19 @@ def create_app(service, settings: Settings) -> FastAPI:
 
     @app.get("/api/documents", summary="List the documents")
     def documents() -> dict:
-        return {"documents": [
-            {"doc_id": a.doc_id, "title": a.title, "source": a.source, "date": a.date, "file": a.file,
-             "paragraph_count": len(a.paragraphs)}
-            for a in service.documents()
-        ]}
+        return {
+            "documents": [
+                {
+                    "doc_id": a.doc_id,
+                    "title": a.title,
+                    "source": a.source,
+                    "date": a.date,
+                    "file": a.file,
+                    "paragraph_count": len(a.paragraphs),
+                }
+                for a in service.documents()
+            ]
+        }
 
     @app.get("/api/documents/{doc_id}", summary="One document with numbered paragraphs")
     def document(doc_id: str) -> dict:
@@ -138,8 +150,14 @@ def create_app(service, settings: Settings) -> FastAPI:
     @app.api_route(catch_all, methods=["GET", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False)
     def unknown_api(rest: str, request: Request):
         # The methods the app's own routes take at this path: a route exists, this method is not one.
-        allowed = sorted({m for r in app.routes if isinstance(r, APIRoute) and r.path != catch_all
-                          and r.path_regex.match("/api/" + rest) for m in r.methods})
+        allowed = sorted(
+            {
+                m
+                for r in app.routes
+                if isinstance(r, APIRoute) and r.path != catch_all and r.path_regex.match("/api/" + rest)
+                for m in r.methods
+            }
+        )
         if allowed:
             return _error(405, "method_not_allowed", f"Use {', '.join(allowed)} for /api/{rest}.")
         return _error(404, "not_found", f"没有这个接口：/api/{rest}。/ No endpoint /api/{rest}; see docs.")
@@ -171,8 +189,15 @@ def create_app(service, settings: Settings) -> FastAPI:
     app.add_middleware(ApiCors, origins=origins)
     app.add_middleware(SecurityHeaders, origins=origins)
 
-    return gr.mount_gradio_app(app, build_ui(service), path="/", root_path=settings.root_path or None,
-                               ssr_mode=False, css=CSS, footer_links=["settings"])
+    return gr.mount_gradio_app(
+        app,
+        build_ui(service),
+        path="/",
+        root_path=settings.root_path or None,
+        ssr_mode=False,
+        css=CSS,
+        footer_links=["settings"],
+    )
 
 
 def serve(settings: Settings) -> None:
@@ -186,5 +211,4 @@ def serve(settings: Settings) -> None:
     app = create_app(service, settings)
     url = f"http://{settings.host}:{settings.port}{settings.root_path.rstrip('/')}/"
     print(f"qa 已启动: {url}  （嵌入页 {url}embed，接口 {url}docs）", flush=True)
-    uvicorn.run(app, host=settings.host, port=settings.port, root_path=settings.root_path,
-                log_level="warning")
+    uvicorn.run(app, host=settings.host, port=settings.port, root_path=settings.root_path, log_level="warning")

@@ -39,23 +39,25 @@ def frame_ancestors(origins: list[str]) -> str:
 
 def embed_policy(origins: list[str]) -> str:
     """The /embed page loads only its own files and talks only to its own server."""
-    return "; ".join([
-        "default-src 'none'",
-        "script-src 'self'",
-        "style-src 'self'",
-        "img-src 'self' data:",
-        "connect-src 'self'",
-        "base-uri 'none'",
-        "form-action 'none'",
-        frame_ancestors(origins),
-    ])
+    return "; ".join(
+        [
+            "default-src 'none'",
+            "script-src 'self'",
+            "style-src 'self'",
+            "img-src 'self' data:",
+            "connect-src 'self'",
+            "base-uri 'none'",
+            "form-action 'none'",
+            frame_ancestors(origins),
+        ]
+    )
 
 
 def route_path(scope) -> str:
     """The path inside the app, without the reverse proxy's root_path prefix (as Starlette routes it)."""
     path, root = scope.get("path", ""), scope.get("root_path", "")
-    if root and path.startswith(root) and path[len(root):len(root) + 1] in ("", "/"):
-        return path[len(root):] or "/"
+    if root and path.startswith(root) and path[len(root) : len(root) + 1] in ("", "/"):
+        return path[len(root) :] or "/"
     return path
 
 
@@ -65,12 +67,17 @@ def _is_api(path: str) -> bool:
 
 async def send_error(send, status: int, code: str, message: str, headers: list | None = None) -> None:
     body = json.dumps({"error": {"code": code, "message": message}}, ensure_ascii=False).encode()
-    await send({
-        "type": "http.response.start",
-        "status": status,
-        "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
-                    *(headers or [])],
-    })
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                *(headers or []),
+            ],
+        }
+    )
     await send({"type": "http.response.body", "body": body})
 
 
@@ -81,6 +88,7 @@ def _add_headers(send, extra: list[tuple[bytes, bytes]]):
             kept = [(k, v) for k, v in message.get("headers", []) if k.lower() not in names]
             message = {**message, "headers": kept + extra}
         await send(message)
+
     return wrapped
 
 
@@ -95,8 +103,11 @@ class SecurityHeaders:
             return await self.app(scope, receive, send)
         path = route_path(scope)
         policy = self.embed if path == "/embed" or path.startswith("/embed/") else self.page
-        extra = [(b"content-security-policy", policy), (b"x-content-type-options", b"nosniff"),
-                 (b"referrer-policy", b"same-origin")]
+        extra = [
+            (b"content-security-policy", policy),
+            (b"x-content-type-options", b"nosniff"),
+            (b"referrer-policy", b"same-origin"),
+        ]
         await self.app(scope, receive, _add_headers(send, extra))
 
 
@@ -118,15 +129,27 @@ class ApiCors:
         vary = [(b"vary", b"Origin")]
         if scope["method"] == "OPTIONS" and b"access-control-request-method" in headers:
             if not allowed:
-                return await send_error(send, 403, "origin_not_allowed",
-                                        f"来源 {origin!r} 不在 embed_origins 中。/ Origin {origin!r} is not in "
-                                        "embed_origins; add it there to call the API from that site.", vary)
-            await send({"type": "http.response.start", "status": 204, "headers": vary + [
-                (b"access-control-allow-origin", origin.encode("latin-1")),
-                (b"access-control-allow-methods", self.methods),
-                (b"access-control-allow-headers", b"Content-Type"),
-                (b"access-control-max-age", b"600"),
-            ]})
+                return await send_error(
+                    send,
+                    403,
+                    "origin_not_allowed",
+                    f"来源 {origin!r} 不在 embed_origins 中。/ Origin {origin!r} is not in "
+                    "embed_origins; add it there to call the API from that site.",
+                    vary,
+                )
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 204,
+                    "headers": vary
+                    + [
+                        (b"access-control-allow-origin", origin.encode("latin-1")),
+                        (b"access-control-allow-methods", self.methods),
+                        (b"access-control-allow-headers", b"Content-Type"),
+                        (b"access-control-max-age", b"600"),
+                    ],
+                }
+            )
             return await send({"type": "http.response.body", "body": b""})
         if allowed:
             vary.append((b"access-control-allow-origin", origin.encode("latin-1")))
@@ -141,9 +164,13 @@ class BodyLimit:
         self.limit = limit
 
     def _too_large(self, send):
-        return send_error(send, 413, "body_too_large",
-                          f"请求体超过 {self.limit // 1024} KiB。/ The request body is larger than "
-                          f"{self.limit} bytes; send a shorter question or quote.")
+        return send_error(
+            send,
+            413,
+            "body_too_large",
+            f"请求体超过 {self.limit // 1024} KiB。/ The request body is larger than "
+            f"{self.limit} bytes; send a shorter question or quote.",
+        )
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http" or not _is_api(route_path(scope)):

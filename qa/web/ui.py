@@ -32,8 +32,14 @@ VERDICTS = {
 }
 
 FLAGS = {"number": "数字改动", "date": "日期改动", "negation": "否定改动", "name": "名称改动"}
-NORMALIZATIONS = {"quote_marks": "引号", "letter_case": "大小写", "traditional_simplified": "繁简",
-                  "punctuation_width": "标点全半角", "character_width": "全半角", "whitespace": "空白"}
+NORMALIZATIONS = {
+    "quote_marks": "引号",
+    "letter_case": "大小写",
+    "traditional_simplified": "繁简",
+    "punctuation_width": "标点全半角",
+    "character_width": "全半角",
+    "whitespace": "空白",
+}
 
 CSS = """
 .qa-answer { font-size: 1.08rem; line-height: 1.8; padding: .6rem .2rem; }
@@ -128,8 +134,9 @@ def context_html(article: dict | None, hit: dict) -> str:
         if p["paragraph"] == n:
             at = p["text"].find(hit["text"])
             hl = hit.get("highlight") or {}
-            body = (_highlighted(p["text"], at + hl.get("start", 0), at + hl.get("end", 0)) if at >= 0
-                    else esc(p["text"]))
+            body = (
+                _highlighted(p["text"], at + hl.get("start", 0), at + hl.get("end", 0)) if at >= 0 else esc(p["text"])
+            )
             rows.append(f'<p class="qa-para qa-target"><span class="qa-pn">第{n}段</span>{body}</p>')
         else:
             rows.append(f'<p class="qa-para"><span class="qa-pn">第{p["paragraph"]}段</span>{esc(p["text"])}</p>')
@@ -146,10 +153,10 @@ def cards_html(answer: dict, articles: dict[str, dict]) -> str:
         cards.append(
             f'<div class="qa-card" id="qa-cite-{hit["rank"]}"><details><summary>'
             f'<div class="qa-card-head"><span class="qa-n">[{hit["rank"]}]</span>'
-            f'{esc(hit["title"] or hit["doc_id"])}</div>'
+            f"{esc(hit['title'] or hit['doc_id'])}</div>"
             f'<div class="qa-meta">{" · ".join(meta)} <span class="qa-open-hint"></span></div>'
             f'<p class="qa-text">{_highlighted(hit["text"], hl.get("start", 0), hl.get("end", 0))}</p>'
-            f'</summary>{context_html(articles.get(hit["doc_id"]), hit)}</details>'
+            f"</summary>{context_html(articles.get(hit['doc_id']), hit)}</details>"
             f'<div class="qa-cite"><code>{esc(cite)}</code>'
             f'<button class="qa-copy" type="button" data-copy="{esc(cite, quote=True)}">复制引文</button></div></div>'
         )
@@ -191,22 +198,28 @@ def _match(m: dict) -> str:
     if m.get("flags"):
         parts.append(f'<div class="qa-flags">{"".join(_flag(f) for f in m["flags"])}</div>')
     if m.get("diff"):
-        parts.append(f'<div class="qa-diff">{_diff(m["diff"])}</div>'
-                     '<div class="qa-legend"><del>删去的原文</del> · <ins>引文新加</ins></div>')
+        parts.append(
+            f'<div class="qa-diff">{_diff(m["diff"])}</div>'
+            '<div class="qa-legend"><del>删去的原文</del> · <ins>引文新加</ins></div>'
+        )
     if m.get("normalizations"):
         names = "、".join(NORMALIZATIONS.get(n, str(n)) for n in m["normalizations"])
         parts.append(f'<div class="qa-meta">已忽略的写法差异：{esc(names)}</div>')
     if m.get("source_text"):
-        parts.append(f'<details><summary class="qa-open-hint">▸ 查看原文</summary>'
-                     f'<p class="qa-text">{esc(m["source_text"])}</p></details>')
+        parts.append(
+            f'<details><summary class="qa-open-hint">▸ 查看原文</summary>'
+            f'<p class="qa-text">{esc(m["source_text"])}</p></details>'
+        )
     return "".join(parts) + "</div>"
 
 
 def check_html(check: dict) -> str:
     verdict = str(check.get("verdict", ""))
     label, explain = VERDICTS.get(verdict, (verdict, ""))
-    parts = [f'<div class="qa-verdict qa-v-{esc(verdict, quote=True)}">{esc(label)}</div>',
-             f'<p>{esc(check.get("message") or explain)}</p>']
+    parts = [
+        f'<div class="qa-verdict qa-v-{esc(verdict, quote=True)}">{esc(label)}</div>',
+        f"<p>{esc(check.get('message') or explain)}</p>",
+    ]
     pieces = check.get("parts") or []
     for k, piece in enumerate(pieces, 1):  # a spliced quote: each piece with the place it comes from
         label = VERDICTS.get(piece.get("verdict", ""), ("", ""))[0]
@@ -243,8 +256,13 @@ def build_ui(service) -> gr.Blocks:
         gr.Markdown("## 中文文档问答\n答案只引用文档原文，每句都注明出处；点开引文卡片可在上下文中阅读。")
         with gr.Tab("问答", elem_id="qa-tab-ask"):
             with gr.Row(equal_height=True):
-                question = gr.Textbox(label="问题", placeholder="例如：长三角地区主要领导座谈会在哪里举行？",
-                                      elem_id="qa-question", scale=5, max_length=service.settings.max_question_chars)
+                question = gr.Textbox(
+                    label="问题",
+                    placeholder="例如：长三角地区主要领导座谈会在哪里举行？",
+                    elem_id="qa-question",
+                    scale=5,
+                    max_length=service.settings.max_question_chars,
+                )
                 ask_btn = gr.Button("提问", variant="primary", elem_id="qa-ask", scale=1)
             gr.Examples([[q] for q in service.examples()], inputs=[question], label="示例问题")
             answer = gr.HTML(elem_id="qa-answer-box", js_on_load=None)
@@ -252,8 +270,13 @@ def build_ui(service) -> gr.Blocks:
             question.submit(on_ask, [question], [answer, cards])
             ask_btn.click(on_ask, [question], [answer, cards])
         with gr.Tab("核对引文", elem_id="qa-tab-check"):
-            quote = gr.Textbox(label="引文", lines=4, elem_id="qa-quote", max_length=service.settings.max_quote_chars,
-                               placeholder="粘贴要核对的引文，例如：2020年度长三角地区主要领导座谈会在浙江湖州举行。")
+            quote = gr.Textbox(
+                label="引文",
+                lines=4,
+                elem_id="qa-quote",
+                max_length=service.settings.max_quote_chars,
+                placeholder="粘贴要核对的引文，例如：2020年度长三角地区主要领导座谈会在浙江湖州举行。",
+            )
             check_btn = gr.Button("核对", variant="primary", elem_id="qa-check-btn")
             verdict = gr.HTML(elem_id="qa-check-result", js_on_load=None)
             check_btn.click(on_check, [quote], [verdict])

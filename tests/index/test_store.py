@@ -71,7 +71,9 @@ def test_ingest_twice_changes_nothing_and_only_changed_files_are_reembedded(svc,
     changed = corpus_dir / "000_ee36ff66a312e937.txt"
     in_changed = sum(p.citation.file.endswith(changed.name) for p in svc.index.passages)
     # An edit in a body paragraph: only the passage holding it is embedded again.
-    changed.write_text(changed.read_text(encoding="utf-8").replace("北京大学教授周其仁", "北大教授周其仁"), encoding="utf-8")
+    changed.write_text(
+        changed.read_text(encoding="utf-8").replace("北京大学教授周其仁", "北大教授周其仁"), encoding="utf-8"
+    )
     before = set(svc.index.view_keys)
     report = svc.ingest([corpus_dir])
     assert not report["unchanged"]
@@ -81,7 +83,10 @@ def test_ingest_twice_changes_nothing_and_only_changed_files_are_reembedded(svc,
     assert any("北大教授周其仁" in p.text for p in svc.index.passages)
     # An edit in an article's lead sentence: one passage is embedded again; the lead, part of the
     # keyword text of every passage of that article, is updated for all of them.
-    changed.write_text(changed.read_text(encoding="utf-8").replace("座谈会在浙江湖州举行", "座谈会在浙江省湖州市举行"), encoding="utf-8")
+    changed.write_text(
+        changed.read_text(encoding="utf-8").replace("座谈会在浙江湖州举行", "座谈会在浙江省湖州市举行"),
+        encoding="utf-8",
+    )
     before = set(svc.index.view_keys)
     svc.ingest([corpus_dir])
     assert _new_view_owners(svc.index, before) == {_passage_with(svc.index, "座谈会在浙江省湖州市举行")}
@@ -144,10 +149,20 @@ def test_killed_ingest_leaves_the_old_index_answering(svc, tmp_path):
     seed = (SEEDS / "004_57879f32f046822d.txt").read_text(encoding="utf-8")
     for i in range(20):
         (big / f"copy{i}.txt").write_text(seed.replace("长三角", f"长三角{i}号"), encoding="utf-8")
-    env = {**os.environ, "QA_CORPUS": svc.settings.corpus, "QA_INDEX_DIR": svc.settings.index_dir,
-           "QA_INDEX_NAME": svc.settings.index_name}
-    proc = subprocess.Popen([sys.executable, "-m", "qa", "ingest", str(big)], cwd=ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    env = {
+        **os.environ,
+        "QA_CORPUS": svc.settings.corpus,
+        "QA_INDEX_DIR": svc.settings.index_dir,
+        "QA_INDEX_NAME": svc.settings.index_name,
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "qa", "ingest", str(big)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     for line in proc.stdout:  # wait until it is embedding: the middle of the build
         if "embedding" in line:
             break
@@ -158,8 +173,15 @@ def test_killed_ingest_leaves_the_old_index_answering(svc, tmp_path):
     assert svc.index.path.resolve() == old_build
     index = Index.load(svc.index.path)
     assert len(index.passages) == len(svc.index.passages)
-    result = run_qa("ask", "长三角地区主要领导座谈会在哪里举行？", "--json",
-                    env={"QA_CORPUS": svc.settings.corpus, "QA_INDEX_DIR": svc.settings.index_dir,
-                         "QA_INDEX_NAME": svc.settings.index_name})
+    result = run_qa(
+        "ask",
+        "长三角地区主要领导座谈会在哪里举行？",
+        "--json",
+        env={
+            "QA_CORPUS": svc.settings.corpus,
+            "QA_INDEX_DIR": svc.settings.index_dir,
+            "QA_INDEX_NAME": svc.settings.index_name,
+        },
+    )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["hits"]

@@ -21,7 +21,9 @@ def _paragraph_texts(corpus):
     return [p.text for a in corpus.articles for p in a.paragraphs]
 
 
-@pytest.mark.parametrize("joined", ["统筹推进疫情防控", "发挥长三角企业家联盟作用", "进行统筹谋划", "加快形成以国内大循环为主体"])
+@pytest.mark.parametrize(
+    "joined", ["统筹推进疫情防控", "发挥长三角企业家联盟作用", "进行统筹谋划", "加快形成以国内大循环为主体"]
+)
 def test_page_breaks_inside_words_are_repaired(corpus, joined):
     assert any(joined in t for t in _paragraph_texts(corpus))
 
@@ -85,8 +87,11 @@ def test_chunk_spans_cut_at_sentence_ends():
 
 @pytest.mark.parametrize("encoding", ["gbk", "gb18030", "big5"])
 def test_legacy_chinese_encodings_are_detected(tmp_path, encoding):
-    text = "會議指出，要共同優化和穩定產業鏈、供應鏈。共同打造世界級產業集群。" if encoding == "big5" else \
-        "会议指出，要共同优化和稳定产业链、供应链。共同打造世界级产业集群和标志性产业链。"
+    text = (
+        "會議指出，要共同優化和穩定產業鏈、供應鏈。共同打造世界級產業集群。"
+        if encoding == "big5"
+        else "会议指出，要共同优化和稳定产业链、供应链。共同打造世界级产业集群和标志性产业链。"
+    )
     f = tmp_path / f"doc-{encoding}.txt"
     f.write_bytes(text.encode(encoding))
     src = read_source(f)
@@ -106,5 +111,7 @@ def test_binary_and_missing_files_are_refused(tmp_path):
 
 def test_citation_file_is_relative_to_checkout(corpus):
     assert {p.citation.file for p in corpus.passages} == {
-        "seeds/000_ee36ff66a312e937.txt", "seeds/004_57879f32f046822d.txt"}
+        "seeds/000_ee36ff66a312e937.txt",
+        "seeds/004_57879f32f046822d.txt",
+    }
     assert (ROOT / Path(corpus.passages[0].citation.file)).exists()

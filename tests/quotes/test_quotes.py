@@ -147,11 +147,22 @@ def test_to_dict_shape(checker):
     d = checker.check("会议确定，2020年度长三角地区主要领导座谈会在江苏省召开。").to_dict()
     assert set(d) == {"quote", "verdict", "matches", "parts", "message"}
     assert set(d["matches"][0]) == {
-        "doc_id", "file", "title", "paragraph", "start", "end",
-        "source_text", "similarity", "normalizations", "diff", "flags",
+        "doc_id",
+        "file",
+        "title",
+        "paragraph",
+        "start",
+        "end",
+        "source_text",
+        "similarity",
+        "normalizations",
+        "diff",
+        "flags",
     }
     assert all(set(seg) == {"op", "quote", "source"} for seg in d["matches"][0]["diff"])
-    spliced = checker.check("会议确定,2021年度长三角地区主要领导座谈会在江苏省召开。创新主动权、发展主动权必须牢牢掌握在自己手中。")
+    spliced = checker.check(
+        "会议确定,2021年度长三角地区主要领导座谈会在江苏省召开。创新主动权、发展主动权必须牢牢掌握在自己手中。"
+    )
     assert set(spliced.to_dict()["parts"][0]) == {"quote", "verdict", "matches"}
 
 

@@ -15,13 +15,16 @@ from qa.text import glossary_terms, keyword_tokens, normalize, normalize_with_ma
 from tests.conftest import SEEDS
 
 
-@pytest.mark.parametrize("question, file, paragraph, phrase", [
-    ("晨报讯说2020年度长三角地区主要领导座谈会于6月5日在哪里举行？", "000", 9, "浙江湖州举行"),
-    ("第二届长三角一体化发展高层论坛在哪里举行？", "000", 1, "第二届长三角一体化发展高层论坛"),
-    ("习近平是在哪个省调研期间召开这次座谈会的？", "004", 5, "在安徽调研期间"),
-    ("要坚决防止什么炒房炒地的行为？", "004", 12, "圈地炒房炒地"),
-    ("會議確定2021年度長三角地區主要領導座談會在哪裡召開？", "000", 25, "在江苏省召开"),
-])
+@pytest.mark.parametrize(
+    "question, file, paragraph, phrase",
+    [
+        ("晨报讯说2020年度长三角地区主要领导座谈会于6月5日在哪里举行？", "000", 9, "浙江湖州举行"),
+        ("第二届长三角一体化发展高层论坛在哪里举行？", "000", 1, "第二届长三角一体化发展高层论坛"),
+        ("习近平是在哪个省调研期间召开这次座谈会的？", "004", 5, "在安徽调研期间"),
+        ("要坚决防止什么炒房炒地的行为？", "004", 12, "圈地炒房炒地"),
+        ("會議確定2021年度長三角地區主要領導座談會在哪裡召開？", "000", 25, "在江苏省召开"),
+    ],
+)
 def test_known_questions_find_their_passage_first(service, question, file, paragraph, phrase):
     top = service.ask(question).hits[0]
     assert top.citation.file.startswith(f"seeds/{file}")
@@ -50,8 +53,16 @@ def test_speech_printed_twice_is_shown_once_and_names_the_other_place(service):
     assert top.citation.paragraph < min(c.paragraph for c in top.also_in)  # the first printing is shown
 
 
-@pytest.mark.parametrize("bad, error", [("", EmptyInput), ("  \n ", EmptyInput), ("？！。", EmptyInput),
-                                        ("问" * 2001, InputTooLong), ("\ud800", InputError)])
+@pytest.mark.parametrize(
+    "bad, error",
+    [
+        ("", EmptyInput),
+        ("  \n ", EmptyInput),
+        ("？！。", EmptyInput),
+        ("问" * 2001, InputTooLong),
+        ("\ud800", InputError),
+    ],
+)
 def test_bad_questions_raise_domain_errors(service, bad, error):
     with pytest.raises(error):
         service.ask(bad)
@@ -95,7 +106,10 @@ def test_a_question_about_2020_prefers_passages_about_2020(service):
     from qa.search.hybrid import Searcher
 
     without = Searcher(service.index, service.encoder, service.settings.replace(year_penalty=0.0))
-    assert "2021年度" in service.index.passages[without.rank("2020年度长三角地区主要领导座谈会在哪里举行？", k=1)[0].pid].text
+    assert (
+        "2021年度"
+        in service.index.passages[without.rank("2020年度长三角地区主要领导座谈会在哪里举行？", k=1)[0].pid].text
+    )
 
 
 def test_fusion_functions():

@@ -39,6 +39,7 @@ def file_text(path: str) -> str:
 
 # -- endpoints ----------------------------------------------------------------------------------
 
+
 def test_ask_answers_with_citations_from_the_corpus(client, service):
     r = client.post("/api/ask", json={"question": QUESTION})
     assert r.status_code == 200
@@ -53,10 +54,12 @@ def test_ask_answers_with_citations_from_the_corpus(client, service):
         text = file_text(hit["file"])
         # The span reads back as the text, except where a page break inside it was repaired: then the
         # passage's pieces (the file spans around the break) do.
-        passage = next(p for p in service.index.passages if (p.doc_id, p.citation.start) == (hit["doc_id"], hit["start"]))
+        passage = next(
+            p for p in service.index.passages if (p.doc_id, p.citation.start) == (hit["doc_id"], hit["start"])
+        )
         assert hit["end"] == passage.citation.end and hit["text"] == passage.text
         assert "".join(text[s:e] for s, e in passage.pieces) == hit["text"]
-        assert len(passage.pieces) > 1 or text[hit["start"]:hit["end"]] == hit["text"]
+        assert len(passage.pieces) > 1 or text[hit["start"] : hit["end"]] == hit["text"]
         hl = hit["highlight"]
         assert 0 <= hl["start"] < hl["end"] <= len(hit["text"])
 
@@ -119,6 +122,7 @@ def test_docs_are_local_only(client):
 
 # -- one error shape ------------------------------------------------------------------------------
 
+
 def _chunks(n_bytes: int):
     """A body without Content-Length (chunked), so only counting the stream can catch its size."""
     chunk = b"x" * 4096
@@ -133,8 +137,7 @@ ERROR_CASES = {
     "punctuation only": (("post", "/api/ask"), {"json": {"question": "？？！"}}, 422, "empty_input"),
     "question too long": (("post", "/api/ask"), {"json": {"question": "长" * 3000}}, 422, "input_too_long"),
     "100,000-char question": (("post", "/api/ask"), {"json": {"question": "问" * 100_000}}, 413, "body_too_large"),
-    "oversized body, chunked": (("post", "/api/ask"), {"content": "CHUNKED", "headers": JSON},
-                                413, "body_too_large"),
+    "oversized body, chunked": (("post", "/api/ask"), {"content": "CHUNKED", "headers": JSON}, 413, "body_too_large"),
     "question not a string": (("post", "/api/ask"), {"json": {"question": 42}}, 422, "invalid_request"),
     "question is null": (("post", "/api/ask"), {"json": {"question": None}}, 422, "invalid_request"),
     "missing question": (("post", "/api/ask"), {"json": {}}, 422, "invalid_request"),
@@ -153,9 +156,12 @@ ERROR_CASES = {
     "unknown api route": (("get", "/api/nothing/here"), {}, 404, "not_found"),
     "wrong method": (("get", "/api/ask"), {}, 405, "method_not_allowed"),
     "wrong method on a document": (("post", "/api/documents/some-doc"), {}, 405, "method_not_allowed"),
-    "disallowed preflight": (("options", "/api/ask"),
-                             {"headers": {"Origin": DENIED, "Access-Control-Request-Method": "POST"}},
-                             403, "origin_not_allowed"),
+    "disallowed preflight": (
+        ("options", "/api/ask"),
+        {"headers": {"Origin": DENIED, "Access-Control-Request-Method": "POST"}},
+        403,
+        "origin_not_allowed",
+    ),
 }
 
 
@@ -173,10 +179,19 @@ def test_every_error_has_the_one_shape(client, case):
     assert isinstance(body["error"]["message"], str) and body["error"]["message"]
 
 
-@pytest.mark.parametrize("payload", [
-    b"null", b"0", b'"text"', b'{"question": {"nested": []}}', b'{"question": "\\ud800"}',
-    b'{"question": "' + "长".encode() * 10 + b'", "top_k": 1.5}', b"[" * 5000, b"\xff\xfe",
-])
+@pytest.mark.parametrize(
+    "payload",
+    [
+        b"null",
+        b"0",
+        b'"text"',
+        b'{"question": {"nested": []}}',
+        b'{"question": "\\ud800"}',
+        b'{"question": "' + "长".encode() * 10 + b'", "top_k": 1.5}',
+        b"[" * 5000,
+        b"\xff\xfe",
+    ],
+)
 def test_bad_input_is_never_a_500(client, payload):
     r = client.post("/api/ask", content=payload, headers=JSON)
     assert 400 <= r.status_code < 500, r.text
@@ -184,6 +199,7 @@ def test_bad_input_is_never_a_500(client, payload):
 
 
 # -- embedding rules: CSP and CORS ------------------------------------------------------------------
+
 
 def test_embed_page_csp_allows_only_configured_origins(client):
     r = client.get("/embed")
@@ -206,8 +222,14 @@ def test_ui_page_csp_and_default_same_origin_only(service, client):
 
 
 def test_cors_allowed_origin(client):
-    pre = client.options("/api/ask", headers={"Origin": ALLOWED, "Access-Control-Request-Method": "POST",
-                                              "Access-Control-Request-Headers": "content-type"})
+    pre = client.options(
+        "/api/ask",
+        headers={
+            "Origin": ALLOWED,
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "content-type",
+        },
+    )
     assert pre.status_code == 204
     assert pre.headers["access-control-allow-origin"] == ALLOWED
     assert "POST" in pre.headers["access-control-allow-methods"]
@@ -248,16 +270,44 @@ PAYLOAD = '<script>window.__xss=1</script><img src=x onerror="window.__xss=1">'
 
 
 def test_ui_html_escapes_every_data_string():
-    hit = {"rank": 1, "score": 0.5, "doc_id": PAYLOAD, "file": PAYLOAD, "title": PAYLOAD, "source": PAYLOAD,
-           "date": PAYLOAD, "paragraph": 1, "start": 0, "end": 5, "text": PAYLOAD,
-           "highlight": {"start": 0, "end": 8}, "also_in": []}
+    hit = {
+        "rank": 1,
+        "score": 0.5,
+        "doc_id": PAYLOAD,
+        "file": PAYLOAD,
+        "title": PAYLOAD,
+        "source": PAYLOAD,
+        "date": PAYLOAD,
+        "paragraph": 1,
+        "start": 0,
+        "end": 5,
+        "text": PAYLOAD,
+        "highlight": {"start": 0, "end": 8},
+        "also_in": [],
+    }
     article = {"doc_id": PAYLOAD, "paragraphs": [{"paragraph": 1, "text": "前" + PAYLOAD}]}
     answer = {"question": PAYLOAD, "answer": PAYLOAD + "[1]", "hits": [hit]}
-    check = {"quote": PAYLOAD, "verdict": "altered", "message": PAYLOAD, "parts": [], "matches": [{
-        "doc_id": PAYLOAD, "file": PAYLOAD, "title": PAYLOAD, "paragraph": 1, "start": 0, "end": 1,
-        "source_text": PAYLOAD, "similarity": 0.9, "normalizations": [PAYLOAD],
-        "diff": [{"op": "replace", "quote": PAYLOAD, "source": PAYLOAD}, {"op": "equal", "quote": PAYLOAD}],
-        "flags": [{"kind": PAYLOAD, "quote": PAYLOAD, "source": PAYLOAD}]}]}
+    check = {
+        "quote": PAYLOAD,
+        "verdict": "altered",
+        "message": PAYLOAD,
+        "parts": [],
+        "matches": [
+            {
+                "doc_id": PAYLOAD,
+                "file": PAYLOAD,
+                "title": PAYLOAD,
+                "paragraph": 1,
+                "start": 0,
+                "end": 1,
+                "source_text": PAYLOAD,
+                "similarity": 0.9,
+                "normalizations": [PAYLOAD],
+                "diff": [{"op": "replace", "quote": PAYLOAD, "source": PAYLOAD}, {"op": "equal", "quote": PAYLOAD}],
+                "flags": [{"kind": PAYLOAD, "quote": PAYLOAD, "source": PAYLOAD}],
+            }
+        ],
+    }
     rendered = answer_html(answer) + cards_html(answer, {PAYLOAD: article}) + check_html(check)
     assert "<script" not in rendered and "<img" not in rendered
     assert "&lt;script&gt;" in rendered

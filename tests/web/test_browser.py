@@ -25,8 +25,16 @@ import pytest
 from qa.config import project_root
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 ROOT = project_root()
 SHOTS = ROOT / "docs" / "screenshots"
 QUESTION = "第二届长三角一体化发展高层论坛在哪里举行？"
@@ -117,7 +125,10 @@ class QAServer:
         self.log = log
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "qa", "serve", "--host", "127.0.0.1", "--port", str(self.port)],
-            cwd=ROOT, env={**os.environ, **env}, stdout=log.open("w"), stderr=subprocess.STDOUT,
+            cwd=ROOT,
+            env={**os.environ, **env},
+            stdout=log.open("w"),
+            stderr=subprocess.STDOUT,
         )
         self._wait()
 
@@ -179,8 +190,9 @@ def xss_qa(tmp_path_factory):
         "第三段：武汉长江大桥是万里长江第一桥，全长一千六百七十米。\n",
         encoding="utf-8",
     )
-    server = QAServer({"QA_CORPUS": str(corpus), "QA_INDEX_DIR": str(base / "index"), "QA_EMBED_ORIGINS": ""},
-                      base / "serve.log")
+    server = QAServer(
+        {"QA_CORPUS": str(corpus), "QA_INDEX_DIR": str(base / "index"), "QA_EMBED_ORIGINS": ""}, base / "serve.log"
+    )
     yield server
     server.close()
 
@@ -221,7 +233,8 @@ def settle(locator) -> None:
     locator.page.wait_for_function(
         """el => { for (; el; el = el.parentElement) if (getComputedStyle(el).opacity !== '1') return false;
                    return true; }""",
-        arg=locator.element_handle())
+        arg=locator.element_handle(),
+    )
 
 
 def gradio_ask(p, question: str):
@@ -232,6 +245,7 @@ def gradio_ask(p, question: str):
 
 
 # -- the Gradio UI -----------------------------------------------------------------------------------
+
 
 def test_gradio_chat_answers_with_cards_in_context(qa, page):
     page.goto(qa.url + "/", wait_until="load")
@@ -283,6 +297,7 @@ def test_gradio_quote_check_shows_verdict_and_diff(qa, page):
 
 # -- the embed, in a host page on an allowed origin --------------------------------------------------
 
+
 def test_embed_in_host_page_asks_opens_context_and_checks_quotes(qa, hosts, page):
     allowed, _ = hosts
     page.goto(allowed.origin + "/host.html", wait_until="load")
@@ -320,6 +335,7 @@ def test_embed_in_host_page_asks_opens_context_and_checks_quotes(qa, hosts, page
 
 # -- embedding rules -----------------------------------------------------------------------------------
 
+
 def test_disallowed_origin_cannot_frame_the_embed(qa, hosts, page):
     allowed, blocked = hosts
     with urllib.request.urlopen(qa.url + "/embed") as r:
@@ -342,6 +358,7 @@ def test_disallowed_origin_cannot_frame_the_embed(qa, hosts, page):
 
 
 # -- script payloads render as text ----------------------------------------------------------------
+
 
 def test_question_payload_is_text_in_embed_and_ui(qa, page):
     page.goto(qa.url + "/embed", wait_until="load")
