@@ -23,16 +23,10 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+sys.path.insert(0, str(ROOT))
+
+from tests.web.chromium import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
+
 FALLBACK = ["长三角地区主要领导座谈会在哪里举行？", "长三角一体化发展座谈会在哪里召开？", "会议的主题是什么？"]
 
 # Installed before Enter is pressed: records the keydown time, and the time the answer appears.
@@ -130,7 +124,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--url", help="a running qa server (default: start one)")
     ap.add_argument("--n", type=int, default=20, help="questions per page (default 20)")
-    ap.add_argument("--chromium", default=os.environ.get("QA_CHROMIUM", "/usr/bin/chromium"))
+    ap.add_argument("--chromium", default=os.environ.get("QA_CHROMIUM", CHROMIUM))
     args = ap.parse_args()
 
     from playwright.sync_api import sync_playwright

@@ -10,6 +10,20 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
+# The keys of a quote match in `qa verify --json` and POST /api/verify (README, "JSON shapes").
+QUOTE_MATCH_KEYS = {
+    "doc_id",
+    "file",
+    "title",
+    "paragraph",
+    "start",
+    "end",
+    "source_text",
+    "similarity",
+    "normalizations",
+    "diff",
+    "flags",
+}
 
 # Tests share one temporary index folder (the seed index is built once per session); the variable is
 # set before any qa import so subprocesses (qa serve, qa ask) inherit it too.

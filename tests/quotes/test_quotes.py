@@ -11,7 +11,7 @@ from qa.ingest.passages import build_corpus
 from qa.ingest.sources import find_sources, read_source
 from qa.quotes.checker import QuoteChecker
 from qa.records import TITLE_PARAGRAPH
-from tests.conftest import ROOT, SEEDS
+from tests.conftest import QUOTE_MATCH_KEYS, ROOT, SEEDS
 
 sys.path.insert(0, str(ROOT / "bench"))
 
@@ -146,19 +146,7 @@ def test_fabricated_sentence_is_not_found_with_candidates(checker):
 def test_to_dict_shape(checker):
     d = checker.check("会议确定，2020年度长三角地区主要领导座谈会在江苏省召开。").to_dict()
     assert set(d) == {"quote", "verdict", "matches", "parts", "message"}
-    assert set(d["matches"][0]) == {
-        "doc_id",
-        "file",
-        "title",
-        "paragraph",
-        "start",
-        "end",
-        "source_text",
-        "similarity",
-        "normalizations",
-        "diff",
-        "flags",
-    }
+    assert set(d["matches"][0]) == QUOTE_MATCH_KEYS
     assert all(set(seg) == {"op", "quote", "source"} for seg in d["matches"][0]["diff"])
     spliced = checker.check(
         "会议确定,2021年度长三角地区主要领导座谈会在江苏省召开。创新主动权、发展主动权必须牢牢掌握在自己手中。"

@@ -23,18 +23,8 @@ from urllib.parse import urlparse
 import pytest
 
 from qa.config import project_root
+from tests.web.chromium import CHROMIUM, CHROMIUM_ARGS
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 ROOT = project_root()
 SHOTS = ROOT / "docs" / "screenshots"
 QUESTION = "第二届长三角一体化发展高层论坛在哪里举行？"
