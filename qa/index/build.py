@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
+import json
 import logging
 import time
 from pathlib import Path
@@ -11,14 +11,16 @@ from pathlib import Path
 import numpy as np
 
 from qa.config import Settings
-from qa.errors import CorruptIndex, QAError
+from qa.errors import CorruptIndex, EmptyCorpus, IndexBusy, IndexWriteError, QAError
 from qa.ingest.passages import build_corpus
 from qa.ingest.sources import file_sha256, find_sources, read_source
 from qa.records import Passage
-from qa.text import TOKENIZER_VERSION, sentence_spans, to_simplified
+from qa.text import TOKENIZER_VERSION, keyword_tokens, sentence_spans, to_simplified
 
+from .lock import writer_lock
+from .progress import BuildProgress
 from .retrievers import DenseIndex, KeywordIndex
-from .store import Index, corpus_hash, library_versions, read_manifest, write_index
+from .store import MANIFEST, Index, corpus_hash, library_versions, read_manifest, write_index
 
 __all__ = [
     "build_index",
@@ -36,6 +38,10 @@ log = logging.getLogger("qa")
 
 # Bump when layout repair, chunking or the embedded views change for the same files and settings.
 LAYOUT_VERSION = 7
+
+# Texts embedded per progress update: small enough for a moving bar, large enough that
+# sentence-transformers still sorts each batch by length.
+EMBED_CHUNK = 256
 
 
 class BuildReport(dict):
@@ -139,14 +145,38 @@ def build_index(
     previous: Index | None = None,
     progress: bool = False,
 ) -> tuple[Index, BuildReport]:
-    """Build the index at `path` from `inputs` (files or folders), reusing unchanged embeddings."""
+    """Build the index at `path` from `inputs` (files or folders), reusing unchanged embeddings.
+
+    Call it holding the index's writer lock (`lock.writer_lock`); `open_index` and the service do.
+    `progress`: tqdm bars on stderr for each step (a terminal); otherwise one log line per step."""
     started = time.monotonic()
+    steps = BuildProgress(bars=progress)
     path = path or settings.index_path
     inputs = [Path(p).resolve() for p in inputs]
-    sources = [read_source(f) for f in find_sources(inputs)]
+    files = find_sources(inputs)
+    sources = []
+    with steps.step("reading", len(files), "files") as advance:
+        for f in files:
+            sources.append(read_source(f))
+            advance(1)
     if not sources:
-        raise QAError(f"No .txt or .md files in {', '.join(map(str, inputs))}; nothing to index.")
-    corpus = build_corpus(sources, settings.max_passage_chars)
+        raise EmptyCorpus(
+            f"{', '.join(map(str, inputs))} 中没有可索引的文件。/ "
+            f"No .txt or .md files in {', '.join(map(str, inputs))}; nothing to index."
+        )
+    with steps.step("layout", len(sources), "files") as advance:
+        corpus = build_corpus(sources, settings.max_passage_chars)
+        advance(len(sources))
+    with steps.step("keyword tokens", len(corpus.passages), "passages") as advance:
+        token_lists = []
+        for p in corpus.passages:
+            token_lists.append(keyword_tokens(keyword_text(p), settings.keyword_tokens))
+            advance(1)
+    if not any(token_lists):
+        raise EmptyCorpus(
+            f"{', '.join(s.file for s in sources)} 没有可索引的文字（空文件或只有标点）。/ "
+            f"{', '.join(s.file for s in sources)} hold no words to index (empty or punctuation only)."
+        )
     texts, owners = dense_views(corpus.passages, settings.sentence_vectors)
     keys = [_text_key(t) for t in texts]
 
@@ -167,7 +197,11 @@ def build_index(
             len(todo),
             len(texts) - len(todo),
         )
-        vectors[todo] = encoder.encode_passages([texts[i] for i in todo], show_progress=progress)
+    with steps.step("embedding", len(todo), "texts") as advance:
+        for at in range(0, len(todo), EMBED_CHUNK):
+            chunk = todo[at : at + EMBED_CHUNK]
+            vectors[chunk] = encoder.encode_passages([texts[i] for i in chunk])
+            advance(len(chunk))
     todo_set = set(todo)
     for i, key in enumerate(keys):
         if i not in todo_set:
@@ -196,11 +230,12 @@ def build_index(
         "duplicates": sum(p.duplicate_of is not None for p in corpus.passages),
         "repairs": list(corpus.repairs),
     }
-    dense = DenseIndex.build(vectors, np.asarray(owners), settings.ann)
-    keyword = KeywordIndex.build(
-        [keyword_text(p) for p in corpus.passages], settings.keyword_tokens, settings.bm25_k1, settings.bm25_b
-    )
-    final = write_index(path, manifest, list(corpus.articles), list(corpus.passages), vectors, keys, dense, keyword)
+    with steps.step("keyword index", len(token_lists), "passages"):
+        keyword = KeywordIndex.from_tokens(token_lists, settings.keyword_tokens, settings.bm25_k1, settings.bm25_b)
+    with steps.step("FAISS", len(vectors), "vectors"):
+        dense = DenseIndex.build(vectors, np.asarray(owners), settings.ann)
+    with steps.step("writing", len(corpus.passages), "passages"):
+        final = write_index(path, manifest, list(corpus.articles), list(corpus.passages), vectors, keys, dense, keyword)
     index = Index(
         path, read_manifest(final), list(corpus.articles), list(corpus.passages), vectors, keys, dense, keyword
     )
@@ -233,22 +268,51 @@ def index_state(
         known = [Path(p) for p in previous.manifest["inputs"]]
         reason = stale_reason(path, settings, encoder)
     except CorruptIndex as exc:
+        previous = None
         reason = f"it is damaged: {exc.message}"
-        # Not even the manifest: rebuild from what we were given.
-        with contextlib.suppress(CorruptIndex, KeyError):
-            known = [Path(p) for p in read_manifest(path)["inputs"]]
+        known = _recorded_inputs(path) or known  # rebuild what it covered, else from what we were given
     inputs = list(dict.fromkeys([*known, *add]))
     if reason is None and set(inputs) != set(known):
         reason = f"new inputs: {', '.join(str(p) for p in inputs if p not in set(known))}"
     return previous, inputs, reason
 
 
+def _recorded_inputs(path: Path) -> list[Path]:
+    """The inputs a damaged manifest still names, read leniently (its other fields may be garbage)."""
+    try:
+        inputs = json.loads((path / MANIFEST).read_text(encoding="utf-8")).get("inputs")
+    except (OSError, ValueError, AttributeError):
+        return []
+    if not isinstance(inputs, list) or not all(isinstance(p, str) and p for p in inputs):
+        return []
+    return [Path(p) for p in inputs]
+
+
 def open_index(settings: Settings, encoder, path: Path | None = None, progress: bool = False, on_rebuild=None) -> Index:
-    """Load the index, building it from settings.corpus when missing and rebuilding it when stale or damaged."""
+    """Load the index, building it from settings.corpus when missing and rebuilding it when stale or damaged.
+
+    A stale index that cannot be rebuilt (read-only folder, disk full, another writer past
+    lock_timeout) is served as it is, with a message: it still answers truly from the files as they
+    were, and every citation is re-read from its source before it is shown (see service.py)."""
     path = path or settings.index_path
+    say = on_rebuild or log.warning
     previous, inputs, reason = index_state(settings, encoder, path, first_inputs=settings.corpus_paths)
     if reason is None:
         return previous
-    (on_rebuild or log.warning)(f"{'Rebuilding' if path.exists() else 'Building'} index {path.name}: {reason}")
-    index, _ = build_index(settings, inputs, encoder, path, previous, progress)
-    return index
+    try:
+        with writer_lock(path, settings.lock_timeout, say):
+            # Another process may have rebuilt it while we waited for the lock.
+            previous, inputs, reason = index_state(settings, encoder, path, first_inputs=settings.corpus_paths)
+            if reason is None:
+                return previous
+            say(f"{'Rebuilding' if path.exists() else 'Building'} index {path.name}: {reason}")
+            index, _ = build_index(settings, inputs, encoder, path, previous, progress)
+            return index
+    except (IndexWriteError, IndexBusy) as exc:
+        if previous is None:
+            raise
+        say(
+            f"索引 {path.name} 已过期（{reason}），但无法重建：{exc.message} 暂用旧索引回答。/ "
+            f"Index {path.name} is stale ({reason}) and cannot be rebuilt now; answering from it as it is."
+        )
+        return previous

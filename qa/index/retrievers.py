@@ -151,7 +151,12 @@ class KeywordIndex:
 
     @classmethod
     def build(cls, texts: list[str], mode: str, k1: float = 1.2, b: float = 0.5) -> KeywordIndex:
-        return cls(_BM25.build([keyword_tokens(t, mode) for t in texts], k1, b), {"mode": mode, "k1": k1, "b": b})
+        return cls.from_tokens([keyword_tokens(t, mode) for t in texts], mode, k1, b)
+
+    @classmethod
+    def from_tokens(cls, token_lists: list[list[str]], mode: str, k1: float = 1.2, b: float = 0.5) -> KeywordIndex:
+        """From each passage's tokens (`text.keyword_tokens(text, mode)`); at least one must have some."""
+        return cls(_BM25.build(token_lists, k1, b), {"mode": mode, "k1": k1, "b": b})
 
     def save(self, folder: Path) -> None:
         path = folder / self.FOLDER
