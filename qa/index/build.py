@@ -309,8 +309,8 @@ def open_index(settings: Settings, encoder, path: Path | None = None, progress: 
             index, _ = build_index(settings, inputs, encoder, path, previous, progress)
             return index
     except (IndexWriteError, IndexBusy) as exc:
-        if previous is None:
-            raise
+        if previous is None:  # nothing readable to fall back on: say why it needed building, and why it cannot
+            raise type(exc)(f"{exc.message} / Index {path.name} must be (re)built: {reason}.") from exc
         say(
             f"索引 {path.name} 已过期（{reason}），但无法重建：{exc.message} 暂用旧索引回答。/ "
             f"Index {path.name} is stale ({reason}) and cannot be rebuilt now; answering from it as it is."
