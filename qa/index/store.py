@@ -219,10 +219,17 @@ def write_index(
         tmp.rename(final)
         _swap_symlink(path, final)
     except (OSError, RuntimeError) as exc:  # faiss reports a failed write as RuntimeError
+        # numpy and faiss report a short write without an errno: the free space, measured before the
+        # partial build is removed, tells a full disk apart.
+        try:
+            free = f"{shutil.disk_usage(parent).free:,} bytes free"
+        except OSError:
+            free = "free space unknown"
         shutil.rmtree(tmp, ignore_errors=True)
         if final.exists() and not (path.is_symlink() and path.resolve() == final.resolve()):
             shutil.rmtree(final, ignore_errors=True)
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc).strip().splitlines()[-1]
+        reason = f"{reason}; {free}"
         raise IndexWriteError(
             f"无法写入索引 {path.name}（{reason}）；原有索引未改动。请腾出磁盘空间或换一个可写的 index_dir 后再试。/ "
             f"Could not write index {path.name} in {parent} ({reason}); the previous index is unchanged. "

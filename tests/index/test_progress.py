@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 
 from qa.index.progress import BuildProgress
 
@@ -10,6 +11,7 @@ from qa.index.progress import BuildProgress
 def test_bars_show_count_rate_and_eta(capsys):
     with BuildProgress(bars=True).step("embedding", 3, "texts") as advance:
         for _ in range(3):
+            time.sleep(0.15)  # tqdm redraws at most every 0.1 s
             advance(1)
     err = capsys.readouterr().err
     assert "embedding" in err and "3/3" in err and "texts/s" in err and "<" in err  # elapsed<remaining
