@@ -156,3 +156,18 @@ def test_large_arrays_are_hashed_once_per_size_and_mtime(tiny, monkeypatch):
     np.save(tiny.build / "vectors.npy", vectors)
     with pytest.raises(CorruptIndex, match="vectors.npy"):
         Index.load(tiny.index_path)
+
+
+def test_forged_keyword_arrays_that_pass_the_hashes_fail_the_structure_check(tiny):
+    folder = tiny.build
+    f = folder / "keyword" / "text" / "indices.csc.index.npy"
+    np.save(f, np.load(f) + 10**6)
+    manifest = folder / "manifest.json"
+    m = json.loads(manifest.read_text(encoding="utf-8"))
+    m["files"]["keyword/text/indices.csc.index.npy"] = {
+        "bytes": f.stat().st_size,
+        "sha256": hashlib.sha256(f.read_bytes()).hexdigest(),
+    }
+    manifest.write_text(json.dumps(m), encoding="utf-8")
+    with pytest.raises(CorruptIndex, match="keyword index .* malformed"):
+        Index.load(tiny.index_path)
