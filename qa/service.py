@@ -17,10 +17,11 @@ from pathlib import Path
 
 from .config import Settings
 from .errors import CorruptIndex, EmptyInput, IndexBusy, IndexWriteError, InputError, InputTooLong, NotFound
-from .index.build import build_index, index_state, open_index
+from .index.build import build_index
 from .index.citations import Cited, SourceTexts
 from .index.encoder import Encoder
 from .index.lock import writer_lock
+from .index.state import index_state, open_index
 from .index.store import Index
 from .records import Answer, Article, Hit, QuoteCheck
 from .search.answer import answer_text

@@ -12,5 +12,6 @@ Out: an Index folder (manifest, passages, articles, vectors, FAISS, bm25s files)
     lock.py           one writer at a time per index (a lock file held for the whole build)
     citations.py      every served citation re-read from its source file
     progress.py       each build step's progress: bars on a terminal, one line otherwise
-    build.py          read sources, embed only what changed, write; decide when an index is stale
+    build.py          read sources, embed only what changed, write
+    state.py          open an index: decide when it is stale or damaged, rebuild it under the lock
 """
