@@ -144,9 +144,11 @@ def _run(args) -> int:
 
     from .service import QAService
 
+    # A build (ingest, or a first use / rebuild under any command) reports each step on stderr:
+    # bars on a terminal, one line per step otherwise.
+    logging.getLogger("qa").setLevel(logging.INFO)
     service = QAService(settings, progress=sys.stderr.isatty(), on_rebuild=lambda m: print(m, file=sys.stderr))
     if args.command == "ingest":
-        logging.getLogger("qa").setLevel(logging.INFO)  # say what the long part (embedding) is doing
         report = service.ingest(args.paths)
         if report.get("unchanged"):
             print(f"索引未变：{report['files']} 个文件、{report['passages']} 个段落都已是最新。")

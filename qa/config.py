@@ -46,6 +46,11 @@ SETTINGS: tuple[Setting, ...] = (
         "Keyword index terms: jieba words plus character bigrams and/or single characters.",
         ("jieba", "bigram", "jieba+bigram", "jieba+char", "jieba+bigram+char"),
     ),
+    Setting(
+        "lock_timeout",
+        600.0,
+        "Seconds a build waits for another process writing the same index before giving up with an error.",
+    ),
     Setting("bm25_k1", 1.2, "BM25 term-frequency saturation."),
     Setting("bm25_b", 0.5, "BM25 length normalisation (0 = none, 1 = full)."),
     Setting("top_k", 5, "Number of passages returned for a question."),

@@ -6,9 +6,12 @@
     │   └── InputTooLong
     ├── SourceError              a file to ingest cannot be read
     │   ├── SourceNotFound
-    │   └── UndecodableSource
+    │   ├── UndecodableSource
+    │   └── EmptyCorpus          the sources hold no text to index (empty or punctuation only)
     ├── IndexError_              the index on disk is missing, stale or damaged
-    │   └── CorruptIndex
+    │   ├── CorruptIndex         damaged: files fail their recorded hashes, or a citation its source
+    │   ├── IndexBusy            another process holds the index's write lock past lock_timeout
+    │   └── IndexWriteError      a build cannot be written (disk full, read-only folder)
     ├── NotFound                 an id (document, passage) does not exist (HTTP 404)
     └── ModelError               the embedding model cannot be loaded
 
@@ -25,8 +28,11 @@ __all__ = [
     "SourceError",
     "SourceNotFound",
     "UndecodableSource",
+    "EmptyCorpus",
     "IndexError_",
     "CorruptIndex",
+    "IndexBusy",
+    "IndexWriteError",
     "NotFound",
     "ModelError",
 ]
@@ -73,6 +79,10 @@ class UndecodableSource(SourceError):
     code = "undecodable_source"
 
 
+class EmptyCorpus(SourceError):
+    code = "empty_corpus"
+
+
 class IndexError_(QAError):  # trailing underscore: do not shadow the builtin IndexError
     code = "index_error"
     http_status = 503
@@ -80,6 +90,14 @@ class IndexError_(QAError):  # trailing underscore: do not shadow the builtin In
 
 class CorruptIndex(IndexError_):
     code = "corrupt_index"
+
+
+class IndexBusy(IndexError_):
+    code = "index_busy"
+
+
+class IndexWriteError(IndexError_):
+    code = "index_write_error"
 
 
 class NotFound(QAError):

@@ -1,18 +1,29 @@
-"""QAService: the one object the CLI, the HTTP API and the UI call. It owns the index and the model."""
+"""QAService: the one object the CLI, the HTTP API and the UI call. It owns the index and the model.
+
+Every citation it serves (a hit's passage, a quote match's paragraph) is first re-read from its
+source file (index/citations.py). A citation the file does not bear out means the index is damaged
+or a source changed: the index is rebuilt under the writer lock and the request answered again
+from the new one. Where it cannot be rebuilt (read-only folder), the false citations are withheld.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import json
 import logging
 import threading
 from pathlib import Path
 
 from .config import Settings
-from .errors import EmptyInput, InputError, InputTooLong, NotFound
-from .index.build import build_index, index_state, open_index
+from .errors import CorruptIndex, EmptyInput, IndexBusy, IndexWriteError, InputError, InputTooLong, NotFound
+from .index.build import build_index
+from .index.citations import Cited, SourceTexts
 from .index.encoder import Encoder
+from .index.lock import writer_lock
+from .index.state import index_state, open_index
 from .index.store import Index
-from .records import Answer, Article
+from .records import Answer, Article, Hit, QuoteCheck
 from .search.answer import answer_text
 from .search.hybrid import Searcher
 from .text import is_punct
@@ -56,6 +67,8 @@ class QAService:
         self._index: Index | None = None
         self._searcher: Searcher | None = None
         self._quotes = None
+        self._sources: SourceTexts | None = None
+        self._paragraphs: dict | None = None
 
     # -- index ------------------------------------------------------------------------------
     @property
@@ -77,11 +90,19 @@ class QAService:
         self._index = index
         self._searcher = Searcher(index, self.encoder, self.settings)
         self._quotes = None
+        self._sources = SourceTexts(index.manifest["sources"])
+        self._paragraphs = None
+
+    def _say(self, message: str) -> None:
+        (self.on_rebuild or log.warning)(message)
 
     def ingest(self, paths: list[Path]) -> dict:
-        """Add files or folders to the index; unchanged passages keep their embeddings."""
-        with self._lock:
-            path = self.settings.index_path
+        """Add files or folders to the index; unchanged passages keep their embeddings.
+
+        Holds the index's writer lock from reading the current index to the swap, so a concurrent
+        ingest from another process waits and then adds to this one's result."""
+        path = self.settings.index_path
+        with self._lock, writer_lock(path, self.settings.lock_timeout, self._say):
             previous, inputs, reason = index_state(self.settings, self.encoder, path, add=paths)
             if reason is None:
                 self._set_index(previous)
@@ -106,7 +127,8 @@ class QAService:
         self.ask("长三角")
         # An altered quote loads jieba's part-of-speech tagger (name flags): ~0.4 s, better now than
         # on a user's first quote check.
-        self.verify(self.index.passages[0].text[:12] + "不")
+        with contextlib.suppress(CorruptIndex):  # a stale read-only index may refuse this one verdict
+            self.verify(self.index.passages[0].text[:12] + "不")
 
     # -- questions and quotes -----------------------------------------------------------------
     def ask(self, question: str, top_k: int | None = None) -> Answer:
@@ -114,7 +136,7 @@ class QAService:
         k = self.settings.top_k if top_k is None else top_k
         if not isinstance(k, int) or isinstance(k, bool) or not 1 <= k <= 100:
             raise InputError(f"top_k 必须是 1 到 100 的整数。/ top_k must be an integer from 1 to 100; got {k!r}.")
-        hits = self.searcher.search(question, k)
+        hits = self._served(lambda: self.searcher.search(question, k), self._hit_claims, self._drop_false_hits)
         return Answer(question, answer_text(hits), tuple(hits))
 
     @property
@@ -130,7 +152,74 @@ class QAService:
     def verify(self, quote: str):
         if not isinstance(quote, str) or len(quote) <= self.settings.max_quote_chars:
             _clean(quote, "引文", self.settings.max_quote_chars)  # type and encoding; the checker judges the rest
-        return self.quotes.check(quote)
+        return self._served(lambda: self.quotes.check(quote), self._quote_claims, None)
+
+    # -- every citation re-read from its source -------------------------------------------------
+    def _served(self, produce, claims, drop_false):
+        """produce(), once its citations hold in the source files. When one does not, rebuild the
+        index and produce again; when the index cannot be rebuilt, drop_false(result, false claims)
+        withholds them (or, without drop_false, the request fails: a verdict is never served on
+        text that is not there)."""
+        index = self.index
+        result = produce()
+        false = self._sources_now().false(claims(result))
+        if not false:
+            return result
+        c = false[0]
+        reason = f"a citation of {c.file} at {list(map(list, c.pieces))} no longer matches the file"
+        try:
+            self._rebuild(index, reason)
+        except (IndexWriteError, IndexBusy) as exc:
+            if drop_false is None:
+                raise CorruptIndex(
+                    f"引文出处与原文不符，且索引无法重建：{exc.message} / {reason}; the index cannot be rebuilt now."
+                ) from exc
+            self._say(f"已略去 {len(false)} 条与原文不符的引文（{reason}）；索引无法重建：{exc.message}")
+            return drop_false(result, set(false))
+        result = produce()
+        false = self._sources_now().false(claims(result))
+        if false:
+            raise CorruptIndex(f"Citations still differ from their sources after a rebuild ({false[0].file}).")
+        return result
+
+    def _sources_now(self) -> SourceTexts:
+        _ = self.index
+        return self._sources
+
+    def _rebuild(self, seen: Index, reason: str) -> None:
+        """Rebuild the index `seen` from its recorded inputs (unless another thread already did)."""
+        path = self.settings.index_path
+        with self._lock, writer_lock(path, self.settings.lock_timeout, self._say):
+            if self._index is not seen:
+                return
+            self._say(f"Rebuilding index {path.name}: it is damaged: {reason}")
+            inputs = [Path(p) for p in self.index.manifest["inputs"]]
+            index, _ = build_index(self.settings, inputs, self.encoder, path, self.index, self.progress)
+            self._set_index(index)
+
+    @staticmethod
+    def _hit_claims(hits: list[Hit]) -> list[Cited]:
+        return [
+            Cited(h.passage.citation.file, h.passage.text, h.passage.pieces or ((h.citation.start, h.citation.end),))
+            for h in hits
+        ]
+
+    @staticmethod
+    def _drop_false_hits(hits: list[Hit], false: set[Cited]) -> list[Hit]:
+        kept = [h for h, c in zip(hits, QAService._hit_claims(hits)) if c not in false]
+        return [dataclasses.replace(h, rank=i) for i, h in enumerate(kept, start=1)]
+
+    def _quote_claims(self, check: QuoteCheck) -> list[Cited]:
+        """The paragraphs a quote check cites: each match's and each part's."""
+        if self._paragraphs is None:
+            self._paragraphs = {
+                (a.doc_id, para.number): Cited(a.file, para.text, para.pieces)
+                for a in self.index.articles
+                for para in a.quotable()
+            }
+        matches = [*check.matches, *(m for part in check.parts for m in part.matches)]
+        missing = Cited("", "", ())  # a match whose paragraph the index lacks cannot hold
+        return [self._paragraphs.get((m.citation.doc_id, m.citation.paragraph), missing) for m in matches]
 
     # -- documents ----------------------------------------------------------------------------
     def documents(self) -> list[Article]:

@@ -8,5 +8,10 @@ Out: an Index folder (manifest, passages, articles, vectors, FAISS, bm25s files)
     encoder.py        settings.model → a loaded model; text → unit vectors
     retrievers.py     DenseIndex (FAISS) and KeywordIndex (BM25 over jieba words and character n-grams)
     store.py          the folder of plain files plus manifest; atomic write and read
-    build.py          read sources, embed only what changed, write; decide when an index is stale
+    integrity.py      size + sha256 of every file (large arrays' hashes cached), structure checks
+    lock.py           one writer at a time per index (a lock file held for the whole build)
+    citations.py      every served citation re-read from its source file
+    progress.py       each build step's progress: bars on a terminal, one line otherwise
+    build.py          read sources, embed only what changed, write
+    state.py          open an index: decide when it is stale or damaged, rebuild it under the lock
 """

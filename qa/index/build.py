@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import logging
 import time
@@ -11,20 +10,19 @@ from pathlib import Path
 import numpy as np
 
 from qa.config import Settings
-from qa.errors import CorruptIndex, QAError
+from qa.errors import EmptyCorpus
 from qa.ingest.passages import build_corpus
-from qa.ingest.sources import file_sha256, find_sources, read_source
+from qa.ingest.sources import find_sources, read_source
 from qa.records import Passage
-from qa.text import TOKENIZER_VERSION, sentence_spans, to_simplified
+from qa.text import TOKENIZER_VERSION, keyword_tokens, sentence_spans, to_simplified
 
+from .progress import BuildProgress
 from .retrievers import DenseIndex, KeywordIndex
 from .store import Index, corpus_hash, library_versions, read_manifest, write_index
 
 __all__ = [
     "build_index",
-    "open_index",
-    "index_state",
-    "stale_reason",
+    "wanted_manifest",
     "embedding_text",
     "keyword_text",
     "dense_views",
@@ -36,6 +34,10 @@ log = logging.getLogger("qa")
 
 # Bump when layout repair, chunking or the embedded views change for the same files and settings.
 LAYOUT_VERSION = 7
+
+# Texts embedded per progress update: small enough for a moving bar, large enough that
+# sentence-transformers still sorts each batch by length.
+EMBED_CHUNK = 256
 
 
 class BuildReport(dict):
@@ -87,7 +89,8 @@ def _text_key(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:24]
 
 
-def _wanted_manifest(settings: Settings, encoder) -> dict:
+def wanted_manifest(settings: Settings, encoder) -> dict:
+    """What the manifest of an index built now with these settings and model records about them."""
     return {
         "model": encoder.model_id,
         "weights_hash": encoder.weights_hash,
@@ -107,30 +110,6 @@ def _wanted_manifest(settings: Settings, encoder) -> dict:
     }
 
 
-def stale_reason(path: Path, settings: Settings, encoder) -> str | None:
-    """Why the index at `path` must be rebuilt, or None when it is current."""
-    manifest = read_manifest(path)
-    wanted = _wanted_manifest(settings, encoder)
-    for key in ("model", "weights_hash", "chunking", "keyword", "ann"):
-        if manifest.get(key) != wanted[key]:
-            return f"its {key} changed ({manifest.get(key)!r} → {wanted[key]!r})"
-    try:
-        files = find_sources([Path(p) for p in manifest["inputs"]])
-    except QAError as exc:
-        return f"a source is missing: {exc.message}"
-    recorded = {s["path"]: s for s in manifest["sources"]}
-    if {str(f.resolve()) for f in files} != set(recorded):
-        return "files were added to or removed from its sources"
-    for f in files:
-        rec = recorded[str(f.resolve())]
-        st = f.stat()
-        if st.st_size == rec["bytes"] and st.st_mtime_ns == rec["mtime_ns"]:
-            continue  # unchanged size and time: skip hashing large corpora
-        if file_sha256(f) != rec["sha256"]:
-            return f"{rec['file']} changed"
-    return None
-
-
 def build_index(
     settings: Settings,
     inputs: list[Path],
@@ -139,14 +118,38 @@ def build_index(
     previous: Index | None = None,
     progress: bool = False,
 ) -> tuple[Index, BuildReport]:
-    """Build the index at `path` from `inputs` (files or folders), reusing unchanged embeddings."""
+    """Build the index at `path` from `inputs` (files or folders), reusing unchanged embeddings.
+
+    Call it holding the index's writer lock (`lock.writer_lock`); `state.open_index` and the service do.
+    `progress`: tqdm bars on stderr for each step (a terminal); otherwise one log line per step."""
     started = time.monotonic()
+    steps = BuildProgress(bars=progress)
     path = path or settings.index_path
     inputs = [Path(p).resolve() for p in inputs]
-    sources = [read_source(f) for f in find_sources(inputs)]
+    files = find_sources(inputs)
+    sources = []
+    with steps.step("reading", len(files), "files") as advance:
+        for f in files:
+            sources.append(read_source(f))
+            advance(1)
     if not sources:
-        raise QAError(f"No .txt or .md files in {', '.join(map(str, inputs))}; nothing to index.")
-    corpus = build_corpus(sources, settings.max_passage_chars)
+        raise EmptyCorpus(
+            f"{', '.join(map(str, inputs))} 中没有可索引的文件。/ "
+            f"No .txt or .md files in {', '.join(map(str, inputs))}; nothing to index."
+        )
+    with steps.step("layout", len(sources), "files") as advance:
+        corpus = build_corpus(sources, settings.max_passage_chars)
+        advance(len(sources))
+    with steps.step("keyword tokens", len(corpus.passages), "passages") as advance:
+        token_lists = []
+        for p in corpus.passages:
+            token_lists.append(keyword_tokens(keyword_text(p), settings.keyword_tokens))
+            advance(1)
+    if not any(token_lists):
+        raise EmptyCorpus(
+            f"{', '.join(s.file for s in sources)} 没有可索引的文字（空文件或只有标点）。/ "
+            f"{', '.join(s.file for s in sources)} hold no words to index (empty or punctuation only)."
+        )
     texts, owners = dense_views(corpus.passages, settings.sentence_vectors)
     keys = [_text_key(t) for t in texts]
 
@@ -167,14 +170,18 @@ def build_index(
             len(todo),
             len(texts) - len(todo),
         )
-        vectors[todo] = encoder.encode_passages([texts[i] for i in todo], show_progress=progress)
+    with steps.step("embedding", len(todo), "texts") as advance:
+        for at in range(0, len(todo), EMBED_CHUNK):
+            chunk = todo[at : at + EMBED_CHUNK]
+            vectors[chunk] = encoder.encode_passages([texts[i] for i in chunk])
+            advance(len(chunk))
     todo_set = set(todo)
     for i, key in enumerate(keys):
         if i not in todo_set:
             vectors[i] = reuse[key]
 
     manifest = {
-        **_wanted_manifest(settings, encoder),
+        **wanted_manifest(settings, encoder),
         "name": path.name,
         "dim": int(vectors.shape[1]),
         "inputs": [str(p) for p in inputs],
@@ -196,11 +203,12 @@ def build_index(
         "duplicates": sum(p.duplicate_of is not None for p in corpus.passages),
         "repairs": list(corpus.repairs),
     }
-    dense = DenseIndex.build(vectors, np.asarray(owners), settings.ann)
-    keyword = KeywordIndex.build(
-        [keyword_text(p) for p in corpus.passages], settings.keyword_tokens, settings.bm25_k1, settings.bm25_b
-    )
-    final = write_index(path, manifest, list(corpus.articles), list(corpus.passages), vectors, keys, dense, keyword)
+    with steps.step("keyword index", len(token_lists), "passages"):
+        keyword = KeywordIndex.from_tokens(token_lists, settings.keyword_tokens, settings.bm25_k1, settings.bm25_b)
+    with steps.step("FAISS", len(vectors), "vectors"):
+        dense = DenseIndex.build(vectors, np.asarray(owners), settings.ann)
+    with steps.step("writing", len(corpus.passages), "passages"):
+        final = write_index(path, manifest, list(corpus.articles), list(corpus.passages), vectors, keys, dense, keyword)
     index = Index(
         path, read_manifest(final), list(corpus.articles), list(corpus.passages), vectors, keys, dense, keyword
     )
@@ -214,41 +222,3 @@ def build_index(
         repairs=list(corpus.repairs),
     )
     return index, report
-
-
-def index_state(
-    settings: Settings, encoder, path: Path, add=(), first_inputs=()
-) -> tuple[Index | None, list[Path], str | None]:
-    """What stands at `path` and what it should cover: the index (None when missing or damaged), its
-    inputs plus `add` (`first_inputs` plus `add` when there is no index yet), and why it must be
-    (re)built, or None when it is current and covers them all."""
-    add = [Path(p).resolve() for p in add]
-    if not path.exists():
-        inputs = list(dict.fromkeys([*first_inputs, *add]))
-        return None, inputs, f"first use, from {', '.join(map(str, inputs))}"
-    previous = None
-    known = list(first_inputs)
-    try:
-        previous = Index.load(path)
-        known = [Path(p) for p in previous.manifest["inputs"]]
-        reason = stale_reason(path, settings, encoder)
-    except CorruptIndex as exc:
-        reason = f"it is damaged: {exc.message}"
-        # Not even the manifest: rebuild from what we were given.
-        with contextlib.suppress(CorruptIndex, KeyError):
-            known = [Path(p) for p in read_manifest(path)["inputs"]]
-    inputs = list(dict.fromkeys([*known, *add]))
-    if reason is None and set(inputs) != set(known):
-        reason = f"new inputs: {', '.join(str(p) for p in inputs if p not in set(known))}"
-    return previous, inputs, reason
-
-
-def open_index(settings: Settings, encoder, path: Path | None = None, progress: bool = False, on_rebuild=None) -> Index:
-    """Load the index, building it from settings.corpus when missing and rebuilding it when stale or damaged."""
-    path = path or settings.index_path
-    previous, inputs, reason = index_state(settings, encoder, path, first_inputs=settings.corpus_paths)
-    if reason is None:
-        return previous
-    (on_rebuild or log.warning)(f"{'Rebuilding' if path.exists() else 'Building'} index {path.name}: {reason}")
-    index, _ = build_index(settings, inputs, encoder, path, previous, progress)
-    return index

@@ -122,7 +122,9 @@ class _BM25:
 
     @classmethod
     def load(cls, path: Path) -> _BM25:
-        return cls(_bm25s().BM25.load(str(path), show_progress=False, verbosity=0))
+        bm25 = _bm25s().BM25.load(str(path), show_progress=False, verbosity=0)
+        _check_sparse(bm25.scores, len(bm25.vocab_dict))
+        return cls(bm25)
 
     def scores(self, tokens: list[str]) -> tuple[np.ndarray, float]:
         """BM25 score of every document, and an upper bound of them: each token scored as in the
@@ -131,6 +133,21 @@ class _BM25:
         if not ids:
             return np.zeros(self.size, dtype=np.float32), 0.0
         return np.asarray(self.bm25.get_scores(ids), dtype=np.float32), float(self.term_best[ids].sum())
+
+
+def _check_sparse(scores: dict, terms: int) -> None:
+    """The score matrix must be a well-formed CSC matrix (one column per term, rows are documents):
+    an out-of-range document id would otherwise fail on the first query that reaches it."""
+    data, indices, indptr = (np.asarray(scores[k]) for k in ("data", "indices", "indptr"))
+    docs = int(scores["num_docs"])
+    if (
+        not 0 < len(indptr) <= terms + 1
+        or len(data) != len(indices)
+        or (len(indptr) and (indptr[0] != 0 or indptr[-1] != len(indices) or np.any(np.diff(indptr) < 0)))
+        or (len(indices) and (indices.min() < 0 or indices.max() >= docs))
+        or not np.isfinite(data).all()
+    ):
+        raise ValueError("its score matrix is malformed (term or document ids out of range)")
 
 
 class KeywordIndex:
@@ -151,7 +168,12 @@ class KeywordIndex:
 
     @classmethod
     def build(cls, texts: list[str], mode: str, k1: float = 1.2, b: float = 0.5) -> KeywordIndex:
-        return cls(_BM25.build([keyword_tokens(t, mode) for t in texts], k1, b), {"mode": mode, "k1": k1, "b": b})
+        return cls.from_tokens([keyword_tokens(t, mode) for t in texts], mode, k1, b)
+
+    @classmethod
+    def from_tokens(cls, token_lists: list[list[str]], mode: str, k1: float = 1.2, b: float = 0.5) -> KeywordIndex:
+        """From each passage's tokens (`text.keyword_tokens(text, mode)`); at least one must have some."""
+        return cls(_BM25.build(token_lists, k1, b), {"mode": mode, "k1": k1, "b": b})
 
     def save(self, folder: Path) -> None:
         path = folder / self.FOLDER

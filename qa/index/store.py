@@ -5,8 +5,16 @@
                                  vectors.npy, view_keys.json, dense.faiss,
                                  owners.npy, keyword/ (bm25s files)
 
+    embeddings/.<name>.lock      held by the one process writing this index (see lock.py)
+    embeddings/.<name>.hashes.json  cached sha256 of the large arrays, by (path, size, mtime)
+
 A crash mid-build leaves only an unfinished .<name>-<stamp>.tmp folder; the symlink still points at
-the previous build, which keeps answering.
+the previous build, which keeps answering. A failed write (disk full) removes its .tmp folder and
+raises IndexWriteError; the next build, holding the lock, removes any left by killed runs.
+
+The manifest records the size and sha256 of every other file of the build; `Index.load` checks
+them (integrity.py) and the structure the files must have together, so damage is found when the
+index is opened, not served.
 """
 
 from __future__ import annotations
@@ -22,14 +30,24 @@ from pathlib import Path
 
 import numpy as np
 
-from qa.errors import CorruptIndex
+from qa.errors import CorruptIndex, IndexWriteError
 from qa.records import Article, Passage
 
+from .integrity import record_files, verify_files, verify_structure
 from .retrievers import DenseIndex, KeywordIndex
 
-__all__ = ["Index", "FORMAT_VERSION", "write_index", "read_manifest", "corpus_hash", "library_versions"]
+__all__ = [
+    "Index",
+    "FORMAT_VERSION",
+    "write_index",
+    "read_manifest",
+    "hash_cache_path",
+    "remove_unfinished_builds",
+    "corpus_hash",
+    "library_versions",
+]
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: the manifest records size and sha256 of every file
 MANIFEST = "manifest.json"
 
 
@@ -60,6 +78,7 @@ class Index:
     def load(cls, path: Path) -> Index:
         manifest = read_manifest(path)
         folder = path.resolve()
+        verify_files(folder, manifest["files"], cache_file=hash_cache_path(path))
         try:
             passages = [Passage.from_dict(json.loads(line)) for line in _lines(folder / "passages.jsonl")]
             articles = [Article.from_dict(json.loads(line)) for line in _lines(folder / "articles.jsonl")]
@@ -76,6 +95,7 @@ class Index:
                 f"The index at {path} is inconsistent (passage counts {sorted(map(str, counts))}, "
                 f"vector counts {sorted(map(str, views))})."
             )
+        verify_structure(passages, articles, vectors, dense.owners)
         return cls(path, manifest, articles, passages, vectors, view_keys, dense, keyword)
 
 
@@ -84,6 +104,36 @@ def _lines(path: Path):
         for line in f:
             if line.strip():
                 yield line
+
+
+def hash_cache_path(path: Path) -> Path:
+    return path.parent / f".{path.name}.hashes.json"
+
+
+# What a manifest must hold, and of which type: a hand-edited manifest ("sources": "x") is damage
+# found on opening, not a TypeError deep inside a staleness check.
+_MANIFEST_TYPES = {
+    "format_version": int,
+    "passages": int,
+    "inputs": list,
+    "sources": list,
+    "files": dict,
+    "model": str,
+    "weights_hash": str,
+}
+_SOURCE_TYPES = {"file": str, "path": str, "sha256": str, "bytes": int, "mtime_ns": int}
+
+
+def _check_types(manifest: dict, file: Path) -> None:
+    for key, kind in _MANIFEST_TYPES.items():
+        value = manifest.get(key)
+        if not isinstance(value, kind) or isinstance(value, bool):
+            raise CorruptIndex(f"The manifest {file} is damaged: {key!r} should be a {kind.__name__}, not {value!r}.")
+    if not all(isinstance(p, str) for p in manifest["inputs"]):
+        raise CorruptIndex(f"The manifest {file} is damaged: 'inputs' should list paths.")
+    for s in manifest["sources"]:
+        if not isinstance(s, dict) or any(not isinstance(s.get(k), t) for k, t in _SOURCE_TYPES.items()):
+            raise CorruptIndex(f"The manifest {file} is damaged: a 'sources' entry is malformed ({s!r:.80}).")
 
 
 def read_manifest(path: Path) -> dict:
@@ -96,6 +146,7 @@ def read_manifest(path: Path) -> dict:
         raise CorruptIndex(f"The manifest {file} cannot be read ({exc}).") from exc
     if not isinstance(manifest, dict) or manifest.get("format_version") != FORMAT_VERSION:
         raise CorruptIndex(f"The index at {path} was written by another version of qa.")
+    _check_types(manifest, file)
     return manifest
 
 
@@ -134,28 +185,56 @@ def write_index(
     dense: DenseIndex,
     keyword: KeywordIndex,
 ) -> Path:
-    """Write a complete build beside `path`, then point `path` at it in one atomic rename."""
+    """Write a complete build beside `path`, then point `path` at it in one atomic rename.
+
+    Call it holding the index's writer lock. Any failure (disk full, read-only folder) removes the
+    unfinished folder and raises IndexWriteError; `path` keeps pointing at the previous build."""
     parent = path.parent
-    parent.mkdir(parents=True, exist_ok=True)
     stamp = time.strftime("%Y%m%dT%H%M%S") + f"-{os.getpid()}-{time.monotonic_ns() % 10**6}"
     final = parent / f".{path.name}-{stamp}"
     tmp = parent / f".{path.name}-{stamp}.tmp"
-    tmp.mkdir()
-    _write_jsonl(tmp / "passages.jsonl", (p.to_dict() for p in passages))
-    _write_jsonl(tmp / "articles.jsonl", (a.to_dict() for a in articles))
-    np.save(tmp / "vectors.npy", np.asarray(vectors, dtype=np.float32))
-    (tmp / "view_keys.json").write_text(json.dumps(view_keys), encoding="utf-8")
-    dense.save(tmp)
-    keyword.save(tmp)
-    # The manifest goes last: a folder without one is never a finished build.
-    manifest = {**manifest, "format_version": FORMAT_VERSION, "passages": len(passages)}
-    (tmp / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
-    for f in tmp.rglob("*"):
-        if f.is_file():
-            with f.open("rb") as fh:
-                os.fsync(fh.fileno())
-    tmp.rename(final)
-    _swap_symlink(path, final)
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        remove_unfinished_builds(path)
+        tmp.mkdir()
+        _write_jsonl(tmp / "passages.jsonl", (p.to_dict() for p in passages))
+        _write_jsonl(tmp / "articles.jsonl", (a.to_dict() for a in articles))
+        np.save(tmp / "vectors.npy", np.asarray(vectors, dtype=np.float32))
+        (tmp / "view_keys.json").write_text(json.dumps(view_keys), encoding="utf-8")
+        dense.save(tmp)
+        keyword.save(tmp)
+        # The manifest goes last: a folder without one is never a finished build. It records every
+        # other file's size and sha256, so a later change to any of them is found on opening.
+        manifest = {
+            **manifest,
+            "format_version": FORMAT_VERSION,
+            "passages": len(passages),
+            "files": record_files(tmp),
+        }
+        (tmp / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
+        for f in tmp.rglob("*"):
+            if f.is_file():
+                with f.open("rb") as fh:
+                    os.fsync(fh.fileno())
+        tmp.rename(final)
+        _swap_symlink(path, final)
+    except (OSError, RuntimeError) as exc:  # faiss reports a failed write as RuntimeError
+        # numpy and faiss report a short write without an errno: the free space, measured before the
+        # partial build is removed, tells a full disk apart.
+        try:
+            free = f"{shutil.disk_usage(parent).free:,} bytes free"
+        except OSError:
+            free = "free space unknown"
+        shutil.rmtree(tmp, ignore_errors=True)
+        if final.exists() and not (path.is_symlink() and path.resolve() == final.resolve()):
+            shutil.rmtree(final, ignore_errors=True)
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc).strip().splitlines()[-1]
+        reason = f"{reason}; {free}"
+        raise IndexWriteError(
+            f"无法写入索引 {path.name}（{reason}）；原有索引未改动。请腾出磁盘空间或换一个可写的 index_dir 后再试。/ "
+            f"Could not write index {path.name} in {parent} ({reason}); the previous index is unchanged. "
+            "Free disk space or choose a writable index_dir, then try again."
+        ) from exc
     _remove_old_builds(path, keep=final)
     return final
 
@@ -171,18 +250,20 @@ def _swap_symlink(path: Path, target: Path) -> None:
     os.replace(link_tmp, path)
 
 
-def _remove_old_builds(path: Path, keep: Path) -> None:
+def _builds(path: Path):
     build = re.compile(re.escape(f".{path.name}-") + r"\d{8}T\d{6}-\d+-\d+(\.tmp)?$")
-    for old in path.parent.iterdir():
-        if old == keep or not build.match(old.name):
-            continue
-        if old.name.endswith(".tmp") and _recent(old):
-            continue  # another process may be building right now
-        shutil.rmtree(old, ignore_errors=True)
+    return [f for f in path.parent.iterdir() if build.match(f.name)]
 
 
-def _recent(folder: Path) -> bool:
-    try:
-        return time.time() - folder.stat().st_mtime < 3600
-    except OSError:
-        return False
+def remove_unfinished_builds(path: Path) -> None:
+    """Remove .tmp folders of killed builds. Only the holder of the writer lock may call this: no
+    other build of this index can be running."""
+    for old in _builds(path):
+        if old.name.endswith(".tmp"):
+            shutil.rmtree(old, ignore_errors=True)
+
+
+def _remove_old_builds(path: Path, keep: Path) -> None:
+    for old in _builds(path):
+        if old != keep:
+            shutil.rmtree(old, ignore_errors=True)

@@ -1,0 +1,70 @@
+"""Every citation re-read from its source before it is served.
+
+A passage (or quoted paragraph) says "this text stands in file F at these spans". Before a hit or a
+quote match is shown, the file is decoded again and the spans joined: they must give the same text.
+Decoded texts are cached by (size, mtime_ns, inode) of the file, so a check costs one stat per
+cited file; an edited file is decoded once more and its citations judged against the new text.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from qa.errors import QAError
+from qa.ingest.sources import read_source
+
+__all__ = ["Cited", "SourceTexts"]
+
+
+@dataclass(frozen=True)
+class Cited:
+    """A served claim: `text` stands in `file` (as cited) at the joined `pieces`."""
+
+    file: str
+    text: str
+    pieces: tuple[tuple[int, int], ...]
+
+
+class SourceTexts:
+    """Decoded source files by the path the index recorded for each cited file name."""
+
+    def __init__(self, sources: list[dict]):
+        self.paths = {s["file"]: Path(s["path"]) for s in sources}
+        self._texts: dict[Path, tuple[tuple, str | None]] = {}
+        self._lock = threading.Lock()
+
+    def text(self, file: str) -> str | None:
+        """The file's decoded text now, or None when it is gone or can no longer be read."""
+        path = self.paths.get(file)
+        if path is None:
+            return None
+        try:
+            st = path.stat()
+        except OSError:
+            return None
+        key = (st.st_size, st.st_mtime_ns, st.st_ino)
+        with self._lock:
+            cached = self._texts.get(path)
+        if cached and cached[0] == key:
+            return cached[1]
+        try:
+            text = read_source(path).text
+        except (QAError, OSError):
+            text = None
+        with self._lock:
+            self._texts[path] = (key, text)
+        return text
+
+    def holds(self, cited: Cited) -> bool:
+        text = self.text(cited.file)
+        if text is None or not cited.pieces:
+            return False
+        if any(not 0 <= s <= e <= len(text) for s, e in cited.pieces):
+            return False
+        return "".join(text[s:e] for s, e in cited.pieces) == cited.text
+
+    def false(self, claims) -> list[Cited]:
+        """The claims their source files do not bear out."""
+        return [c for c in claims if not self.holds(c)]
