@@ -3,8 +3,11 @@
 In:  HTTP requests.
 Out: JSON in one shape (errors included), the Gradio chat page, the static /embed page.
 
-    api.py       FastAPI app: /api/*, /embed, /healthz; domain errors → HTTP statuses; `qa serve`
+    api.py       FastAPI app: /api/*, /embed, /healthz; domain errors → HTTP statuses; the OpenAPI
+                 schema with every status and input limit; `qa serve`
     ui.py        the Gradio page (问答, 核对引文); every user or document string escaped
-    security.py  CSP frame-ancestors, CORS, body size limit (plain ASGI middlewares)
+    security.py  CSP frame-ancestors, CORS, body size and body read time (plain ASGI middlewares, every route)
+    routing.py   HEAD where GET is, 405 with Allow, unknown routes in the one error shape (Gradio's too)
+    server.py    uvicorn with a request-head read deadline, idle connections closed, keep-alive setting
     static/      the widget's HTML, CSS and JavaScript, served by qa itself (no outside requests)
 """
