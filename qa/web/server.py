@@ -48,7 +48,7 @@ def _timeout_response(seconds: float) -> bytes:
 class GuardedH11(H11Protocol):
     """uvicorn's h11 protocol with an idle deadline from the first byte and a deadline for each request head."""
 
-    read_timeout = 10.0  # set by run() from the settings (uvicorn builds protocols with its own arguments)
+    read_timeout = 10.0  # run() subclasses with the setting: uvicorn builds protocols with its own arguments
 
     def connection_made(self, transport) -> None:
         super().connection_made(transport)
@@ -100,13 +100,13 @@ def run(app, settings) -> None:
     """Serve `app` on settings.host:port until interrupted, with the timeouts above."""
     import uvicorn
 
-    GuardedH11.read_timeout = settings.read_timeout_seconds
+    protocol = type("GuardedH11", (GuardedH11,), {"read_timeout": settings.read_timeout_seconds})
     uvicorn.run(
         app,
         host=settings.host,
         port=settings.port,
         root_path=settings.root_path,
         log_level="warning",
-        http=GuardedH11,
+        http=protocol,
         timeout_keep_alive=settings.keep_alive_seconds,
     )
