@@ -2,8 +2,8 @@
 
 Domain errors (QAError) are translated here into HTTP statuses; every error, ours or the framework's,
 leaves as one JSON shape: {"error": {"code": ..., "message": ...}}.
-(No `from __future__ import annotations`: the request models are built per app, from its settings,
-and FastAPI must see the endpoint annotations as the classes themselves.)
+(No `from __future__ import annotations`: the request models are built per app, from its settings
+(schema.py), and FastAPI must see the endpoint annotations as the classes themselves.)
 """
 
 import os
@@ -13,20 +13,18 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # before gradio is i
 import html
 import logging
 from pathlib import Path
-from typing import Annotated
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse
-from pydantic import AfterValidator, BaseModel, Field, StrictFloat, StrictInt, StrictStr, WithJsonSchema, create_model
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Mount
 
 from qa.config import SETTINGS, Settings
 from qa.errors import NotFound, QAError
-from qa.service import MIN_QUOTE_CONTENT
 
 from .routing import MethodGuard
+from .schema import document_honestly, request_models, responses
 from .security import BodyLimit, Cors, SecurityHeaders, check_origins
 from .server import run
 
@@ -36,98 +34,6 @@ log = logging.getLogger("qa")
 
 MAX_BODY_BYTES = next(s.default for s in SETTINGS if s.name == "max_body_bytes")  # the default limit
 WEB = Path(__file__).parent / "static"
-
-
-def _encodable(text: str) -> str:
-    """JSON may carry lone surrogates (\\ud800) that no tokenizer accepts: refuse them as bad input."""
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        raise ValueError("contains an unpaired surrogate (\\ud800-\\udfff); send valid Unicode text") from None
-    return text
-
-
-Text = Annotated[StrictStr, AfterValidator(_encodable)]
-
-
-def _whole(value: int | float) -> int:
-    """JSON Schema counts 24.0 as an integer, so the API does too; 1.5, "3" and true stay refused."""
-    if isinstance(value, float):
-        if not value.is_integer():
-            raise ValueError("must be a whole number")
-        value = int(value)
-    if not 1 <= value <= 100:
-        raise ValueError("must be from 1 to 100")
-    return value
-
-
-TopK = Annotated[
-    StrictInt | StrictFloat,
-    AfterValidator(_whole),
-    WithJsonSchema({"type": "integer", "minimum": 1, "maximum": 100}),
-]
-
-
-CONTENT = (
-    "Whitespace, punctuation, symbols and invisible characters alone are refused (422 `empty_input`); "
-    "longer than maxLength is refused (422 `input_too_long`)."
-)
-
-
-def _request_models(settings: Settings) -> tuple[type[BaseModel], type[BaseModel]]:
-    """The request bodies, with the limits the service enforces written into the schema.
-
-    minLength/maxLength/pattern are documented, not enforced by pydantic: the service checks them
-    (after trimming whitespace) and answers with its own codes, the same as the CLI and the UI get.
-    """
-
-    def text(description: str, limit: int, least: int):
-        # The pattern is the service's own rule (qa.service._clean): `least` letters or digits somewhere.
-        letter = r"[\p{L}\p{N}]"
-        pattern = letter if least == 1 else rf"(?:[^\p{{L}}\p{{N}}]*{letter}){{{least}}}"
-        extra = {"minLength": least, "maxLength": limit, "pattern": pattern}
-        return (Text, Field(description=f"{description}. {CONTENT}", json_schema_extra=extra))
-
-    ask = create_model(
-        "AskRequest",
-        question=text("问题 / the question, in Chinese or any language of the corpus", settings.max_question_chars, 1),
-        top_k=(TopK | None, Field(None, description="How many passages to return (1-100).")),
-    )
-    verify = create_model(
-        "VerifyRequest",
-        quote=text(
-            f"引文 / the quotation to check, with at least {MIN_QUOTE_CONTENT} letters or digits (fewer: 422 "
-            "`invalid_input`)",
-            settings.max_quote_chars,
-            MIN_QUOTE_CONTENT,
-        ),
-    )
-    return ask, verify
-
-
-class ErrorDetail(BaseModel):
-    code: str = Field(description="Stable machine-readable name, e.g. empty_input, body_too_large.")
-    message: str = Field(description="What happened and what to do, in Chinese and English.")
-
-
-class ErrorResponse(BaseModel):
-    """The one error shape: every 4xx and 5xx answer of every route."""
-
-    error: ErrorDetail
-
-
-def _responses(*statuses: int) -> dict:
-    described = {
-        400: "Malformed JSON, or an invalid Content-Length (`malformed_json`, `bad_request`).",
-        404: "No such document (`not_found`).",
-        405: "The path exists but not for this method (`method_not_allowed`); `Allow` lists the methods.",
-        408: "The request body did not arrive within read_timeout_seconds (`request_timeout`).",
-        413: "The body is larger than max_body_bytes (`body_too_large`).",
-        422: "Invalid request: a wrong type, a value out of range (`invalid_request`), an empty or too long "
-        "question or quote (`empty_input`, `input_too_long`).",
-        503: "The index or the model cannot be used (`index_error`, `corrupt_index`, `model_error`).",
-    }
-    return {s: {"model": ErrorResponse, "description": described[s]} for s in sorted({405, 408, 413, 503, *statuses})}
 
 
 def _error(status: int, code: str, message: str) -> JSONResponse:
@@ -165,28 +71,6 @@ def _install_error_handlers(app: FastAPI) -> None:
         return _error(500, "internal_error", "服务器内部错误，请查看服务日志。/ Internal error; see the server log.")
 
 
-def _honest_openapi(app: FastAPI):
-    """FastAPI documents a 422 `{"detail": [...]}` on every route with a parameter. Our validation errors
-    leave in the one shape (documented per route where they can happen); where none can (a path string),
-    the invented 422 and its unused schemas are dropped."""
-    build = app.openapi
-
-    def openapi() -> dict:
-        if app.openapi_schema is None:
-            schema = build()
-            for ops in schema["paths"].values():
-                for op in ops.values():
-                    default = op["responses"].get("422", {}).get("content", {}).get("application/json", {})
-                    if default.get("schema", {}).get("$ref", "").endswith("/HTTPValidationError"):
-                        del op["responses"]["422"]
-            for name in ("HTTPValidationError", "ValidationError"):
-                schema.get("components", {}).get("schemas", {}).pop(name, None)
-            app.openapi_schema = schema
-        return app.openapi_schema
-
-    app.openapi = openapi
-
-
 def _docs_page(app: FastAPI) -> str:
     """A plain list of the endpoints from the OpenAPI schema: no swagger-ui, nothing loaded from outside."""
     rows = []
@@ -212,17 +96,17 @@ def create_app(service, settings: Settings) -> FastAPI:
     # root_path is the server's business (uvicorn sets it per request); the app's links are all relative.
     app = FastAPI(title="qa", version="0.1.0", docs_url=None, redoc_url=None)
     _install_error_handlers(app)
-    AskRequest, VerifyRequest = _request_models(settings)
+    AskRequest, VerifyRequest = request_models(settings)
 
-    @app.post("/api/ask", summary="Answer a question with cited passages", responses=_responses(400, 422))
+    @app.post("/api/ask", summary="Answer a question with cited passages", responses=responses(400, 422))
     def ask(body: AskRequest) -> dict:
         return service.ask(body.question, body.top_k).to_dict()
 
-    @app.post("/api/verify", summary="Check a quotation against the corpus", responses=_responses(400, 422))
+    @app.post("/api/verify", summary="Check a quotation against the corpus", responses=responses(400, 422))
     def verify(body: VerifyRequest) -> dict:
         return service.verify(body.quote).to_dict()
 
-    @app.get("/api/documents", summary="List the documents", responses=_responses())
+    @app.get("/api/documents", summary="List the documents", responses=responses())
     def documents() -> dict:
         return {
             "documents": [
@@ -238,11 +122,11 @@ def create_app(service, settings: Settings) -> FastAPI:
             ]
         }
 
-    @app.get("/api/documents/{doc_id}", summary="One document with numbered paragraphs", responses=_responses(404))
+    @app.get("/api/documents/{doc_id}", summary="One document with numbered paragraphs", responses=responses(404))
     def document(doc_id: str) -> dict:
         return service.document(doc_id).to_dict()
 
-    @app.get("/healthz", summary="Liveness and index facts", responses=_responses())
+    @app.get("/healthz", summary="Liveness and index facts", responses=responses())
     def healthz() -> dict:
         return service.health()
 
@@ -265,7 +149,7 @@ def create_app(service, settings: Settings) -> FastAPI:
             raise NotFound(f"没有这个文件：{name}。/ No embed asset {name!r}.")
         return FileResponse(files[name])
 
-    _honest_openapi(app)
+    document_honestly(app)
     own_routes = [r for r in app.routes if not isinstance(r, Mount)]  # taken before Gradio is mounted at /
     # Added innermost first. Outermost: CSP on every answer; then the body is read (bounded in size and
     # time) before anything answers, so no answer leaves a body unread on a kept-alive connection;
