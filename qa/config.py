@@ -83,6 +83,22 @@ SETTINGS: tuple[Setting, ...] = (
         "",
         "Origins (space-separated) allowed to frame /embed and call the API cross-origin; empty = same origin only.",
     ),
+    Setting(
+        "max_body_bytes",
+        65536,
+        "Largest request body `qa serve` accepts on any route (the API's and the Gradio page's); larger gets 413.",
+    ),
+    Setting(
+        "read_timeout_seconds",
+        10.0,
+        "Time a client has to send a request's headers, and again its body; a half-sent request then gets 408.",
+    ),
+    Setting(
+        "keep_alive_seconds",
+        30.0,
+        "How long `qa serve` keeps an idle keep-alive connection open; longer than the usual client pools' "
+        "5-15 s, so that the client, not the server, closes an idle connection.",
+    ),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}
@@ -120,6 +136,9 @@ class _SettingsBase:
             object.__setattr__(self, s.name, value)
         if self.top_k < 1 or self.top_k > 100:
             raise InputError(f"top_k must be between 1 and 100; got {self.top_k}.")
+        for name in ("max_body_bytes", "read_timeout_seconds", "keep_alive_seconds"):
+            if getattr(self, name) <= 0:
+                raise InputError(f"{name} must be greater than 0; got {getattr(self, name)}.")
         for name in ("dense_weight", "year_penalty", "keyword_confident_at"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise InputError(f"{name} must be between 0 and 1; got {getattr(self, name)}.")

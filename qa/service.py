@@ -13,6 +13,7 @@ import dataclasses
 import json
 import logging
 import threading
+import unicodedata
 from pathlib import Path
 
 from .config import Settings
@@ -26,14 +27,23 @@ from .index.store import Index
 from .records import Answer, Article, Hit, QuoteCheck
 from .search.answer import answer_text
 from .search.hybrid import Searcher
-from .text import is_punct
 
 __all__ = ["QAService"]
 
 log = logging.getLogger("qa")
 
 
-def _clean(text: object, what: str, limit: int) -> str:
+def _content_chars(text: str) -> int:
+    """Letters and digits. Punctuation, symbols, spaces, control characters (\u0000) and format
+    characters (zero-width \u200b, \ufeff) alone say nothing, so text of only those is refused alike."""
+    return sum(1 for c in text if unicodedata.category(c)[0] in "LN")
+
+
+# A quote needs this many letters or digits to be placed at all (the API schema states the same rule).
+MIN_QUOTE_CONTENT = 3
+
+
+def _clean(text: object, what: str, limit: int, least: int = 1) -> str:
     if not isinstance(text, str):
         raise EmptyInput(f"{what}必须是文字。/ The {what_en(what)} must be text.")
     try:
@@ -43,8 +53,16 @@ def _clean(text: object, what: str, limit: int) -> str:
             f"{what}含有无效字符（孤立的代理码位）。/ The {what_en(what)} is not valid Unicode text."
         ) from None
     text = text.strip()
-    if not text or all(is_punct(c) for c in text):
-        raise EmptyInput(f"{what}是空的：请输入内容。/ The {what_en(what)} is empty.")
+    content = _content_chars(text)
+    if not content:
+        raise EmptyInput(
+            f"{what}是空的（没有文字或数字）：请输入内容。/ The {what_en(what)} is empty: it has no letter or digit."
+        )
+    if content < least:
+        raise InputError(
+            f"{what}太短（少于 {least} 个字或数字），无法判断出处。/ The {what_en(what)} is too short to judge "
+            f"(fewer than {least} letters or digits); paste a longer passage."
+        )
     if len(text) > limit:
         raise InputTooLong(
             f"{what}太长（{len(text)} 字，上限 {limit} 字）：请缩短后再试。/ "
@@ -151,7 +169,7 @@ class QAService:
 
     def verify(self, quote: str):
         if not isinstance(quote, str) or len(quote) <= self.settings.max_quote_chars:
-            _clean(quote, "引文", self.settings.max_quote_chars)  # type and encoding; the checker judges the rest
+            _clean(quote, "引文", self.settings.max_quote_chars, least=MIN_QUOTE_CONTENT)
         return self._served(lambda: self.quotes.check(quote), self._quote_claims, None)
 
     # -- every citation re-read from its source -------------------------------------------------

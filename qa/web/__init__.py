@@ -4,7 +4,10 @@ In:  HTTP requests.
 Out: JSON in one shape (errors included), the Gradio chat page, the static /embed page.
 
     api.py       FastAPI app: /api/*, /embed, /healthz; domain errors → HTTP statuses; `qa serve`
+    schema.py    request bodies and the OpenAPI schema: every status sent, every input limit
     ui.py        the Gradio page (问答, 核对引文); every user or document string escaped
-    security.py  CSP frame-ancestors, CORS, body size limit (plain ASGI middlewares)
+    security.py  CSP frame-ancestors, CORS, body size and body read time (plain ASGI middlewares, every route)
+    routing.py   HEAD where GET is, 405 with Allow, unknown routes in the one error shape (Gradio's too)
+    server.py    uvicorn with a request-head read deadline, idle connections closed, keep-alive setting
     static/      the widget's HTML, CSS and JavaScript, served by qa itself (no outside requests)
 """

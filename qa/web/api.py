@@ -2,9 +2,9 @@
 
 Domain errors (QAError) are translated here into HTTP statuses; every error, ours or the framework's,
 leaves as one JSON shape: {"error": {"code": ..., "message": ...}}.
+(No `from __future__ import annotations`: the request models are built per app, from its settings
+(schema.py), and FastAPI must see the endpoint annotations as the classes themselves.)
 """
-
-from __future__ import annotations
 
 import os
 
@@ -13,47 +13,27 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # before gradio is i
 import html
 import logging
 from pathlib import Path
-from typing import Annotated
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse
-from fastapi.routing import APIRoute
-from pydantic import AfterValidator, BaseModel, Field, StrictInt, StrictStr
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Mount
 
-from qa.config import Settings
+from qa.config import SETTINGS, Settings
 from qa.errors import NotFound, QAError
 
-from .security import ApiCors, BodyLimit, SecurityHeaders, check_origins
+from .routing import MethodGuard
+from .schema import document_honestly, request_models, responses
+from .security import BodyLimit, Cors, SecurityHeaders, check_origins
+from .server import run
 
 __all__ = ["create_app", "serve", "MAX_BODY_BYTES"]
 
 log = logging.getLogger("qa")
 
-MAX_BODY_BYTES = 64 * 1024
+MAX_BODY_BYTES = next(s.default for s in SETTINGS if s.name == "max_body_bytes")  # the default limit
 WEB = Path(__file__).parent / "static"
-
-
-def _encodable(text: str) -> str:
-    """JSON may carry lone surrogates (\\ud800) that no tokenizer accepts: refuse them as bad input."""
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        raise ValueError("contains an unpaired surrogate (\\ud800-\\udfff); send valid Unicode text") from None
-    return text
-
-
-Text = Annotated[StrictStr, AfterValidator(_encodable)]
-
-
-class AskRequest(BaseModel):
-    question: Text = Field(description="问题 / the question, in Chinese or any language of the corpus")
-    top_k: StrictInt | None = Field(None, ge=1, le=100, description="How many passages to return.")
-
-
-class VerifyRequest(BaseModel):
-    quote: Text = Field(description="引文 / the quotation to check against the corpus")
 
 
 def _error(status: int, code: str, message: str) -> JSONResponse:
@@ -116,16 +96,17 @@ def create_app(service, settings: Settings) -> FastAPI:
     # root_path is the server's business (uvicorn sets it per request); the app's links are all relative.
     app = FastAPI(title="qa", version="0.1.0", docs_url=None, redoc_url=None)
     _install_error_handlers(app)
+    AskRequest, VerifyRequest = request_models(settings)
 
-    @app.post("/api/ask", summary="Answer a question with cited passages")
+    @app.post("/api/ask", summary="Answer a question with cited passages", responses=responses(400, 422))
     def ask(body: AskRequest) -> dict:
         return service.ask(body.question, body.top_k).to_dict()
 
-    @app.post("/api/verify", summary="Check a quotation against the corpus")
+    @app.post("/api/verify", summary="Check a quotation against the corpus", responses=responses(400, 422))
     def verify(body: VerifyRequest) -> dict:
         return service.verify(body.quote).to_dict()
 
-    @app.get("/api/documents", summary="List the documents")
+    @app.get("/api/documents", summary="List the documents", responses=responses())
     def documents() -> dict:
         return {
             "documents": [
@@ -141,28 +122,11 @@ def create_app(service, settings: Settings) -> FastAPI:
             ]
         }
 
-    @app.get("/api/documents/{doc_id}", summary="One document with numbered paragraphs")
+    @app.get("/api/documents/{doc_id}", summary="One document with numbered paragraphs", responses=responses(404))
     def document(doc_id: str) -> dict:
         return service.document(doc_id).to_dict()
 
-    catch_all = "/api/{rest:path}"
-
-    @app.api_route(catch_all, methods=["GET", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False)
-    def unknown_api(rest: str, request: Request):
-        # The methods the app's own routes take at this path: a route exists, this method is not one.
-        allowed = sorted(
-            {
-                m
-                for r in app.routes
-                if isinstance(r, APIRoute) and r.path != catch_all and r.path_regex.match("/api/" + rest)
-                for m in r.methods
-            }
-        )
-        if allowed:
-            return _error(405, "method_not_allowed", f"Use {', '.join(allowed)} for /api/{rest}.")
-        return _error(404, "not_found", f"没有这个接口：/api/{rest}。/ No endpoint /api/{rest}; see docs.")
-
-    @app.get("/healthz", summary="Liveness and index facts")
+    @app.get("/healthz", summary="Liveness and index facts", responses=responses())
     def healthz() -> dict:
         return service.health()
 
@@ -185,8 +149,14 @@ def create_app(service, settings: Settings) -> FastAPI:
             raise NotFound(f"没有这个文件：{name}。/ No embed asset {name!r}.")
         return FileResponse(files[name])
 
-    app.add_middleware(BodyLimit, limit=MAX_BODY_BYTES)
-    app.add_middleware(ApiCors, origins=origins)
+    document_honestly(app)
+    own_routes = [r for r in app.routes if not isinstance(r, Mount)]  # taken before Gradio is mounted at /
+    # Added innermost first. Outermost: CSP on every answer; then the body is read (bounded in size and
+    # time) before anything answers, so no answer leaves a body unread on a kept-alive connection;
+    # then CORS, then methods and routes.
+    app.add_middleware(MethodGuard, routes=own_routes)
+    app.add_middleware(Cors, origins=origins)
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes, timeout=settings.read_timeout_seconds)
     app.add_middleware(SecurityHeaders, origins=origins)
 
     return gr.mount_gradio_app(
@@ -202,8 +172,6 @@ def create_app(service, settings: Settings) -> FastAPI:
 
 def serve(settings: Settings) -> None:
     """Build the service, warm it, print the URL and serve until interrupted."""
-    import uvicorn
-
     from qa.service import QAService
 
     service = QAService(settings)
@@ -211,4 +179,4 @@ def serve(settings: Settings) -> None:
     app = create_app(service, settings)
     url = f"http://{settings.host}:{settings.port}{settings.root_path.rstrip('/')}/"
     print(f"qa 已启动: {url}  （嵌入页 {url}embed，接口 {url}docs）", flush=True)
-    uvicorn.run(app, host=settings.host, port=settings.port, root_path=settings.root_path, log_level="warning")
+    run(app, settings)

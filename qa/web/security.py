@@ -1,22 +1,26 @@
-"""Page security for the web adapter: who may frame the pages (CSP), who may call /api/* (CORS), body size.
+"""Page security for the web adapter: who may frame the pages (CSP), who may call any route (CORS), body size.
 
-Three small ASGI middlewares, each independent of FastAPI and of the service:
+Three small ASGI middlewares, each independent of FastAPI and of the service, over every route (the
+mounted Gradio app's included):
 
     SecurityHeaders   Content-Security-Policy `frame-ancestors 'self' <origins>` on every response; the
                       /embed page gets a strict policy (own scripts and styles only, fetch to itself only).
-    ApiCors           CORS for /api/* that allows exactly the configured origins, nothing else.
-    BodyLimit         refuses request bodies over a limit on /api/*, by Content-Length and by counting
-                      the stream (a chunked upload has no Content-Length), with the one JSON error shape.
+    Cors              CORS that allows exactly the configured origins, nothing else: it answers every
+                      preflight itself and drops any CORS header an inner app (Gradio) set.
+    BodyLimit         refuses request bodies over a limit, by Content-Length and by counting the stream (a
+                      chunked upload has no Content-Length), and bodies that do not arrive in time; one
+                      JSON error shape, and the connection is closed so the rest is never read.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 
 from qa.errors import InputError
 
-__all__ = ["check_origins", "frame_ancestors", "embed_policy", "SecurityHeaders", "ApiCors", "BodyLimit"]
+__all__ = ["check_origins", "frame_ancestors", "embed_policy", "SecurityHeaders", "Cors", "BodyLimit", "send_error"]
 
 # scheme://host[:port], nothing else: an origin is pasted into a header, so a ';' or a space must never pass.
 _ORIGIN = re.compile(r"^https?://(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(:\d{1,5})?$")
@@ -61,8 +65,11 @@ def route_path(scope) -> str:
     return path
 
 
-def _is_api(path: str) -> bool:
+def is_api(path: str) -> bool:
     return path == "/api" or path.startswith("/api/")
+
+
+CLOSE = [(b"connection", b"close")]  # the rest of the request is not read: the connection cannot be reused
 
 
 async def send_error(send, status: int, code: str, message: str, headers: list | None = None) -> None:
@@ -111,8 +118,12 @@ class SecurityHeaders:
         await self.app(scope, receive, _add_headers(send, extra))
 
 
-class ApiCors:
-    """CORS on /api/*: an allowed Origin is echoed back; any other gets no CORS header (and a 403 preflight)."""
+class Cors:
+    """CORS on every route: an allowed Origin is echoed back; any other gets no CORS header (and a 403 preflight).
+
+    Gradio's own middleware grants any localhost origin with credentials; its CORS headers are removed
+    here, so the configured list is the only rule (empty: same origin only, which needs no CORS).
+    """
 
     methods = b"GET, POST, OPTIONS"
 
@@ -121,13 +132,13 @@ class ApiCors:
         self.origins = set(origins)
 
     async def __call__(self, scope, receive, send):
-        if scope["type"] != "http" or not _is_api(route_path(scope)):
+        if scope["type"] != "http":
             return await self.app(scope, receive, send)
         headers = dict(scope.get("headers", []))
         origin = headers.get(b"origin", b"").decode("latin-1")
         allowed = origin in self.origins
-        vary = [(b"vary", b"Origin")]
         if scope["method"] == "OPTIONS" and b"access-control-request-method" in headers:
+            vary = [(b"vary", b"Origin")]
             if not allowed:
                 return await send_error(
                     send,
@@ -151,17 +162,34 @@ class ApiCors:
                 }
             )
             return await send({"type": "http.response.body", "body": b""})
-        if allowed:
-            vary.append((b"access-control-allow-origin", origin.encode("latin-1")))
-        await self.app(scope, receive, _add_headers(send, vary))
+        grant = [(b"access-control-allow-origin", origin.encode("latin-1"))] if allowed else []
+        await self.app(scope, receive, _only_our_cors(send, grant))
+
+
+def _only_our_cors(send, grant: list[tuple[bytes, bytes]]):
+    async def wrapped(message):
+        if message["type"] == "http.response.start":
+            headers = message.get("headers", [])
+            vary = [v for k, v in headers if k.lower() == b"vary" and v.lower() != b"origin"]
+            kept = [(k, v) for k, v in headers if not k.lower().startswith(b"access-control-") and k.lower() != b"vary"]
+            message = {**message, "headers": kept + [(b"vary", b", ".join([*vary, b"Origin"]))] + grant}
+        await send(message)
+
+    return wrapped
 
 
 class BodyLimit:
-    """Reads an /api/* request body up to `limit` bytes, then replays it; a larger body gets a 413."""
+    """Reads a request body up to `limit` bytes within `timeout` seconds, then replays it to the app.
 
-    def __init__(self, app, limit: int = 64 * 1024):
+    A larger body gets 413 as soon as the limit is passed (by Content-Length, or by counting a chunked
+    stream); a body that has not arrived in time gets 408. Both close the connection, so the server
+    never reads the rest.
+    """
+
+    def __init__(self, app, limit: int = 64 * 1024, timeout: float = 10.0):
         self.app = app
         self.limit = limit
+        self.timeout = timeout
 
     def _too_large(self, send):
         return send_error(
@@ -170,10 +198,21 @@ class BodyLimit:
             "body_too_large",
             f"请求体超过 {self.limit // 1024} KiB。/ The request body is larger than "
             f"{self.limit} bytes; send a shorter question or quote.",
+            CLOSE,
+        )
+
+    def _too_slow(self, send):
+        return send_error(
+            send,
+            408,
+            "request_timeout",
+            f"请求体没有在 {self.timeout:g} 秒内发完。/ The request body did not arrive within "
+            f"{self.timeout:g} seconds; send it again.",
+            CLOSE,
         )
 
     async def __call__(self, scope, receive, send):
-        if scope["type"] != "http" or not _is_api(route_path(scope)):
+        if scope["type"] != "http":
             return await self.app(scope, receive, send)
         declared = dict(scope.get("headers", [])).get(b"content-length")
         if declared is not None:
@@ -181,10 +220,17 @@ class BodyLimit:
                 if int(declared) > self.limit:
                     return await self._too_large(send)
             except ValueError:
-                return await send_error(send, 400, "bad_request", "Content-Length 无效。/ Invalid Content-Length.")
+                return await send_error(
+                    send, 400, "bad_request", "Content-Length 无效。/ Invalid Content-Length.", CLOSE
+                )
         chunks, size = [], 0
+        deadline = asyncio.get_running_loop().time() + self.timeout
         while True:
-            message = await receive()
+            try:
+                # One deadline for the whole body: a client dripping a byte a second does not extend it.
+                message = await asyncio.wait_for(receive(), deadline - asyncio.get_running_loop().time())
+            except asyncio.TimeoutError:
+                return await self._too_slow(send)
             if message["type"] == "http.disconnect":
                 return
             size += len(message.get("body", b""))

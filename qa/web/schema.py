@@ -1,0 +1,131 @@
+"""The API's request bodies and the OpenAPI schema: every status the API sends, every limit it enforces.
+
+request_models(settings)   AskRequest and VerifyRequest, with minLength/maxLength/pattern from the
+                           settings and the service's input rule (documented, enforced by the service)
+responses(*statuses)       the error responses of a route, each with the one error schema
+document_honestly(app)     drops the `{"detail": [...]}` 422 FastAPI invents where none can be sent
+"""
+
+from typing import Annotated
+
+from fastapi import FastAPI
+from pydantic import AfterValidator, BaseModel, Field, StrictFloat, StrictInt, StrictStr, WithJsonSchema, create_model
+
+from qa.config import Settings
+from qa.service import MIN_QUOTE_CONTENT
+
+__all__ = ["request_models", "responses", "document_honestly", "ErrorResponse"]
+
+
+def _encodable(text: str) -> str:
+    """JSON may carry lone surrogates (\\ud800) that no tokenizer accepts: refuse them as bad input."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("contains an unpaired surrogate (\\ud800-\\udfff); send valid Unicode text") from None
+    return text
+
+
+Text = Annotated[StrictStr, AfterValidator(_encodable)]
+
+
+def _whole(value: int | float) -> int:
+    """JSON Schema counts 24.0 as an integer, so the API does too; 1.5, "3" and true stay refused."""
+    if isinstance(value, float):
+        if not value.is_integer():
+            raise ValueError("must be a whole number")
+        value = int(value)
+    if not 1 <= value <= 100:
+        raise ValueError("must be from 1 to 100")
+    return value
+
+
+TopK = Annotated[
+    StrictInt | StrictFloat,
+    AfterValidator(_whole),
+    WithJsonSchema({"type": "integer", "minimum": 1, "maximum": 100}),
+]
+
+
+CONTENT = (
+    "Whitespace, punctuation, symbols and invisible characters alone are refused (422 `empty_input`); "
+    "longer than maxLength is refused (422 `input_too_long`)."
+)
+
+
+def request_models(settings: Settings) -> tuple[type[BaseModel], type[BaseModel]]:
+    """The request bodies, with the limits the service enforces written into the schema.
+
+    minLength/maxLength/pattern are documented, not enforced by pydantic: the service checks them
+    (after trimming whitespace) and answers with its own codes, the same as the CLI and the UI get.
+    """
+
+    def text(description: str, limit: int, least: int):
+        # The pattern is the service's own rule (qa.service._clean): `least` letters or digits somewhere.
+        letter = r"[\p{L}\p{N}]"
+        pattern = letter if least == 1 else rf"(?:[^\p{{L}}\p{{N}}]*{letter}){{{least}}}"
+        extra = {"minLength": least, "maxLength": limit, "pattern": pattern}
+        return (Text, Field(description=f"{description}. {CONTENT}", json_schema_extra=extra))
+
+    ask = create_model(
+        "AskRequest",
+        question=text("问题 / the question, in Chinese or any language of the corpus", settings.max_question_chars, 1),
+        top_k=(TopK | None, Field(None, description="How many passages to return (1-100).")),
+    )
+    verify = create_model(
+        "VerifyRequest",
+        quote=text(
+            f"引文 / the quotation to check, with at least {MIN_QUOTE_CONTENT} letters or digits (fewer: 422 "
+            "`invalid_input`)",
+            settings.max_quote_chars,
+            MIN_QUOTE_CONTENT,
+        ),
+    )
+    return ask, verify
+
+
+class ErrorDetail(BaseModel):
+    code: str = Field(description="Stable machine-readable name, e.g. empty_input, body_too_large.")
+    message: str = Field(description="What happened and what to do, in Chinese and English.")
+
+
+class ErrorResponse(BaseModel):
+    """The one error shape: every 4xx and 5xx answer of every route."""
+
+    error: ErrorDetail
+
+
+def responses(*statuses: int) -> dict:
+    described = {
+        400: "Malformed JSON, or an invalid Content-Length (`malformed_json`, `bad_request`).",
+        404: "No such document (`not_found`).",
+        405: "The path exists but not for this method (`method_not_allowed`); `Allow` lists the methods.",
+        408: "The request body did not arrive within read_timeout_seconds (`request_timeout`).",
+        413: "The body is larger than max_body_bytes (`body_too_large`).",
+        422: "Invalid request: a wrong type, a value out of range (`invalid_request`), an empty or too long "
+        "question or quote (`empty_input`, `input_too_long`).",
+        503: "The index or the model cannot be used (`index_error`, `corrupt_index`, `model_error`).",
+    }
+    return {s: {"model": ErrorResponse, "description": described[s]} for s in sorted({405, 408, 413, 503, *statuses})}
+
+
+def document_honestly(app: FastAPI) -> None:
+    """FastAPI documents a 422 `{"detail": [...]}` on every route with a parameter. Our validation errors
+    leave in the one shape (documented per route where they can happen); where none can (a path string),
+    the invented 422 and its unused schemas are dropped."""
+    build = app.openapi
+
+    def openapi() -> dict:
+        if app.openapi_schema is None:
+            schema = build()
+            for ops in schema["paths"].values():
+                for op in ops.values():
+                    default = op["responses"].get("422", {}).get("content", {}).get("application/json", {})
+                    if default.get("schema", {}).get("$ref", "").endswith("/HTTPValidationError"):
+                        del op["responses"]["422"]
+            for name in ("HTTPValidationError", "ValidationError"):
+                schema.get("components", {}).get("schemas", {}).pop(name, None)
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi
