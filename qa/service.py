@@ -142,6 +142,25 @@ class QAService:
                 return article
         raise NotFound(f"没有编号为 {doc_id!r} 的文档。/ No document {doc_id!r}; GET /api/documents lists them.")
 
+    def document_text(self, doc_id: str) -> dict:
+        """The text a document's citations index into: the decoded file (plain text, Markdown), or
+        the text the index extracted from it (PDF, DOCX …, kept as texts/<sha256>.txt in the index)."""
+        article = self.document(doc_id)
+        index = self.index
+        for source in index.manifest.get("sources", []):
+            if source.get("file") != article.file:
+                continue
+            if source.get("text"):
+                text = (index.path.resolve() / source["text"]).read_text(encoding="utf-8")
+            else:
+                from .ingest.sources import read_source
+
+                text = read_source(Path(source["path"]), self.settings.read_limits).text
+            return {"doc_id": doc_id, "file": article.file, "format": article.format, "text": text}
+        raise NotFound(
+            f"文档 {doc_id!r} 的来源不在索引清单中。/ The source of {doc_id!r} is not in the index manifest."
+        )
+
     def examples(self, n: int = 4) -> list[str]:
         """Example questions: from questions.jsonl beside the corpus when there is one, else from headings."""
         found: list[str] = []

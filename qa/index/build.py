@@ -11,9 +11,10 @@ from pathlib import Path
 import numpy as np
 
 from qa.config import Settings
-from qa.errors import CorruptIndex, QAError
+from qa.errors import CorruptIndex, QAError, SourceError, UndecodableSource
 from qa.ingest.passages import build_corpus
-from qa.ingest.sources import file_sha256, find_sources, read_source
+from qa.ingest.report import FileReport
+from qa.ingest.sources import SourceFile, display_path, file_sha256, find_sources, read_source
 from qa.records import Passage
 from qa.text import TOKENIZER_VERSION, sentence_spans, to_simplified
 
@@ -35,11 +36,47 @@ __all__ = [
 log = logging.getLogger("qa")
 
 # Bump when layout repair, chunking or the embedded views change for the same files and settings.
-LAYOUT_VERSION = 7
+LAYOUT_VERSION = 8
 
 
 class BuildReport(dict):
-    """What a build did: passages, embedded (new vectors), reused, files, seconds, repairs."""
+    """What a build did: passages, embedded (new vectors), reused, files, seconds, repairs, and
+    `file_reports`: one FileReport per file found (read, partly read or refused, and why)."""
+
+
+def extracted_text_name(sha256: str) -> str:
+    """Where the index keeps the text extracted from a PDF/DOCX/… source, inside the build folder."""
+    return f"texts/{sha256}.txt"
+
+
+def _file_record(path: Path, sha256: str) -> dict:
+    st = path.stat()
+    return {"file": display_path(path), "path": str(path.resolve()), "sha256": sha256, "bytes": st.st_size,
+            "mtime_ns": st.st_mtime_ns}  # fmt: skip
+
+
+def read_sources(settings: Settings, inputs: list[Path]) -> tuple[list[SourceFile], list[FileReport], list[dict]]:
+    """Read every file under `inputs`: the sources read, a report per file, and records of the files
+    that could not be read (kept in the manifest, so an unchanged unreadable file does not make the
+    index stale). One bad file never stops the batch."""
+    notes: list[str] = []
+    files = find_sources(inputs, settings.follow_symlinks, notes)
+    limits = settings.read_limits
+    sources: list[SourceFile] = []
+    reports: list[FileReport] = []
+    skipped: list[dict] = []
+    for f in files:
+        try:
+            source = read_source(f, limits, settings.max_file_mb * 1024 * 1024)
+        except SourceError as exc:
+            reports.append(FileReport(display_path(f), f.suffix.lower().lstrip(".") or "?", error=exc.message))
+            skipped.append({**_file_record(f, file_sha256(f)), "reason": exc.message})
+            continue
+        sources.append(source)
+        reports.append(source.report)
+    for note in notes:
+        reports.append(FileReport(note.split(":", 1)[0], "link", error=note.split(": ", 1)[1]))
+    return sources, reports, skipped
 
 
 def _headed(p: Passage) -> str:
@@ -115,10 +152,10 @@ def stale_reason(path: Path, settings: Settings, encoder) -> str | None:
         if manifest.get(key) != wanted[key]:
             return f"its {key} changed ({manifest.get(key)!r} → {wanted[key]!r})"
     try:
-        files = find_sources([Path(p) for p in manifest["inputs"]])
+        files = find_sources([Path(p) for p in manifest["inputs"]], settings.follow_symlinks)
     except QAError as exc:
         return f"a source is missing: {exc.message}"
-    recorded = {s["path"]: s for s in manifest["sources"]}
+    recorded = {s["path"]: s for s in [*manifest["sources"], *manifest.get("skipped", [])]}
     if {str(f.resolve()) for f in files} != set(recorded):
         return "files were added to or removed from its sources"
     for f in files:
@@ -143,10 +180,18 @@ def build_index(
     started = time.monotonic()
     path = path or settings.index_path
     inputs = [Path(p).resolve() for p in inputs]
-    sources = [read_source(f) for f in find_sources(inputs)]
+    sources, file_reports, skipped = read_sources(settings, inputs)
     if not sources:
-        raise QAError(f"No .txt or .md files in {', '.join(map(str, inputs))}; nothing to index.")
+        if file_reports:
+            raise UndecodableSource("; ".join(r.line() for r in file_reports))
+        raise QAError(f"No readable files in {', '.join(map(str, inputs))}; nothing to index.")
     corpus = build_corpus(sources, settings.max_passage_chars)
+    per_file: dict[str, int] = {}
+    for p in corpus.passages:
+        per_file[p.citation.file] = per_file.get(p.citation.file, 0) + 1
+    for s in sources:
+        s.report.passages = per_file.get(s.file, 0)
+    texts = {extracted_text_name(s.sha256): s.text for s in sources if s.extracted}
     texts, owners = dense_views(corpus.passages, settings.sentence_vectors)
     keys = [_text_key(t) for t in texts]
 
@@ -180,15 +225,16 @@ def build_index(
         "inputs": [str(p) for p in inputs],
         "sources": [
             {
+                **_file_record(s.path, s.sha256),
                 "file": s.file,
-                "path": str(s.path),
-                "sha256": s.sha256,
                 "encoding": s.encoding,
-                "bytes": s.path.stat().st_size,
-                "mtime_ns": s.path.stat().st_mtime_ns,
+                "format": s.format,
+                **({"text": extracted_text_name(s.sha256)} if s.extracted else {}),
             }
             for s in sources
         ],
+        "skipped": skipped,
+        "file_reports": [r.to_dict() for r in file_reports],
         "corpus_hash": corpus_hash([{"file": s.file, "sha256": s.sha256} for s in sources]),
         "versions": library_versions(),
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
@@ -200,7 +246,9 @@ def build_index(
     keyword = KeywordIndex.build(
         [keyword_text(p) for p in corpus.passages], settings.keyword_tokens, settings.bm25_k1, settings.bm25_b
     )
-    final = write_index(path, manifest, list(corpus.articles), list(corpus.passages), vectors, keys, dense, keyword)
+    final = write_index(
+        path, manifest, list(corpus.articles), list(corpus.passages), vectors, keys, dense, keyword, texts
+    )
     index = Index(
         path, read_manifest(final), list(corpus.articles), list(corpus.passages), vectors, keys, dense, keyword
     )
@@ -212,6 +260,7 @@ def build_index(
         files=len(sources),
         seconds=round(time.monotonic() - started, 2),
         repairs=list(corpus.repairs),
+        file_reports=file_reports,
     )
     return index, report
 

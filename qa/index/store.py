@@ -133,8 +133,12 @@ def write_index(
     view_keys: list[str],
     dense: DenseIndex,
     keyword: KeywordIndex,
+    texts: dict[str, str] | None = None,
 ) -> Path:
-    """Write a complete build beside `path`, then point `path` at it in one atomic rename."""
+    """Write a complete build beside `path`, then point `path` at it in one atomic rename.
+
+    `texts` maps a file name inside the build (texts/<sha256>.txt) to the text extracted from a PDF,
+    DOCX … source: citations of those files index into it, so it is written with the same build."""
     parent = path.parent
     parent.mkdir(parents=True, exist_ok=True)
     stamp = time.strftime("%Y%m%dT%H%M%S") + f"-{os.getpid()}-{time.monotonic_ns() % 10**6}"
@@ -147,6 +151,9 @@ def write_index(
     (tmp / "view_keys.json").write_text(json.dumps(view_keys), encoding="utf-8")
     dense.save(tmp)
     keyword.save(tmp)
+    for name, text in (texts or {}).items():
+        (tmp / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp / name).write_text(text, encoding="utf-8")
     # The manifest goes last: a folder without one is never a finished build.
     manifest = {**manifest, "format_version": FORMAT_VERSION, "passages": len(passages)}
     (tmp / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")

@@ -145,6 +145,10 @@ def create_app(service, settings: Settings) -> FastAPI:
     def document(doc_id: str) -> dict:
         return service.document(doc_id).to_dict()
 
+    @app.get("/api/documents/{doc_id}/text", summary="The text a document's citations index into")
+    def document_text(doc_id: str) -> dict:
+        return service.document_text(doc_id)
+
     catch_all = "/api/{rest:path}"
 
     @app.api_route(catch_all, methods=["GET", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False)
