@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass
+from pathlib import Path
 
 from qa.errors import UndecodableSource
 from qa.ingest.charstats import commonness, rare_cjk, unusable_share
@@ -132,8 +133,17 @@ def _ocr_page(page) -> list[_Line]:
     ]
 
 
-def read(data: bytes, name: str, limits: ReadLimits, progress=None) -> Document:
+def _rare_warning(name: str, number: int, lines: list[_Line]) -> str:
+    sample = "".join(rare_cjk("".join(ln.text for ln in lines))[:5])
+    return (
+        f"{name} page {number}: the text layer holds rare characters ({sample}), likely a broken font map; "
+        f"indexed as is. {ocr.INSTALL_HINT} reads such pages by OCR"
+    )
+
+
+def read(data: bytes, name: str, limits: ReadLimits) -> Document:
     import pypdfium2 as pdfium
+    from tqdm import tqdm
 
     try:
         pdf = pdfium.PdfDocument(data)
@@ -141,39 +151,51 @@ def read(data: bytes, name: str, limits: ReadLimits, progress=None) -> Document:
         if "password" in str(exc).lower():
             raise UndecodableSource(f"{name} is an encrypted PDF; save an unprotected copy and ingest that.") from None
         raise UndecodableSource(f"{name} is not a readable PDF ({exc}).") from None
+    try:
+        return _read(pdf, name, limits, pdfium, tqdm)
+    finally:
+        pdf.close()
+
+
+def _read(pdf, name: str, limits: ReadLimits, pdfium, tqdm) -> Document:
     warnings: list[str] = []
     count = len(pdf)
     if count > limits.max_pages:
         warnings.append(f"{name}: {count} pages; only the first {limits.max_pages} are read (setting max_pages)")
         count = limits.max_pages
-    can_ocr = limits.ocr and ocr.available()
-    pages: list[tuple[int, list[_Line], float, str]] = []
-    ocr_pages: list[int] = []
-    needs_ocr: list[int] = []
+    # Pass 1: every page's text layer, repaired, and whether it can be used.
+    pages: list[tuple[list[_Line], float, str]] = []
     for n in range(count):
-        page = pdf[n]
-        height = page.get_height()
-        lines = _lines(page.get_textpage())
+        try:
+            page = pdf[n]
+            lines = _lines(page.get_textpage())
+            height = page.get_height()
+        except pdfium.PdfiumError as exc:
+            warnings.append(f"{name} page {n + 1}: cannot be read ({exc}); skipped")
+            pages.append(([], 0.0, "empty"))
+            continue
         for ln in lines:
             ln.text, _ = repair_text(ln.text)
         lines = [ln for ln in lines if ln.text.strip()]
-        verdict = page_verdict("".join(ln.text for ln in lines)) if lines else "empty"
-        origin = "text layer"
-        if verdict != "ok":
-            if can_ocr:
-                lines, origin = [ln for ln in _ocr_page(page) if ln.text], "ocr"
-                ocr_pages.append(n + 1)
-            elif verdict == "suspect":
-                warnings.append(
-                    f"{name} page {n + 1}: the text layer holds rare characters ({''.join(rare_cjk(''.join(ln.text for ln in lines))[:5])}), "
-                    f"likely a broken font map; indexed as is. {ocr.INSTALL_HINT} reads it by OCR"
-                )
+        pages.append((lines, height, page_verdict("".join(ln.text for ln in lines)) if lines else "empty"))
+    # Pass 2: pages whose text layer is missing, unusable or suspect are OCRed when OCR is installed.
+    todo = [n for n, (_, _, verdict) in enumerate(pages) if verdict != "ok"]
+    ocr_pages: list[int] = []
+    needs_ocr: list[int] = []
+    origins = ["text layer"] * count
+    if todo and limits.ocr and ocr.available():
+        for n in tqdm(todo, desc=f"OCR {Path(name).name}", unit="页", disable=None):
+            pages[n] = ([ln for ln in _ocr_page(pdf[n]) if ln.text], pages[n][1], "ocr")
+            origins[n] = "ocr"
+            ocr_pages.append(n + 1)
+    else:
+        for n in todo:
+            lines, height, verdict = pages[n]
+            if verdict == "suspect":
+                warnings.append(_rare_warning(name, n + 1, lines))
             else:
                 needs_ocr.append(n + 1)
-                lines = []
-        pages.append((n + 1, lines, height, origin))
-        if progress is not None:
-            progress(1)
+                pages[n] = ([], height, verdict)
     if needs_ocr:
         warnings.append(
             f"{name}: pages {', '.join(map(str, needs_ocr))} have no usable text layer and need OCR; "
@@ -181,12 +203,11 @@ def read(data: bytes, name: str, limits: ReadLimits, progress=None) -> Document:
         )
     # Running headers and footers: the same line (digits aside) at a page edge on most pages.
     edge = Counter()
-    for _, lines, height, _ in pages:
+    for lines, height, _ in pages:
         edge.update({k for ln in lines if (k := _edge_key(ln, height))})
-    repeated = {k for k, c in edge.items() if c >= 2 and c >= 0.5 * len(pages)}
+    repeated = {k for k, c in edge.items() if c >= 2 and c >= 0.5 * count}
     blocks: list[TextBlock] = []
-    for number, lines, height, origin in pages:
+    for n, (lines, height, _) in enumerate(pages):
         body = [ln for ln in lines if _edge_key(ln, height) not in repeated]
-        blocks.extend(_paragraphs(body, number, origin))
-    pdf.close()
+        blocks.extend(_paragraphs(body, n + 1, origins[n]))
     return assemble("pdf", blocks, pages=count, ocr_pages=ocr_pages, needs_ocr=needs_ocr, warnings=warnings)
