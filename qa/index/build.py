@@ -191,7 +191,7 @@ def build_index(
         per_file[p.citation.file] = per_file.get(p.citation.file, 0) + 1
     for s in sources:
         s.report.passages = per_file.get(s.file, 0)
-    texts = {extracted_text_name(s.sha256): s.text for s in sources if s.extracted}
+    extracted = {extracted_text_name(s.sha256): s.text for s in sources if s.extracted}
     texts, owners = dense_views(corpus.passages, settings.sentence_vectors)
     keys = [_text_key(t) for t in texts]
 
@@ -247,7 +247,7 @@ def build_index(
         [keyword_text(p) for p in corpus.passages], settings.keyword_tokens, settings.bm25_k1, settings.bm25_b
     )
     final = write_index(
-        path, manifest, list(corpus.articles), list(corpus.passages), vectors, keys, dense, keyword, texts
+        path, manifest, list(corpus.articles), list(corpus.passages), vectors, keys, dense, keyword, extracted
     )
     index = Index(
         path, read_manifest(final), list(corpus.articles), list(corpus.passages), vectors, keys, dense, keyword

@@ -29,9 +29,11 @@ def _clean(text: str) -> str:
     return _CJK_GAP.sub("", re.sub(r"[ \t\r\n\f\u00a0]+", " ", text)).strip()
 
 
-def _leaf_blocks(root) -> list[TextBlock]:
+def _leaf_blocks(root, max_blocks: int) -> list[TextBlock]:
     blocks: list[TextBlock] = []
     for el in root.iter():
+        if len(blocks) >= max_blocks:
+            break
         if not isinstance(el.tag, str) or el.tag not in _BLOCK_TAGS:
             continue
         if any(isinstance(d.tag, str) and d.tag in _BLOCK_TAGS for d in el.iterdescendants()):
@@ -72,7 +74,7 @@ def read(data: bytes, name: str, limits: ReadLimits) -> Document:
         root = lxml.html.fromstring(page.summary(html_partial=True))
     except Exception as exc:  # readability/lxml raise their own errors on pages with no body
         raise UndecodableSource(f"{name} has no readable HTML content ({type(exc).__name__}).") from None
-    blocks = _leaf_blocks(root)
+    blocks = _leaf_blocks(root, limits.max_pages * 50)
     if title and not (blocks and blocks[0].text == title):
         blocks.insert(0, TextBlock(title, "heading", origin="html title"))
     return assemble("html", blocks, encoding=encoding, warnings=warnings)
