@@ -305,6 +305,8 @@ class QuoteMatch:
 
     def to_dict(self) -> dict:
         c = self.citation
+        # Plain-text sources keep the original shape; every other format adds where the match stands.
+        where = {} if c.format == "txt" else {"page": c.page, "sheet": c.sheet, "row": c.row, "format": c.format}
         return {
             "doc_id": c.doc_id,
             "file": c.file,
@@ -312,10 +314,7 @@ class QuoteMatch:
             "paragraph": c.paragraph,
             "start": c.start,
             "end": c.end,
-            "page": c.page,
-            "sheet": c.sheet,
-            "row": c.row,
-            "format": c.format,
+            **where,
             "source_text": self.source_text,
             "similarity": round(float(self.similarity), 4),
             "normalizations": list(self.normalizations),

@@ -77,3 +77,15 @@ def test_api_serves_the_extracted_text(formats_service, texts):
     assert client.get("/api/documents/nope/text").status_code == 404
     hit = client.post("/api/ask", json={"question": "维基大典的始作者是谁？"}).json()["hits"][0]
     assert {"page", "sheet", "row", "pieces"} <= set(hit)
+
+
+def test_pages_appear_in_the_ui_cards(formats_service):
+    from qa.web.ui import cards_html, check_html, citation_text
+
+    articles = {a.doc_id: a.to_dict() for a in formats_service.documents()}
+    slide = formats_service.ask("Paddle Fluid框架执行逻辑梳理", top_k=1).to_dict()
+    assert slide["hits"][0]["format"] == "pptx"
+    assert f"第{slide['hits'][0]['page']}张幻灯片" in cards_html(slide, articles)
+    assert f"第{slide['hits'][0]['page']}张幻灯片" in citation_text(slide["hits"][0])
+    quote = formats_service.verify("当前的运行环境是什么，windows还是Linux").to_dict()
+    assert "Sheet1·第3行" in check_html(quote)
