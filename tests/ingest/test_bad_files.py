@@ -130,3 +130,27 @@ def test_a_batch_goes_on_past_bad_files(tmp_path):
     assert lines["good.txt"].startswith("已读") and lines["secret.pdf"].startswith("未读")
     assert "encrypted" in lines["secret.pdf"] and "DOCX" in lines["old.doc"] and "empty" in lines["empty.md"]
     assert len(skipped) == 3 and all(len(line.splitlines()) == 1 for line in lines.values())
+
+
+def test_cli_reports_every_file_and_fails_only_when_nothing_was_read(tmp_path):
+    from tests.conftest import run_qa
+
+    folder = tmp_path / "mixed"
+    folder.mkdir()
+    (folder / "good.txt").write_text(GOOD, encoding="utf-8")
+    (folder / "secret.pdf").write_bytes(_encrypted_pdf())
+    (folder / "old.doc").write_bytes(b"\xd0\xcf\x11\xe0")
+    env = {"QA_CORPUS": str(folder), "QA_INDEX_NAME": "mixed-batch"}
+    done = run_qa("ingest", str(folder), env=env)
+    assert done.returncode == 0, done.stderr
+    assert "已读" in done.stdout and "good.txt" in done.stdout
+    assert "未读" in done.stdout and "encrypted PDF" in done.stdout and "save it as DOCX" in done.stdout
+    assert "Traceback" not in done.stderr
+
+    bad = tmp_path / "all-bad"
+    bad.mkdir()
+    (bad / "secret.pdf").write_bytes(_encrypted_pdf())
+    refused = run_qa("ingest", str(bad), env={"QA_CORPUS": str(bad), "QA_INDEX_NAME": "all-bad"})
+    assert refused.returncode == 2 and "Traceback" not in refused.stderr
+    assert refused.stderr.startswith("错误：") and len(refused.stderr.strip().splitlines()) == 1
+    assert "encrypted PDF" in refused.stderr
