@@ -73,7 +73,14 @@ class Citation:
         return " · ".join(parts)
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        d = asdict(self)
+        if self.format == "txt":  # plain text keeps the shape scripts were written against
+            for key in _PLACE_KEYS:
+                del d[key]
+        return d
+
+
+_PLACE_KEYS = ("page", "sheet", "row", "format")  # only in citations of files that are not plain text
 
 
 @dataclass(frozen=True)
@@ -270,7 +277,8 @@ class Hit:
             "score": round(float(self.score), 6),
             **self.citation.to_dict(),
             "text": self.passage.text,
-            "pieces": [list(p) for p in self.passage.pieces],
+            # The spans whose text this is, so a script can check any citation from the hit alone.
+            **({} if self.citation.format == "txt" else {"pieces": [list(p) for p in self.passage.pieces]}),
             "highlight": {"start": self.highlight[0], "end": self.highlight[1]},
             "dense_rank": self.dense_rank,
             "keyword_rank": self.keyword_rank,
@@ -306,7 +314,7 @@ class QuoteMatch:
     def to_dict(self) -> dict:
         c = self.citation
         # Plain-text sources keep the original shape; every other format adds where the match stands.
-        where = {} if c.format == "txt" else {"page": c.page, "sheet": c.sheet, "row": c.row, "format": c.format}
+        where = {} if c.format == "txt" else {k: getattr(c, k) for k in _PLACE_KEYS}
         return {
             "doc_id": c.doc_id,
             "file": c.file,

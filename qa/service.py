@@ -95,7 +95,9 @@ class QAService:
                 }
             if previous is None and path.exists():
                 log.warning("Rebuilding index %s: %s", path.name, reason)
-            index, report = build_index(self.settings, inputs, self.encoder, path, previous, self.progress)
+            index, report = build_index(
+                self.settings, inputs, self.encoder, path, previous, self.progress, added=list(paths)
+            )
             self._set_index(index)
             return dict(report, unchanged=False)
 

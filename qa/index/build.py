@@ -175,12 +175,19 @@ def build_index(
     path: Path | None = None,
     previous: Index | None = None,
     progress: bool = False,
+    added: list[Path] = (),
 ) -> tuple[Index, BuildReport]:
-    """Build the index at `path` from `inputs` (files or folders), reusing unchanged embeddings."""
+    """Build the index at `path` from `inputs` (files or folders), reusing unchanged embeddings.
+
+    `added` are the paths this ingest was asked to add: when not one file among them can be read, the
+    build is refused (the index stays as it was) with every file's reason, rather than rebuilt without them."""
     started = time.monotonic()
     path = path or settings.index_path
     inputs = [Path(p).resolve() for p in inputs]
     sources, file_reports, skipped = read_sources(settings, inputs)
+    wanted = {display_path(f) for f in find_sources([Path(p) for p in added], settings.follow_symlinks)}
+    if wanted and not any(s.file in wanted for s in sources):
+        raise UndecodableSource("; ".join(r.line() for r in file_reports if r.file in wanted))
     if not sources:
         if file_reports:
             raise UndecodableSource("; ".join(r.line() for r in file_reports))
