@@ -53,7 +53,9 @@ def _parser() -> argparse.ArgumentParser:
     verify.add_argument("quote", help="the quotation, or - to read one per line from stdin")
     verify.add_argument("--json", action="store_true", help="one JSON object per quotation")
 
-    ingest = sub.add_parser("ingest", parents=[common], help="add .txt/.md files or folders to the index")
+    ingest = sub.add_parser(
+        "ingest", parents=[common], help="add files or folders (txt md pdf docx pptx xlsx html) to the index"
+    )
     ingest.add_argument("paths", nargs="+", type=Path)
 
     ev = sub.add_parser("eval", parents=[common], help="Recall@k and MRR of keyword, dense and fused search")
@@ -150,6 +152,8 @@ def _run(args) -> int:
     service = QAService(settings, progress=sys.stderr.isatty(), on_rebuild=lambda m: print(m, file=sys.stderr))
     if args.command == "ingest":
         report = service.ingest(args.paths)
+        for file_report in report.get("file_reports", ()):
+            print(file_report.line())  # one line per file: read (pages, passages, warnings) or why not
         if report.get("unchanged"):
             print(f"索引未变：{report['files']} 个文件、{report['passages']} 个段落都已是最新。")
         else:

@@ -74,6 +74,16 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("max_question_chars", 2000, "Longer questions are refused with a clear error."),
     Setting("max_quote_chars", 5000, "Longer quotations are refused with a clear error."),
+    Setting("max_file_mb", 50, "Files larger than this (MiB) are not ingested; the report says so."),
+    Setting("max_pages", 2000, "PDF pages and PPTX slides read per file (and 50 × this many table rows or XLSX rows)."),
+    Setting(
+        "max_unzipped_mb",
+        200,
+        "DOCX/PPTX/XLSX whose contents would decompress past this (MiB) are refused (zip bombs).",
+    ),
+    Setting("max_html_mb", 5, "HTML beyond this many MiB is not read (pages of navigation)."),
+    Setting("follow_symlinks", False, "Follow symlinks inside an ingested folder that lead outside it."),
+    Setting("ocr", True, "OCR PDF pages without a usable text layer when the extra qa[ocr] is installed."),
     Setting("threads", 2, "CPU threads for the embedding model."),
     Setting("host", "127.0.0.1", "Address `qa serve` listens on."),
     Setting("port", 7860, "Port `qa serve` listens on."),
@@ -134,6 +144,9 @@ class _SettingsBase:
             if s.choices and value not in s.choices:
                 raise InputError(f"Setting {s.name!r} must be one of {', '.join(s.choices)}; got {value!r}.")
             object.__setattr__(self, s.name, value)
+        for name in ("max_file_mb", "max_pages", "max_unzipped_mb", "max_html_mb"):
+            if getattr(self, name) < 1:
+                raise InputError(f"{name} must be at least 1; got {getattr(self, name)}.")
         if self.top_k < 1 or self.top_k > 100:
             raise InputError(f"top_k must be between 1 and 100; got {self.top_k}.")
         for name in ("max_body_bytes", "read_timeout_seconds", "keep_alive_seconds"):
@@ -174,6 +187,13 @@ class _SettingsBase:
     @property
     def corpus_paths(self) -> list[Path]:
         return [self.path(p.strip()) for p in self.corpus.split(",") if p.strip()]
+
+    @property
+    def read_limits(self):
+        from qa.ingest.readers.base import ReadLimits
+
+        mib = 1024 * 1024
+        return ReadLimits(self.max_pages, self.max_unzipped_mb * mib, self.max_html_mb * mib, self.ocr)
 
     @property
     def frame_origins(self) -> list[str]:

@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass, field
 __all__ = [
     "TITLE_PARAGRAPH",
     "paragraph_label",
+    "location_label",
     "Spanned",
     "Citation",
     "Passage",
@@ -28,6 +29,15 @@ def paragraph_label(number: int) -> str:
     return "标题" if number == TITLE_PARAGRAPH else f"第{number}段"
 
 
+def location_label(fmt: str, page: int | None, sheet: str | None, row: int | None) -> str:
+    """Where in the document: 第N页 (PDF), 第N张幻灯片 (PPTX), 工作表·第N行 (XLSX), else ""."""
+    if sheet is not None:
+        return f"{sheet}·第{row}行"
+    if page is None:
+        return ""
+    return f"第{page}张幻灯片" if fmt == "pptx" else f"第{page}页"
+
+
 @dataclass(frozen=True)
 class Citation:
     """Where a piece of text stands: enough to open the file and read it back."""
@@ -38,21 +48,39 @@ class Citation:
     source: str | None
     date: str | None
     paragraph: int  # 1-based paragraph number inside the article; 0 = its headline (quotations only)
-    start: int  # character offsets into the decoded file
+    start: int  # character offsets into the decoded file, or into the text extracted from it (PDF, DOCX …)
     end: int
+    page: int | None = None  # PDF page or PPTX slide, 1-based; None for formats without pages
+    sheet: str | None = None  # XLSX: the worksheet …
+    row: int | None = None  # … and its 1-based row
+    format: str = "txt"  # the reader that read the file: txt md pdf docx pptx xlsx html
+
+    def location_label(self) -> str:
+        """第N页 / 第N张幻灯片 / 工作表·第N行, or "" where a format has no such place."""
+        return location_label(self.format, self.page, self.sheet, self.row)
 
     def label(self) -> str:
-        """Human citation: 标题 · 来源 · 日期 · 第N段."""
+        """Human citation: 标题 · 来源 · 日期 · 第N页 · 第N段."""
         parts = [self.title or self.doc_id]
         if self.source:
             parts.append(self.source)
         if self.date:
             parts.append(self.date)
-        parts.append(paragraph_label(self.paragraph))
+        if where := self.location_label():
+            parts.append(where)
+        if self.sheet is None:  # a spreadsheet row is its own paragraph
+            parts.append(paragraph_label(self.paragraph))
         return " · ".join(parts)
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        d = asdict(self)
+        if self.format == "txt":  # plain text keeps the shape scripts were written against
+            for key in _PLACE_KEYS:
+                del d[key]
+        return d
+
+
+_PLACE_KEYS = ("page", "sheet", "row", "format")  # only in citations of files that are not plain text
 
 
 @dataclass(frozen=True)
@@ -90,7 +118,7 @@ class Passage:
 
     @classmethod
     def from_dict(cls, d: dict) -> Passage:
-        cite = Citation(**{k: d[k] for k in Citation.__dataclass_fields__})
+        cite = Citation(**{k: d[k] for k in Citation.__dataclass_fields__ if k in d})
         return cls(
             id=d["id"],
             citation=cite,
@@ -125,6 +153,9 @@ class Paragraph(Spanned):
     kind: str  # body | heading | list | meta | caption (| title: the headline, for quotations only)
     text: str
     pieces: tuple[tuple[int, int], ...]
+    page: int | None = None  # where it stands in a paged document (see Citation)
+    sheet: str | None = None
+    row: int | None = None
 
     def to_dict(self) -> dict:
         return {
@@ -134,11 +165,22 @@ class Paragraph(Spanned):
             "end": self.end,
             "text": self.text,
             "pieces": [list(p) for p in self.pieces],
+            "page": self.page,
+            "sheet": self.sheet,
+            "row": self.row,
         }
 
     @classmethod
     def from_dict(cls, d: dict) -> Paragraph:
-        return cls(d["paragraph"], d["kind"], d["text"], tuple(tuple(p) for p in d["pieces"]))
+        return cls(
+            d["paragraph"],
+            d["kind"],
+            d["text"],
+            tuple(tuple(p) for p in d["pieces"]),
+            d.get("page"),
+            d.get("sheet"),
+            d.get("row"),
+        )
 
 
 @dataclass(frozen=True)
@@ -152,9 +194,28 @@ class Article:
     date: str | None
     paragraphs: tuple[Paragraph, ...]
     title_pieces: tuple[tuple[int, int], ...] = ()  # where the headline stands in the file, if it does
+    format: str = "txt"  # the reader that read the file (see Citation.format)
 
     def citation(self, paragraph: int, start: int, end: int) -> Citation:
-        return Citation(self.doc_id, self.file, self.title, self.source, self.date, paragraph, start, end)
+        # The headline (paragraph 0) stands where the first paragraph does, on the first page.
+        para = self.paragraphs[max(paragraph, 1) - 1] if self.paragraphs else None
+        page, sheet, row = (para.page, para.sheet, para.row) if para else (None, None, None)
+        if paragraph == TITLE_PARAGRAPH and page is not None:
+            page = 1
+        return Citation(
+            self.doc_id,
+            self.file,
+            self.title,
+            self.source,
+            self.date,
+            paragraph,
+            start,
+            end,
+            page,
+            sheet,
+            row,
+            self.format,
+        )
 
     def quotable(self) -> tuple[Paragraph, ...]:
         """Everything a quotation can come from: the headline (as paragraph 0) and the paragraphs.
@@ -171,6 +232,7 @@ class Article:
             "source": self.source,
             "date": self.date,
             "title_pieces": [list(p) for p in self.title_pieces],
+            "format": self.format,
             "paragraphs": [p.to_dict() for p in self.paragraphs],
         }
 
@@ -184,6 +246,7 @@ class Article:
             date=d.get("date"),
             paragraphs=tuple(Paragraph.from_dict(p) for p in d["paragraphs"]),
             title_pieces=tuple(tuple(p) for p in d.get("title_pieces", ())),
+            format=d.get("format", "txt"),
         )
 
 
@@ -214,6 +277,8 @@ class Hit:
             "score": round(float(self.score), 6),
             **self.citation.to_dict(),
             "text": self.passage.text,
+            # The spans whose text this is, so a script can check any citation from the hit alone.
+            **({} if self.citation.format == "txt" else {"pieces": [list(p) for p in self.passage.pieces]}),
             "highlight": {"start": self.highlight[0], "end": self.highlight[1]},
             "dense_rank": self.dense_rank,
             "keyword_rank": self.keyword_rank,
@@ -248,6 +313,8 @@ class QuoteMatch:
 
     def to_dict(self) -> dict:
         c = self.citation
+        # Plain-text sources keep the original shape; every other format adds where the match stands.
+        where = {} if c.format == "txt" else {k: getattr(c, k) for k in _PLACE_KEYS}
         return {
             "doc_id": c.doc_id,
             "file": c.file,
@@ -255,6 +322,7 @@ class QuoteMatch:
             "paragraph": c.paragraph,
             "start": c.start,
             "end": c.end,
+            **where,
             "source_text": self.source_text,
             "similarity": round(float(self.similarity), 4),
             "normalizations": list(self.normalizations),

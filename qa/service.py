@@ -108,7 +108,7 @@ class QAService:
         self._index = index
         self._searcher = Searcher(index, self.encoder, self.settings)
         self._quotes = None
-        self._sources = SourceTexts(index.manifest["sources"])
+        self._sources = SourceTexts(index.manifest["sources"], index.path.resolve())
         self._paragraphs = None
 
     def _say(self, message: str) -> None:
@@ -134,7 +134,9 @@ class QAService:
                 }
             if previous is None and path.exists():
                 log.warning("Rebuilding index %s: %s", path.name, reason)
-            index, report = build_index(self.settings, inputs, self.encoder, path, previous, self.progress)
+            index, report = build_index(
+                self.settings, inputs, self.encoder, path, previous, self.progress, added=list(paths)
+            )
             self._set_index(index)
             return dict(report, unchanged=False)
 
@@ -248,6 +250,25 @@ class QAService:
             if article.doc_id == doc_id:
                 return article
         raise NotFound(f"没有编号为 {doc_id!r} 的文档。/ No document {doc_id!r}; GET /api/documents lists them.")
+
+    def document_text(self, doc_id: str) -> dict:
+        """The text a document's citations index into: the decoded file (plain text, Markdown), or
+        the text the index extracted from it (PDF, DOCX …, kept as texts/<sha256>.txt in the index)."""
+        article = self.document(doc_id)
+        index = self.index
+        for source in index.manifest.get("sources", []):
+            if source.get("file") != article.file:
+                continue
+            if source.get("text"):
+                text = (index.path.resolve() / source["text"]).read_text(encoding="utf-8")
+            else:
+                from .ingest.sources import read_source
+
+                text = read_source(Path(source["path"]), self.settings.read_limits).text
+            return {"doc_id": doc_id, "file": article.file, "format": article.format, "text": text}
+        raise NotFound(
+            f"文档 {doc_id!r} 的来源不在索引清单中。/ The source of {doc_id!r} is not in the index manifest."
+        )
 
     def examples(self, n: int = 4) -> list[str]:
         """Example questions: from questions.jsonl beside the corpus when there is one, else from headings."""

@@ -51,6 +51,32 @@ def service(settings):
     return svc
 
 
+FORMATS = ROOT.parent / "shared" / "corpora" / "formats"
+
+
+@pytest.fixture(scope="session")
+def formats_service():
+    """The one extra index of the session: a file of every format from the formats corpus, cut to its
+    first two pages/slides (100 rows), without OCR and sentence vectors, so it builds in about a minute."""
+    from qa.config import Settings
+    from qa.service import QAService
+
+    names = [
+        "poem.pdf",
+        "论文复现指南-新.pdf",
+        "PaddlePaddle学习笔记——王欢.docx",
+        "Paddle_Fluid框架执行逻辑_v1.2_陈威行.pptx",
+        "langchain-ChatGLM_closed.xlsx",
+        "中华人民共和国监察法_sxmu.html",
+        "分布式训练技术原理.md",
+        "sample-chinese.txt",
+    ]
+    overrides = {"index_name": "formats", "corpus": ",".join(str(FORMATS / n) for n in names), "max_pages": 2}
+    svc = QAService(Settings.load({**overrides, "ocr": False, "sentence_vectors": False}))
+    _ = svc.index
+    return svc
+
+
 @pytest.fixture(scope="session")
 def seed_texts():
     from qa.ingest.sources import read_source

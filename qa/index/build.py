@@ -10,9 +10,10 @@ from pathlib import Path
 import numpy as np
 
 from qa.config import Settings
-from qa.errors import EmptyCorpus
+from qa.errors import EmptyCorpus, SourceError, UndecodableSource
 from qa.ingest.passages import build_corpus
-from qa.ingest.sources import find_sources, read_source
+from qa.ingest.report import FileReport
+from qa.ingest.sources import SourceFile, display_path, file_sha256, find_sources, read_source
 from qa.records import Passage
 from qa.text import TOKENIZER_VERSION, keyword_tokens, sentence_spans, to_simplified
 
@@ -33,7 +34,7 @@ __all__ = [
 log = logging.getLogger("qa")
 
 # Bump when layout repair, chunking or the embedded views change for the same files and settings.
-LAYOUT_VERSION = 7
+LAYOUT_VERSION = 8
 
 # Texts embedded per progress update: small enough for a moving bar, large enough that
 # sentence-transformers still sorts each batch by length.
@@ -41,7 +42,47 @@ EMBED_CHUNK = 256
 
 
 class BuildReport(dict):
-    """What a build did: passages, embedded (new vectors), reused, files, seconds, repairs."""
+    """What a build did: passages, embedded (new vectors), reused, files, seconds, repairs, and
+    `file_reports`: one FileReport per file found (read, partly read or refused, and why)."""
+
+
+def extracted_text_name(sha256: str) -> str:
+    """Where the index keeps the text extracted from a PDF/DOCX/… source, inside the build folder."""
+    return f"texts/{sha256}.txt"
+
+
+def _file_record(path: Path, sha256: str) -> dict:
+    st = path.stat()
+    return {"file": display_path(path), "path": str(path.resolve()), "sha256": sha256, "bytes": st.st_size,
+            "mtime_ns": st.st_mtime_ns}  # fmt: skip
+
+
+def read_sources(
+    settings: Settings, inputs: list[Path], steps: BuildProgress | None = None
+) -> tuple[list[SourceFile], list[FileReport], list[dict]]:
+    """Read every file under `inputs`: the sources read, a report per file, and records of the files
+    that could not be read (kept in the manifest, so an unchanged unreadable file does not make the
+    index stale). One bad file never stops the batch."""
+    notes: list[str] = []
+    files = find_sources(inputs, settings.follow_symlinks, notes)
+    limits = settings.read_limits
+    sources: list[SourceFile] = []
+    reports: list[FileReport] = []
+    skipped: list[dict] = []
+    with (steps or BuildProgress(bars=False)).step("reading", len(files), "files") as advance:
+        for f in files:
+            advance(1)
+            try:
+                source = read_source(f, limits, settings.max_file_mb * 1024 * 1024)
+            except SourceError as exc:
+                reports.append(FileReport(display_path(f), f.suffix.lower().lstrip(".") or "?", error=exc.message))
+                skipped.append({**_file_record(f, file_sha256(f)), "reason": exc.message})
+                continue
+            sources.append(source)
+            reports.append(source.report)
+    for note in notes:
+        reports.append(FileReport(note.split(":", 1)[0], "link", error=note.split(": ", 1)[1]))
+    return sources, reports, skipped
 
 
 def _headed(p: Passage) -> str:
@@ -117,29 +158,38 @@ def build_index(
     path: Path | None = None,
     previous: Index | None = None,
     progress: bool = False,
+    added: list[Path] = (),
 ) -> tuple[Index, BuildReport]:
     """Build the index at `path` from `inputs` (files or folders), reusing unchanged embeddings.
 
     Call it holding the index's writer lock (`lock.writer_lock`); `state.open_index` and the service do.
-    `progress`: tqdm bars on stderr for each step (a terminal); otherwise one log line per step."""
+    `progress`: tqdm bars on stderr for each step (a terminal); otherwise one log line per step.
+    `added` are the paths this ingest was asked to add: when not one file among them can be read, the
+    build is refused (the index stays as it was) with every file's reason, rather than rebuilt without them."""
     started = time.monotonic()
     steps = BuildProgress(bars=progress)
     path = path or settings.index_path
     inputs = [Path(p).resolve() for p in inputs]
-    files = find_sources(inputs)
-    sources = []
-    with steps.step("reading", len(files), "files") as advance:
-        for f in files:
-            sources.append(read_source(f))
-            advance(1)
+    sources, file_reports, skipped = read_sources(settings, inputs, steps)
+    wanted = {display_path(f) for f in find_sources([Path(p) for p in added], settings.follow_symlinks)}
+    if wanted and not any(s.file in wanted for s in sources):
+        raise UndecodableSource("; ".join(r.line() for r in file_reports if r.file in wanted))
     if not sources:
+        if file_reports:
+            raise UndecodableSource("; ".join(r.line() for r in file_reports))
         raise EmptyCorpus(
             f"{', '.join(map(str, inputs))} 中没有可索引的文件。/ "
-            f"No .txt or .md files in {', '.join(map(str, inputs))}; nothing to index."
+            f"No readable files in {', '.join(map(str, inputs))}; nothing to index."
         )
     with steps.step("layout", len(sources), "files") as advance:
         corpus = build_corpus(sources, settings.max_passage_chars)
         advance(len(sources))
+    per_file: dict[str, int] = {}
+    for p in corpus.passages:
+        per_file[p.citation.file] = per_file.get(p.citation.file, 0) + 1
+    for s in sources:
+        s.report.passages = per_file.get(s.file, 0)
+    extracted = {extracted_text_name(s.sha256): s.text for s in sources if s.extracted}
     with steps.step("keyword tokens", len(corpus.passages), "passages") as advance:
         token_lists = []
         for p in corpus.passages:
@@ -187,15 +237,16 @@ def build_index(
         "inputs": [str(p) for p in inputs],
         "sources": [
             {
+                **_file_record(s.path, s.sha256),
                 "file": s.file,
-                "path": str(s.path),
-                "sha256": s.sha256,
                 "encoding": s.encoding,
-                "bytes": s.path.stat().st_size,
-                "mtime_ns": s.path.stat().st_mtime_ns,
+                "format": s.format,
+                **({"text": extracted_text_name(s.sha256)} if s.extracted else {}),
             }
             for s in sources
         ],
+        "skipped": skipped,
+        "file_reports": [r.to_dict() for r in file_reports],
         "corpus_hash": corpus_hash([{"file": s.file, "sha256": s.sha256} for s in sources]),
         "versions": library_versions(),
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
@@ -208,7 +259,9 @@ def build_index(
     with steps.step("FAISS", len(vectors), "vectors"):
         dense = DenseIndex.build(vectors, np.asarray(owners), settings.ann)
     with steps.step("writing", len(corpus.passages), "passages"):
-        final = write_index(path, manifest, list(corpus.articles), list(corpus.passages), vectors, keys, dense, keyword)
+        final = write_index(
+            path, manifest, list(corpus.articles), list(corpus.passages), vectors, keys, dense, keyword, extracted
+        )
     index = Index(
         path, read_manifest(final), list(corpus.articles), list(corpus.passages), vectors, keys, dense, keyword
     )
@@ -220,5 +273,6 @@ def build_index(
         files=len(sources),
         seconds=round(time.monotonic() - started, 2),
         repairs=list(corpus.repairs),
+        file_reports=file_reports,
     )
     return index, report

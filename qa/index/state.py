@@ -28,10 +28,10 @@ def stale_reason(path: Path, settings: Settings, encoder) -> str | None:
         if manifest.get(key) != wanted[key]:
             return f"its {key} changed ({manifest.get(key)!r} → {wanted[key]!r})"
     try:
-        files = find_sources([Path(p) for p in manifest["inputs"]])
+        files = find_sources([Path(p) for p in manifest["inputs"]], settings.follow_symlinks)
     except QAError as exc:
         return f"a source is missing: {exc.message}"
-    recorded = {s["path"]: s for s in manifest["sources"]}
+    recorded = {s["path"]: s for s in [*manifest["sources"], *manifest.get("skipped", [])]}
     if {str(f.resolve()) for f in files} != set(recorded):
         return "files were added to or removed from its sources"
     for f in files:

@@ -184,11 +184,15 @@ def write_index(
     view_keys: list[str],
     dense: DenseIndex,
     keyword: KeywordIndex,
+    texts: dict[str, str] | None = None,
 ) -> Path:
     """Write a complete build beside `path`, then point `path` at it in one atomic rename.
 
     Call it holding the index's writer lock. Any failure (disk full, read-only folder) removes the
-    unfinished folder and raises IndexWriteError; `path` keeps pointing at the previous build."""
+    unfinished folder and raises IndexWriteError; `path` keeps pointing at the previous build.
+
+    `texts` maps a file name inside the build (texts/<sha256>.txt) to the text extracted from a PDF,
+    DOCX … source: citations of those files index into it, so it is written with the same build."""
     parent = path.parent
     stamp = time.strftime("%Y%m%dT%H%M%S") + f"-{os.getpid()}-{time.monotonic_ns() % 10**6}"
     final = parent / f".{path.name}-{stamp}"
@@ -203,6 +207,9 @@ def write_index(
         (tmp / "view_keys.json").write_text(json.dumps(view_keys), encoding="utf-8")
         dense.save(tmp)
         keyword.save(tmp)
+        for name, text in (texts or {}).items():
+            (tmp / name).parent.mkdir(parents=True, exist_ok=True)
+            (tmp / name).write_text(text, encoding="utf-8")
         # The manifest goes last: a folder without one is never a finished build. It records every
         # other file's size and sha256, so a later change to any of them is found on opening.
         manifest = {

@@ -1,10 +1,15 @@
 """Stage 1, ingest: files on disk → articles of paragraphs → passages, each with its exact citation.
 
 In:  paths of source files or folders.
-Out: a Corpus (`passages.build_corpus`): Article records (numbered paragraphs, each a list of file
-     spans) and Passage records (≤ max_passage_chars, cut at sentence ends) with duplicates marked.
+Out: a Corpus (`passages.build_corpus`): Article records (numbered paragraphs, each a list of spans of
+     the file's text — decoded, or extracted from a PDF/DOCX/… — with its page, slide or sheet+row) and
+     Passage records (≤ max_passage_chars, cut at sentence ends) with duplicates marked.
 
-    sources.py    find files, decode bytes (UTF-8, GB18030/GBK/Big5) into a SourceFile
-    layout.py     lines → articles of logical paragraphs (headlines, page-break repair, fragments)
+    readers/      one reader per format (txt md pdf docx pptx xlsx html, OCR) behind one interface
+    sources.py    find files, read each into a SourceFile with its FileReport (report.py)
+    charstats.py  how Chinese a text reads (common-hanzi share): encodings and PDF text layers
+    repair.py     PDF text repair: radical/compatibility forms → ordinary characters, junk dropped
+    structured.py blocks of structured formats → articles
+    layout.py     lines of plain text → articles of logical paragraphs (headlines, page-break repair)
     passages.py   paragraphs → passages with citations; repeated text grouped
 """

@@ -9,6 +9,7 @@ from qa.text import is_punct, normalize, sentence_spans
 
 from .layout import Block, layout_articles
 from .sources import SourceFile
+from .structured import layout_blocks
 
 __all__ = ["Corpus", "build_corpus", "split_file", "chunk_spans"]
 
@@ -73,15 +74,21 @@ def _lead_sentence(blocks: list[Block]) -> str:
 
 def split_file(source: SourceFile, max_chars: int, first_id: int = 0) -> tuple[list[Article], list[Passage], list[str]]:
     stem = source.path.stem
-    layouts = layout_articles(source.text, stem)
+    # Plain text is laid out from its lines; structured formats give their blocks (structured.py).
+    layouts = layout_articles(source.text, stem) if source.blocks is None else layout_blocks(source.blocks, stem)
     articles: list[Article] = []
     passages: list[Passage] = []
     repairs: list[str] = []
     for n, lay in enumerate(layouts, start=1):
         doc_id = f"{stem}-{n}"
         repairs.extend(f"{source.file}: {r}" for r in lay.repairs)
-        paragraphs = tuple(Paragraph(k, b.kind, b.text, tuple(b.pieces)) for k, b in enumerate(lay.blocks, start=1))
-        article = Article(doc_id, source.file, lay.title, lay.source, lay.date, paragraphs, lay.title_pieces)
+        paragraphs = tuple(
+            Paragraph(k, b.kind, b.text, tuple(b.pieces), *source.location(b.start))
+            for k, b in enumerate(lay.blocks, start=1)
+        )
+        article = Article(
+            doc_id, source.file, lay.title, lay.source, lay.date, paragraphs, lay.title_pieces, source.format
+        )
         articles.append(article)
         lead = _lead_sentence(lay.blocks)
         heading = ""

@@ -1,27 +1,54 @@
-"""Finding and decoding source files: UTF-8, and GB18030/GBK/Big5 as Chinese offices save them."""
+"""Finding source files and reading each into a SourceFile: its text, blocks and where they stand."""
 
 from __future__ import annotations
 
+import bisect
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from qa.config import project_root
 from qa.errors import SourceNotFound, UndecodableSource
 
-__all__ = ["SourceFile", "read_source", "find_sources", "display_path", "file_sha256", "SUFFIXES"]
+from .readers import READERS, UNSUPPORTED, Document, ReadLimits, TextBlock, read_document
+from .readers.plaintext import decode_bytes
+from .report import FileReport
 
-SUFFIXES = (".txt", ".md")
-MAX_FILE_BYTES = 50 * 1024 * 1024
+__all__ = [
+    "SourceFile",
+    "read_source",
+    "find_sources",
+    "display_path",
+    "file_sha256",
+    "decode_bytes",
+    "SUFFIXES",
+    "MAX_FILE_BYTES",
+]
+
+SUFFIXES = tuple(READERS)
+MAX_FILE_BYTES = 50 * 1024 * 1024  # the default of the setting max_file_mb
 
 
 @dataclass(frozen=True)
 class SourceFile:
     path: Path  # absolute
     file: str  # as shown in citations: relative to the checkout, or absolute
-    text: str  # decoded text; citation offsets index into this
-    encoding: str
+    text: str  # decoded (plain text, Markdown) or extracted text; citation offsets index into this
+    encoding: str | None
     sha256: str  # of the raw bytes: unchanged files are never re-embedded
+    format: str = "txt"
+    blocks: tuple[TextBlock, ...] | None = None  # None: plain text, laid out line by line
+    extracted: bool = False  # text is extracted, not the file itself: the index keeps a copy
+    report: FileReport = field(default_factory=lambda: FileReport("", "txt"), compare=False)
+
+    def location(self, offset: int) -> tuple[int | None, str | None, int | None]:
+        """(page, sheet, row) of the block holding `offset`; all None for plain text."""
+        if not self.blocks:
+            return None, None, None
+        starts = [b.start for b in self.blocks]
+        k = max(bisect.bisect_right(starts, offset) - 1, 0)
+        b = self.blocks[k]
+        return b.page, b.sheet, b.row
 
 
 def file_sha256(path: Path) -> str:
@@ -34,68 +61,80 @@ def file_sha256(path: Path) -> str:
 
 
 def display_path(path: Path) -> str:
-    path = path.resolve()
+    path = Path(path).absolute()
     try:
-        return path.relative_to(project_root()).as_posix()
+        return path.resolve().relative_to(project_root()).as_posix()
     except ValueError:
-        return path.as_posix()
+        return path.resolve().as_posix()
 
 
-def decode_bytes(data: bytes, name: str) -> tuple[str, str]:
-    """Decode bytes as UTF-8 if they are, else detect among the Chinese legacy encodings."""
-    try:
-        text = data.decode("utf-8-sig")
-        encoding = "utf-8"
-    except UnicodeDecodeError:
-        if b"\x00" in data:
-            raise UndecodableSource(
-                f"{name} looks like a binary file (it contains NUL bytes); give a .txt or .md file."
-            ) from None
-        import charset_normalizer
-
-        best = charset_normalizer.from_bytes(data, cp_isolation=["gb18030", "big5", "utf_16"]).best()
-        if best is None:
-            raise UndecodableSource(
-                f"{name} is not UTF-8, GB18030/GBK or Big5 text; save it as UTF-8 and ingest it again."
-            ) from None
-        text, encoding = str(best), best.encoding
-    if "\x00" in text:
-        raise UndecodableSource(
-            f"{name} looks like a binary file (it contains NUL characters); give a .txt or .md file."
-        )
-    # Offsets are counted on text with Unix line ends, so a CRLF file cites the same spans.
-    return text.replace("\r\n", "\n").replace("\r", "\n"), encoding
-
-
-def read_source(path: Path) -> SourceFile:
+def read_source(path: Path, limits: ReadLimits | None = None, max_bytes: int = MAX_FILE_BYTES) -> SourceFile:
+    """Read one file with the reader for its type; SourceError when it cannot be read at all."""
     path = Path(path)
     if not path.exists():
         raise SourceNotFound(f"No such file: {path}. Check the path and try again.")
     if not path.is_file():
         raise SourceNotFound(f"{path} is not a file.")
     size = path.stat().st_size
-    if size > MAX_FILE_BYTES:
+    if size > max_bytes:
         raise UndecodableSource(
-            f"{path} is {size // (1024 * 1024)} MiB; files over 50 MiB are not ingested. Split it first."
+            f"{path} is {size / (1024 * 1024):.1f} MiB; files over {max_bytes // (1024 * 1024)} MiB are not "
+            "ingested (setting max_file_mb). Split it first."
         )
     data = path.read_bytes()
-    text, encoding = decode_bytes(data, str(path))
+    doc: Document = read_document(data, str(path), limits)
+    file = display_path(path)
+    report = FileReport(
+        file=file,
+        format=doc.format,
+        pages=doc.pages,
+        characters=len(doc.text),
+        ocr_pages=list(doc.ocr_pages),
+        needs_ocr=list(doc.needs_ocr),
+        warnings=list(doc.warnings),
+    )
+    if not doc.text.strip():
+        report.warnings.append("no text found in it")
     return SourceFile(
         path=path.resolve(),
-        file=display_path(path),
-        text=text,
-        encoding=encoding,
+        file=file,
+        text=doc.text,
+        encoding=doc.encoding,
         sha256=hashlib.sha256(data).hexdigest(),
+        format=doc.format,
+        blocks=None if doc.blocks is None else tuple(doc.blocks),
+        extracted=doc.extracted,
+        report=report,
     )
 
 
-def find_sources(paths: list[Path]) -> list[Path]:
-    """Expand folders to the .txt/.md files inside them (sorted); files are taken as given."""
+def _inside(path: Path, folder: Path) -> bool:
+    try:
+        path.resolve().relative_to(folder.resolve())
+        return True
+    except ValueError:
+        return False
+
+
+def find_sources(paths: list[Path], follow_symlinks: bool = False, notes: list[str] | None = None) -> list[Path]:
+    """Expand folders to the files inside them that have a reader or a known unsupported type
+    (sorted); files given by name are taken as given. Inside a folder, a symlink that leads out of
+    it is skipped (and named in `notes`) unless `follow_symlinks`."""
+    wanted = set(READERS) | set(UNSUPPORTED)
     found: list[Path] = []
     for p in paths:
         p = Path(p)
         if p.is_dir():
-            found.extend(sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in SUFFIXES))
+            for f in sorted(p.rglob("*")):
+                if not f.is_file() or f.suffix.lower() not in wanted:
+                    continue
+                if not follow_symlinks and not _inside(f, p):
+                    if notes is not None:
+                        notes.append(
+                            f"{f}: a link to {f.resolve()}, outside {p}; not followed (setting follow_symlinks)"
+                        )
+                    continue
+                found.append(f)
         elif p.exists():
             found.append(p)
         else:

@@ -126,6 +126,14 @@ def create_app(service, settings: Settings) -> FastAPI:
     def document(doc_id: str) -> dict:
         return service.document(doc_id).to_dict()
 
+    @app.get(
+        "/api/documents/{doc_id}/text",
+        summary="The text a document's citations index into",
+        responses=responses(404),
+    )
+    def document_text(doc_id: str) -> dict:
+        return service.document_text(doc_id)
+
     @app.get("/healthz", summary="Liveness and index facts", responses=responses())
     def healthz() -> dict:
         return service.health()

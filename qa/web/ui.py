@@ -17,7 +17,7 @@ import re
 import gradio as gr
 
 from qa.errors import NotFound, QAError
-from qa.records import paragraph_label
+from qa.records import location_label, paragraph_label
 
 __all__ = ["build_ui", "CSS", "answer_html", "cards_html", "check_html", "citation_text", "context_html"]
 
@@ -101,10 +101,16 @@ _MARK = re.compile(r"\[(\d{1,3})\]")
 esc = html.escape
 
 
+def _where(d: dict) -> str:
+    """第N页 / 第N张幻灯片 / 工作表·第N行 for a hit or match of a paged format, else ""."""
+    return esc(location_label(d.get("format", "txt"), d.get("page"), d.get("sheet"), d.get("row")))
+
+
 def citation_text(hit: dict) -> str:
     """标题 · 来源 · 日期 · 第N段（file:start-end）: what the copy button puts on the clipboard."""
     parts = [hit.get("title") or hit.get("doc_id", "")]
     parts += [hit[k] for k in ("source", "date") if hit.get(k)]
+    parts += [w for w in [_where(hit)] if w]
     parts.append(f"第{hit['paragraph']}段")
     return f"{' · '.join(parts)}（{hit['file']}:{hit['start']}-{hit['end']}）"
 
@@ -148,7 +154,7 @@ def cards_html(answer: dict, articles: dict[str, dict]) -> str:
     for hit in answer.get("hits", []):
         hl = hit.get("highlight") or {}
         meta = [esc(x) for x in (hit.get("source"), hit.get("date")) if x]
-        meta += [f"第{hit['paragraph']}段", f"相关度 {hit['score']:.3f}"]
+        meta += [w for w in [_where(hit)] if w] + [f"第{hit['paragraph']}段", f"相关度 {hit['score']:.3f}"]
         cite = citation_text(hit)
         cards.append(
             f'<div class="qa-card" id="qa-cite-{hit["rank"]}"><details><summary>'
@@ -189,6 +195,7 @@ def _diff(ops: list[dict]) -> str:
 def _match(m: dict) -> str:
     where = [m.get("title") or m.get("doc_id", "")]
     where += [m[k] for k in ("source", "date") if m.get(k)]
+    where += [w for w in [_where(m)] if w]
     if m.get("paragraph") is not None:
         where.append(paragraph_label(m["paragraph"]))
     location = f"{' · '.join(str(x) for x in where)}（{m.get('file', '')}:{m.get('start', '')}-{m.get('end', '')}）"

@@ -59,10 +59,18 @@
     node.className = "qa-status" + (isError ? " qa-error" : "");
   }
 
+  // 第N页 (PDF), 第N张幻灯片 (PPTX), 工作表·第N行 (XLSX); "" for formats without pages.
+  function where(h) {
+    if (h.sheet !== undefined && h.sheet !== null) return h.sheet + "·第" + h.row + "行";
+    if (h.page === undefined || h.page === null) return "";
+    return h.format === "pptx" ? "第" + h.page + "张幻灯片" : "第" + h.page + "页";
+  }
+
   function citationText(hit) {
     var parts = [hit.title || hit.doc_id];
     if (hit.source) parts.push(hit.source);
     if (hit.date) parts.push(hit.date);
+    if (where(hit)) parts.push(where(hit));
     parts.push("第" + hit.paragraph + "段");
     return parts.join(" · ") + "（" + hit.file + ":" + hit.start + "-" + hit.end + "）";
   }
@@ -107,7 +115,7 @@
     head.appendChild(el("span", "qa-n", "[" + hit.rank + "]"));
     head.appendChild(document.createTextNode(hit.title || hit.doc_id));
     node.appendChild(head);
-    var meta = [hit.source, hit.date, "第" + hit.paragraph + "段", "相关度 " + Number(hit.score).toFixed(3)];
+    var meta = [hit.source, hit.date, where(hit), "第" + hit.paragraph + "段", "相关度 " + Number(hit.score).toFixed(3)];
     node.appendChild(el("div", "qa-meta", meta.filter(Boolean).join(" · ") + " · 点击在上下文中阅读"));
     var text = el("p", "qa-text");
     var hl = hit.highlight || {};
@@ -194,6 +202,7 @@
     var parts = [m.title || m.doc_id];
     if (m.source) parts.push(m.source);
     if (m.date) parts.push(m.date);
+    if (where(m)) parts.push(where(m));
     if (m.paragraph === 0) parts.push("标题");  // a quoted headline
     else if (m.paragraph !== undefined && m.paragraph !== null) parts.push("第" + m.paragraph + "段");
     return "出处：" + parts.join(" · ") + "（" + (m.file || "") + ":" + m.start + "-" + m.end + "）";

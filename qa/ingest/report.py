@@ -1,0 +1,42 @@
+"""The ingest report: one line per file — what was read, how, and what could not be."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+__all__ = ["FileReport"]
+
+
+@dataclass
+class FileReport:
+    file: str
+    format: str
+    pages: int | None = None  # pages, slides or rows read
+    characters: int = 0
+    passages: int = 0
+    ocr_pages: list[int] = field(default_factory=list)
+    needs_ocr: list[int] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    error: str | None = None  # why the file was not read at all
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    def line(self) -> str:
+        """One line for people: 已读 / 未读, what, and any warning on following indented lines."""
+        if self.error:
+            return f"未读 {self.file}: {self.error}"
+        what = [self.format]
+        if self.pages is not None:
+            what.append(
+                f"{self.pages} {'行' if self.format == 'xlsx' else '张幻灯片' if self.format == 'pptx' else '页'}"
+            )
+        what += [f"{self.characters} 字", f"{self.passages} 段"]
+        if self.ocr_pages:
+            what.append(f"OCR {len(self.ocr_pages)} 页")
+        out = f"已读 {self.file}: {', '.join(what)}"
+        return "\n".join([out, *(f"  注意：{w}" for w in self.warnings)])
+
+    def to_dict(self) -> dict:
+        return asdict(self)
