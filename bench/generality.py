@@ -3,6 +3,7 @@
     python bench/eval_corpus.py && python bench/generality.py             # tuning questions
     python bench/generality.py --heldout                                  # also the held-out questions (run once)
     python bench/generality.py --english bench/english_cmrc.jsonl         # English questions over the CMRC articles
+    python bench/generality.py --no-tuning --sweep                        # the tuned settings re-checked here
 
 The corpus goes through the same path as `qa ingest` (sources, layout, passages, index) into its own
 index (bench/eval_corpus/index by default, so unchanged text is not embedded twice). Printed: what
@@ -91,6 +92,43 @@ def run(service: QAService, path: Path, title: str, show_misses: bool) -> dict:
     return results
 
 
+class _QueryCache:
+    """Encoder stand-in that embeds each question once across the sweep."""
+
+    def __init__(self, encoder):
+        self.encoder = encoder
+        self.vectors: dict[str, object] = {}
+
+    def encode_queries(self, texts):
+        import numpy as np
+
+        todo = [t for t in texts if t not in self.vectors]
+        if todo:
+            self.vectors.update(zip(todo, self.encoder.encode_queries(todo)))
+        return np.stack([self.vectors[t] for t in texts])
+
+
+def sweep(service: QAService, path: Path) -> None:
+    """Fused R@1 / MRR@10 for the tuned settings, one at a time, on these questions."""
+    from qa.search.hybrid import Searcher
+
+    questions = load_questions(path)
+    encoder = _QueryCache(service.encoder)
+    base = service.settings
+    grid = [("shipped", {})]
+    grid += [(f"dense_weight={w}", {"dense_weight": w}) for w in (0.3, 0.5, 0.6)]
+    grid += [(f"keyword_confident_at={c}", {"keyword_confident_at": c}) for c in (0.0, 0.6)]
+    grid += [("year_penalty=0", {"year_penalty": 0.0})]
+    print(f"### Settings on {path.name} (fused)\n")
+    print("| settings | R@1 | R@5 | MRR@10 |")
+    print("|---|---|---|---|")
+    for label, change in grid:
+        searcher = Searcher(service.index, encoder, base.replace(**change))
+        m = evaluate(searcher, questions, ("fused",))["fused"]
+        print(f"| {label} | {m['R@1']:.4f} | {m['R@5']:.4f} | {m['MRR@10']:.4f} |")
+    print()
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--corpus", type=Path, default=ROOT / "bench" / "eval_corpus")
@@ -99,6 +137,7 @@ def main() -> None:
     ap.add_argument("--english", type=Path, help="English questions over the CMRC articles")
     ap.add_argument("--no-tuning", action="store_true", help="skip the tuning questions")
     ap.add_argument("--misses", action="store_true", help="print the fused misses")
+    ap.add_argument("--sweep", action="store_true", help="fused figures with each tuned setting varied")
     args = ap.parse_args()
     corpus = args.corpus.resolve()
     settings = Settings.load(
@@ -119,6 +158,8 @@ def main() -> None:
         run(service, corpus / "heldout.jsonl", "eval corpus, held-out questions", args.misses)
     if args.english:
         run(service, args.english, "English questions over CMRC articles", args.misses)
+    if args.sweep:
+        sweep(service, corpus / "questions.jsonl")
 
 
 if __name__ == "__main__":

@@ -120,7 +120,8 @@ def _looks_like_heading(text: str) -> bool:
 
 def _settle_short_lines(blocks: list[Block]) -> None:
     """A short line is a heading when it reads as a title and introduces text (a paragraph or a list
-    follows it, past metadata, furniture and an "原标题：…" line), or when it opens the file; any other
+    follows it, past metadata, furniture and an "原标题：…" line), or when it opens the file (the
+    headline, whatever its punctuation); any other
     short line (a list item, caption, table row, subhead over nothing, "原标题：…") is a line of text
     and becomes a passage. One backward pass: linear in the number of lines."""
     following: str | None = None  # kind of the next block that is not metadata or furniture
@@ -134,7 +135,8 @@ def _settle_short_lines(blocks: list[Block]) -> None:
     for i, b in enumerate(blocks):
         if b.kind == "short":
             introduces = after[i] in ("body", "list")
-            b.kind = "heading" if _looks_like_heading(b.text) and (introduces or opens_file) else "line"
+            headline = opens_file and not _ORIGINAL_TITLE.match(b.text)
+            b.kind = "heading" if headline or (introduces and _looks_like_heading(b.text)) else "line"
         if b.kind not in ("boilerplate", "meta"):
             opens_file = False
 
@@ -157,7 +159,7 @@ def _is_broken(block: Block) -> bool:
     table row) that stops on a character, not on a sentence end or a colon."""
     t = block.text
     return (
-        block.kind == "body"
+        block.kind in ("body", "line")
         and len(t) >= _MIN_BROKEN
         and t[-1].isalnum()
         and not _ends_sentence(t)
@@ -177,7 +179,8 @@ def _continues(block: Block, nxt: Block, furniture_between: bool) -> bool:
         return False
     if _word_spans_join(block.text, nxt.text):
         return True
-    return furniture_between and nxt.kind == "body" and nxt.text[0].isalnum()
+    # Without a word across the join, only a full paragraph line (not a short line) continues past furniture.
+    return furniture_between and block.kind == "body" and nxt.kind == "body" and nxt.text[0].isalnum()
 
 
 def _repeats_tail(prev: Block, block: Block) -> bool:

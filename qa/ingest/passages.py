@@ -19,12 +19,13 @@ _SOFT_BREAKS = "，,、：:"
 _INDEXED_KINDS = ("body", "line", "list", "caption")
 NEAR_COPY = 0.95  # whole-passage similarity from which two passages print "the same text"
 _MIN_NEAR = 20  # characters a passage needs before a near copy (not only an equal one) can join it
-_GRAM = 4
+_GRAM = 5
+_BANDS, _ROWS = 4, 2  # MinHash values per passage: 4 bands of 2; a band is one bucket key
 _MAX_COMPARISONS = 8  # candidates compared per passage
 _BUCKET_SIZE = 4  # passages kept per MinHash value (a value shared by many passages says little)
 _RNG = np.random.default_rng(20200605)
-_MULTIPLIERS = _RNG.integers(1, 2**63, size=6, dtype=np.uint64) | np.uint64(1)
-_OFFSETS = _RNG.integers(0, 2**63, size=6, dtype=np.uint64)
+_MULTIPLIERS = _RNG.integers(1, 2**63, size=_BANDS * _ROWS, dtype=np.uint64) | np.uint64(1)
+_OFFSETS = _RNG.integers(0, 2**63, size=_BANDS * _ROWS, dtype=np.uint64)
 
 
 @dataclass(frozen=True)
@@ -37,19 +38,25 @@ class Corpus:
 def chunk_spans(text: str, max_chars: int) -> list[tuple[int, int]]:
     """Cut `text` at sentence ends into spans of at most about `max_chars` characters.
 
-    Sentences are packed greedily; a sentence longer than the limit is cut at a comma, or hard at
-    the limit when it has none. Spans cover the text except whitespace between them.
+    Sentences are packed greedily; a sentence longer than the limit is cut at a comma, else at a
+    space, or hard at the limit when it has neither (a line with no punctuation at all is still cut).
+    Spans cover the text except whitespace between them.
     """
     pieces: list[tuple[int, int]] = []
     for s, e in sentence_spans(text):
         while e - s > max_chars:
-            cut = max(
-                (k + 1 for k in range(s + max_chars // 2, s + max_chars) if text[k] in _SOFT_BREAKS),
-                default=s + max_chars,
-            )
+            window = range(s + max_chars // 2, s + max_chars)
+            cut = max((k + 1 for k in window if text[k] in _SOFT_BREAKS), default=None)
+            nxt = cut
+            if cut is None:
+                space = max((k for k in window if text[k].isspace()), default=None)
+                cut, nxt = (space, space + 1) if space is not None else (s + max_chars, s + max_chars)
             pieces.append((s, cut))
-            s = cut
-        pieces.append((s, e))
+            s = nxt
+            while s < e and text[s].isspace():
+                s += 1
+        if e > s:
+            pieces.append((s, e))
     spans: list[tuple[int, int]] = []
     for s, e in pieces:
         if spans and e - spans[-1][0] <= max_chars:
@@ -130,18 +137,19 @@ def _key(text: str) -> str:
     return "".join(c for c in normalize(text) if not is_punct(c))
 
 
-def _sketch(key: str) -> list[int]:
-    """MinHash of the passage's character 4-grams: near copies share most of these values, so they
-    meet in a bucket without every pair being compared."""
+def _sketch(key: str) -> list[tuple[int, ...]]:
+    """MinHash bands of the passage's character 5-grams: near copies share most MinHash values, so
+    they meet in a bucket (one band: two values) without every pair being compared."""
     codes = np.frombuffer(key.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
     if len(codes) < _GRAM:
-        return [int(x) for x in codes]
+        return [(int(x),) for x in codes]
     grams = np.zeros(len(codes) - _GRAM + 1, dtype=np.uint64)
     for k in range(_GRAM):
         grams = grams * np.uint64(0x10FFFF) + codes[k : len(codes) - _GRAM + 1 + k]
     with np.errstate(over="ignore"):
         mixed = (grams[None, :] * _MULTIPLIERS[:, None] + _OFFSETS[:, None]) >> np.uint64(20)
-    return [int(v) for v in mixed.min(axis=1)]
+    values = [int(v) for v in mixed.min(axis=1)]
+    return [tuple(values[b * _ROWS : (b + 1) * _ROWS]) for b in range(_BANDS)]
 
 
 @dataclass
@@ -165,7 +173,7 @@ def group_repeats(texts: list[str], threshold: float = NEAR_COPY) -> Grouping:
     """
     keys = [_key(t) for t in texts]
     first: dict[str, int] = {}
-    buckets: dict[tuple[int, int], list[int]] = {}
+    buckets: dict[tuple, list[int]] = {}
     parent: dict[int, int] = {}
     similarity: dict[int, float] = {}
     comparisons = 0
