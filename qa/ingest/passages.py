@@ -13,7 +13,7 @@ from qa.text import is_punct, normalize, sentence_spans
 from .layout import Block, layout_articles
 from .sources import SourceFile
 
-__all__ = ["Corpus", "build_corpus", "split_file", "chunk_spans", "group_repeats", "Grouping", "NEAR_COPY"]
+__all__ = ["Corpus", "build_corpus", "split_file", "chunk_spans", "group_repeats", "own_text", "Grouping", "NEAR_COPY"]
 
 _SOFT_BREAKS = "，,、：:"
 _INDEXED_KINDS = ("body", "line", "list", "caption")
@@ -213,11 +213,19 @@ def _lengths_allow(a: int, b: int, threshold: float) -> bool:
     return abs(a - b) <= (1 - threshold) * (a + b)
 
 
+def own_text(p: Passage) -> str:
+    """The passage's text without the heading that opens it: the heading is a paragraph of its own
+    (the second printing of a speech puts its section titles on lines of their own)."""
+    opening = p.heading + "\n"
+    return p.text[len(opening) :] if p.heading and p.text.startswith(opening) else p.text
+
+
 def mark_duplicates(passages: list[Passage], threshold: float = NEAR_COPY) -> list[Passage]:
     """Point every repeated passage at the passage that stands for its group (`duplicate_of`); that
     passage lists the other places in `also_in`, and each repeat names it in its own; every entry
-    carries its similarity to the passage it is listed on (exact copies 1.0)."""
-    grouping = group_repeats([p.text for p in passages], threshold)
+    carries its similarity to the passage it is listed on (exact copies 1.0), measured on their own
+    text (`own_text`: without a heading that opens them)."""
+    grouping = group_repeats([own_text(p) for p in passages], threshold)
     members: dict[int, list[Copy]] = {}
     for i, root in grouping.parent.items():
         members.setdefault(root, []).append(Copy.of(passages[i].citation, grouping.similarity[i]))

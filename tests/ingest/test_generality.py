@@ -17,7 +17,7 @@ from qa.evaluate import relevant_ids
 from qa.ingest import layout
 from qa.ingest.boilerplate import is_boilerplate, snippet_prefix
 from qa.ingest.layout import layout_articles
-from qa.ingest.passages import _key, build_corpus, chunk_spans, group_repeats
+from qa.ingest.passages import _key, build_corpus, chunk_spans, group_repeats, own_text
 from qa.ingest.sources import find_sources, read_source
 from tests.conftest import ROOT, SEEDS
 
@@ -203,7 +203,7 @@ def test_every_also_in_entry_is_the_same_text(seed_corpus, eval_corpus):
         for p in corpus.passages:
             for c in p.also_in:
                 other = by_place[(c.file, c.start, c.end)]
-                similarity = fuzz.ratio(_key(p.text), _key(other.text)) / 100
+                similarity = fuzz.ratio(_key(own_text(p)), _key(own_text(other))) / 100
                 assert similarity >= 0.95 and c.similarity == pytest.approx(similarity, abs=1e-3)
                 entries += 1
     assert entries >= 14  # the seeds' speech printed twice: each side lists the other
