@@ -166,3 +166,18 @@ def test_english_questions_get_chinese_glossary_terms():
     # "which city" asks for a name: 城市 / 市 would match the wrong passages.
     assert "城市" not in glossary_terms("In which city did Xi Jinping chair the symposium?")
     assert "城市" in glossary_terms("How should cities renew their old towns?")
+
+
+def test_an_english_question_does_not_match_on_single_latin_letters(service):
+    """Single Latin letters of an all-English question matched any passage holding a Latin word and
+    outvoted dense (English over CMRC articles: fused R@1 0.125 vs dense 0.45); whole words and
+    glossary terms still count. A question with Chinese in it is scored as before, letters and all."""
+    searcher, keyword = service.searcher, service.index.keyword
+    english = "Where was the symposium on the Yangtze River Delta held?"
+    scores, bound = searcher._keyword_scores(english)
+    _, unfiltered_bound = keyword.scores(f"{english} {glossary_terms(english)}")
+    assert 0 < bound < unfiltered_bound  # the glossary's Chinese terms count, the letters do not
+    chinese = "上海领导认为GDP体量扩张不是关键，关键是什么？"
+    mixed, mixed_bound = searcher._keyword_scores(chinese)
+    same, same_bound = keyword.scores(f"{chinese} {glossary_terms(chinese)}")
+    assert mixed_bound == same_bound and np.array_equal(mixed, same)
