@@ -13,7 +13,7 @@ import re
 __all__ = ["is_boilerplate", "snippet_prefix"]
 
 # Words that make up site navigation; a line of several short items, most of them these, is a menu.
-_MENU_WORDS = frozenset(  # noqa: SIM905 (a word list reads better as one string)
+_MENU_WORDS = frozenset(
     [
         "首页",
         "网站首页",

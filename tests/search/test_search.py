@@ -170,7 +170,7 @@ def test_english_questions_get_chinese_glossary_terms():
 
 def test_an_english_question_does_not_match_on_single_latin_letters(service):
     """Single Latin letters of an all-English question matched any passage holding a Latin word and
-    outvoted dense (English over CMRC articles: fused R@1 0.125 vs dense 0.45); whole words and
+    outvoted dense (English over CMRC articles: fused R@1 0.125 vs dense 0.45); names and
     glossary terms still count. A question with Chinese in it is scored as before, letters and all."""
     searcher, keyword = service.searcher, service.index.keyword
     english = "Where was the symposium on the Yangtze River Delta held?"
