@@ -21,7 +21,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from qa.records import Article  # noqa: E402
-from qa.text import is_punct, normalize, sentence_spans  # noqa: E402
+from qa.text import IME_PAIRS, is_punct, quote_normalize_with_map, sentence_spans  # noqa: E402
+
+
+def normalize(text: str) -> str:
+    """The quote checker's normalisation (input-method pairs folded too)."""
+    return quote_normalize_with_map(text)[0]
+
 
 __all__ = ["generate_cases", "load_seed_articles", "KINDS"]
 
@@ -43,6 +49,9 @@ KINDS: dict[str, tuple[str, int]] = {
     "splice": ("spliced", 40),
     "fabricated": ("not_found", 40),
 }
+# One kind per input-method pair (qa.text.IME_PAIRS): the quote typed in half-width mode. Pairs whose
+# full-width mark the corpus never prints make no cases (the tests cover them on made-up text).
+KINDS.update({f"ime {full}": ("normalized", 4) for full, _ in IME_PAIRS})
 
 _NEGATIONS = "不没未非无莫勿别"
 _NUMERALS = "〇零一二三四五六七八九十百千万亿两0123456789"
@@ -156,6 +165,10 @@ def _make(kind: str, rng: random.Random, cx: _Corpus, s2t) -> str | None:
     if kind == "punctuation_width":
         q = _containing(rng, units, "".join(_WIDTH), 8, 60)
         return q and "".join(_WIDTH.get(c, c) for c in q)
+    if kind.startswith("ime "):
+        full = kind[4:]
+        q = _containing(rng, units, full[0], 8, 60)
+        return q and q.replace(full, dict(IME_PAIRS)[full])
     if kind == "quote_marks":
         q = _containing(rng, units, "“”「」", 8, 50)
         if not q:

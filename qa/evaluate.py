@@ -56,11 +56,18 @@ def relevant_ids(gold: str, passages: list[Passage], articles: list[Article] = (
             start = t.find(g, start + 1)
     if located:
         out = set()
+        spans_of = {(a.doc_id, p.number): p.pieces for a in articles for p in a.paragraphs}
         for p in passages:
+            # A passage that opens with its heading also holds that heading where it stands.
+            for where in located:
+                other = where[0] == p.doc_id and where[1] != p.citation.paragraph
+                if other and g in _key(p.text) and _overlaps(spans_of[where], p.pieces):
+                    out.add(p.id)
             spans = located.get((p.doc_id, p.citation.paragraph))
             if not spans:
                 continue
-            key = _key(p.text)
+            body = p.text[len(p.heading) + 1 :] if p.heading and p.text.startswith(p.heading + "\n") else p.text
+            key = _key(body)
             ps = paragraph_keys[(p.doc_id, p.citation.paragraph)].find(key)
             pe = ps + len(key)
             for gs, ge in spans:
@@ -75,6 +82,10 @@ def relevant_ids(gold: str, passages: list[Passage], articles: list[Article] = (
         if g in t or sum(1 for x in grams if x in t) >= 0.5 * len(grams):
             out.add(p.id)
     return out
+
+
+def _overlaps(a, b) -> bool:
+    return any(s < e2 and s2 < e for s, e in a for s2, e2 in b)
 
 
 def metrics(rank_of_first_relevant: list[int | None]) -> dict:

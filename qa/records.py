@@ -10,6 +10,7 @@ __all__ = [
     "location_label",
     "Spanned",
     "Citation",
+    "Copy",
     "Passage",
     "Paragraph",
     "Article",
@@ -84,6 +85,18 @@ _PLACE_KEYS = ("page", "sheet", "row", "format")  # only in citations of files t
 
 
 @dataclass(frozen=True)
+class Copy(Citation):
+    """Another place where a passage's text is printed, and how similar it is over the whole passage
+    (1.0: the same text after normalisation; a near copy is at least 0.95)."""
+
+    similarity: float = 1.0
+
+    @classmethod
+    def of(cls, citation: Citation, similarity: float) -> Copy:
+        return cls(**{k: getattr(citation, k) for k in Citation.__dataclass_fields__}, similarity=similarity)
+
+
+@dataclass(frozen=True)
 class Passage:
     """A retrievable unit: part of one repaired paragraph, with its exact location.
 
@@ -97,7 +110,7 @@ class Passage:
     heading: str = ""
     pieces: tuple[tuple[int, int], ...] = ()
     context: str = ""  # the article's lead sentence: who, what, where, when for every passage of it
-    also_in: tuple[Citation, ...] = ()  # other places where the same text is printed
+    also_in: tuple[Copy, ...] = ()  # other places where the same text is printed
     duplicate_of: int | None = None  # id of the canonical passage when this one repeats it
 
     @property
@@ -126,7 +139,7 @@ class Passage:
             heading=d.get("heading", ""),
             context=d.get("context", ""),
             pieces=tuple(tuple(p) for p in d.get("pieces", ())),
-            also_in=tuple(Citation(**c) for c in d.get("also_in", ())),
+            also_in=tuple(Copy(**c) for c in d.get("also_in", ())),
             duplicate_of=d.get("duplicate_of"),
         )
 
@@ -260,7 +273,7 @@ class Hit:
     highlight: tuple[int, int]  # best-matching sentence, offsets inside passage.text
     dense_rank: int | None
     keyword_rank: int | None
-    also_in: tuple[Citation, ...] = ()
+    also_in: tuple[Copy, ...] = ()
 
     @property
     def citation(self) -> Citation:

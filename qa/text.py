@@ -14,6 +14,8 @@ __all__ = [
     "TOKENIZER_VERSION",
     "normalize",
     "normalize_with_map",
+    "quote_normalize_with_map",
+    "IME_PAIRS",
     "to_simplified",
     "sentence_spans",
     "keyword_tokens",
@@ -124,6 +126,56 @@ def normalize_with_map(text: str, lower: bool = True) -> tuple[str, list[int]]:
         index.append(i)
         i += 1
     return "".join(out), index
+
+
+# What a Chinese input method types for each key in full-width mode, against the key's half-width
+# character (the pairs normalize() folds already are listed too, so the table is the whole story).
+# A quote typed in the other mode differs from its source only by these: a `normalized` difference.
+IME_PAIRS: tuple[tuple[str, str], ...] = (
+    ("，", ","),
+    ("。", "."),
+    ("．", "."),
+    ("、", "\\"),
+    ("；", ";"),
+    ("：", ":"),
+    ("？", "?"),
+    ("！", "!"),
+    ("（", "("),
+    ("）", ")"),
+    ("【", "["),
+    ("】", "]"),
+    ("《", "<"),
+    ("》", ">"),
+    ("“", '"'),
+    ("”", '"'),
+    ("‘", "'"),
+    ("’", "'"),
+    ("～", "~"),
+    ("·", "`"),
+    ("￥", "$"),
+    ("……", "^"),
+    ("——", "_"),
+)
+# Folded for quotes only: keyword search drops punctuation anyway, and folding these in normalize()
+# would change what jieba sees ("3.5" stays one token; 。 would join it).
+_QUOTE_FOLD = str.maketrans({"。": ".", "、": "\\", "·": "`", "￥": "$", "…": "^", "^": "^", "—": "_", "-": "_"})
+_DOUBLED = "^_"  # ……→^ and ——→_ : the full-width forms are two characters, the key's one
+
+
+def quote_normalize_with_map(text: str) -> tuple[str, list[int]]:
+    """normalize_with_map, with every input-method pair of IME_PAIRS folded (a doubled …… or ——
+    counts as one mark), so a quote typed in half-width mode matches its full-width source."""
+    norm, index = normalize_with_map(text)
+    # normalize() turned — and － into "-"; read them back from the input so "—" and "-" fold alike.
+    folded = "".join(ch if ch != "-" else text[index[k]] for k, ch in enumerate(norm)).translate(_QUOTE_FOLD)
+    out: list[str] = []
+    kept: list[int] = []
+    for k, ch in enumerate(folded):
+        if ch in _DOUBLED and out and out[-1] == ch and text[index[k]] in "…—" and text[kept[-1]] == text[index[k]]:
+            continue
+        out.append(ch)
+        kept.append(index[k])
+    return "".join(out), kept
 
 
 def normalize(text: str, lower: bool = True) -> str:

@@ -4,17 +4,29 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from qa.records import Article, Citation, Paragraph, Passage
+import numpy as np
+from rapidfuzz import fuzz
+
+from qa.records import Article, Copy, Paragraph, Passage
 from qa.text import is_punct, normalize, sentence_spans
 
 from .layout import Block, layout_articles
 from .sources import SourceFile
 from .structured import layout_blocks
 
-__all__ = ["Corpus", "build_corpus", "split_file", "chunk_spans"]
+__all__ = ["Corpus", "build_corpus", "split_file", "chunk_spans", "group_repeats", "own_text", "Grouping", "NEAR_COPY"]
 
 _SOFT_BREAKS = "，,、：:"
-_INDEXED_KINDS = ("body", "list", "caption")
+_INDEXED_KINDS = ("body", "line", "list", "caption")
+NEAR_COPY = 0.95  # whole-passage similarity from which two passages print "the same text"
+_MIN_NEAR = 20  # characters a passage needs before a near copy (not only an equal one) can join it
+_GRAM = 5
+_BANDS, _ROWS = 4, 2  # MinHash values per passage: 4 bands of 2; a band is one bucket key
+_MAX_COMPARISONS = 8  # candidates compared per passage
+_BUCKET_SIZE = 4  # passages kept per MinHash value (a value shared by many passages says little)
+_RNG = np.random.default_rng(20200605)
+_MULTIPLIERS = _RNG.integers(1, 2**63, size=_BANDS * _ROWS, dtype=np.uint64) | np.uint64(1)
+_OFFSETS = _RNG.integers(0, 2**63, size=_BANDS * _ROWS, dtype=np.uint64)
 
 
 @dataclass(frozen=True)
@@ -27,19 +39,25 @@ class Corpus:
 def chunk_spans(text: str, max_chars: int) -> list[tuple[int, int]]:
     """Cut `text` at sentence ends into spans of at most about `max_chars` characters.
 
-    Sentences are packed greedily; a sentence longer than the limit is cut at a comma, or hard at
-    the limit when it has none. Spans cover the text except whitespace between them.
+    Sentences are packed greedily; a sentence longer than the limit is cut at a comma, else at a
+    space, or hard at the limit when it has neither (a line with no punctuation at all is still cut).
+    Spans cover the text except whitespace between them.
     """
     pieces: list[tuple[int, int]] = []
     for s, e in sentence_spans(text):
         while e - s > max_chars:
-            cut = max(
-                (k + 1 for k in range(s + max_chars // 2, s + max_chars) if text[k] in _SOFT_BREAKS),
-                default=s + max_chars,
-            )
+            window = range(s + max_chars // 2, s + max_chars)
+            cut = max((k + 1 for k in window if text[k] in _SOFT_BREAKS), default=None)
+            nxt = cut
+            if cut is None:
+                space = max((k for k in window if text[k].isspace()), default=None)
+                cut, nxt = (space, space + 1) if space is not None else (s + max_chars, s + max_chars)
             pieces.append((s, cut))
-            s = cut
-        pieces.append((s, e))
+            s = nxt
+            while s < e and text[s].isspace():
+                s += 1
+        if e > s:
+            pieces.append((s, e))
     spans: list[tuple[int, int]] = []
     for s, e in pieces:
         if spans and e - spans[-1][0] <= max_chars:
@@ -47,6 +65,17 @@ def chunk_spans(text: str, max_chars: int) -> list[tuple[int, int]]:
         else:
             spans.append((s, e))
     return spans
+
+
+def _chunks(text: str, max_chars: int, reserved: int) -> list[tuple[int, int]]:
+    """chunk_spans, with `reserved` characters kept free in the first chunk (for its heading)."""
+    if not reserved:
+        return chunk_spans(text, max_chars)
+    first = chunk_spans(text, max(max_chars - reserved, max_chars // 2))[:1]
+    if not first:
+        return []
+    cut = first[0][1]
+    return first + [(s + cut, e + cut) for s, e in chunk_spans(text[cut:], max_chars)]
 
 
 def _file_pieces(block: Block, start: int, end: int) -> tuple[tuple[int, int], ...]:
@@ -91,17 +120,23 @@ def split_file(source: SourceFile, max_chars: int, first_id: int = 0) -> tuple[l
         )
         articles.append(article)
         lead = _lead_sentence(lay.blocks)
-        heading = ""
+        heading, opening = "", None
         for para_no, block in enumerate(lay.blocks, start=1):
             if block.kind == "heading":
-                heading = block.text
+                heading, opening = block.text, block
                 continue
             if block.kind not in _INDEXED_KINDS:
                 continue
-            for s, e in chunk_spans(block.text, max_chars):
-                pieces = _file_pieces(block, s, e)
+            for s, e in _chunks(block.text, max_chars, len(opening.text) + 1 if opening else 0):
+                pieces, text = _file_pieces(block, s, e), block.text[s:e]
+                if opening is not None:
+                    # The first passage under a heading starts with it: the heading is searchable and
+                    # shown with the text it introduces (joined by the line break that follows it).
+                    newline = source.text.find("\n", opening.end)
+                    pieces = (*opening.pieces, (newline, newline + 1), *pieces)
+                    text, opening = f"{opening.text}\n{text}", None
                 cite = article.citation(para_no, pieces[0][0], pieces[-1][1])
-                passages.append(Passage(first_id + len(passages), cite, block.text[s:e], heading, pieces, lead))
+                passages.append(Passage(first_id + len(passages), cite, text, heading, pieces, lead))
     return articles, passages, repairs
 
 
@@ -109,70 +144,104 @@ def _key(text: str) -> str:
     return "".join(c for c in normalize(text) if not is_punct(c))
 
 
-def _grams(key: str, n: int = 4) -> set[str]:
-    return {key[i : i + n] for i in range(max(len(key) - n + 1, 1))} if key else set()
+def _sketch(key: str) -> list[tuple[int, ...]]:
+    """MinHash bands of the passage's character 5-grams: near copies share most MinHash values, so
+    they meet in a bucket (one band: two values) without every pair being compared."""
+    codes = np.frombuffer(key.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+    if len(codes) < _GRAM:
+        return [(int(x),) for x in codes]
+    grams = np.zeros(len(codes) - _GRAM + 1, dtype=np.uint64)
+    for k in range(_GRAM):
+        grams = grams * np.uint64(0x10FFFF) + codes[k : len(codes) - _GRAM + 1 + k]
+    with np.errstate(over="ignore"):
+        mixed = (grams[None, :] * _MULTIPLIERS[:, None] + _OFFSETS[:, None]) >> np.uint64(20)
+    values = [int(v) for v in mixed.min(axis=1)]
+    return [tuple(values[b * _ROWS : (b + 1) * _ROWS]) for b in range(_BANDS)]
 
 
-def _parents(keys: list[str], threshold: float) -> dict[int, int]:
-    """For each duplicate passage, the passage that holds its text.
+@dataclass
+class Grouping:
+    """Which passage repeats which: `parent[i]` is the passage that stands for passage i's group, with
+    their similarity; `comparisons` counts whole-passage similarity computations (bounded per passage)."""
 
-    Contained: its whole text stands inside a longer passage (a summary bullet repeating the opening
-    of a paragraph) or an identical earlier one. Near copy: at least `threshold` of its character
-    4-grams occur in earlier passages and one earlier passage holds half of them (the same speech
-    printed twice, cut into passages at different places).
+    parent: dict[int, int]
+    similarity: dict[int, float]
+    comparisons: int
+
+
+def group_repeats(texts: list[str], threshold: float = NEAR_COPY) -> Grouping:
+    """Group passages that print the same text, in time linear in the corpus.
+
+    Same text: equal after normalisation (width, script, quote marks, whitespace and punctuation
+    folded away), found by hashing; or a near copy, at least `threshold` similar over the whole passage
+    (rapidfuzz Indel ratio) to ONE passage that stands for a group, never pooled over several. Candidates
+    for a near copy come from MinHash buckets, and each passage is compared with at most
+    `_MAX_COMPARISONS` of them.
     """
-    grams = [_grams(k) for k in keys]
-    owners: dict[str, list[int]] = {}
-    for i, g in enumerate(grams):
-        for gram in g:
-            owners.setdefault(gram, []).append(i)
+    keys = [_key(t) for t in texts]
+    first: dict[str, int] = {}
+    buckets: dict[tuple, list[int]] = {}
     parent: dict[int, int] = {}
+    similarity: dict[int, float] = {}
+    comparisons = 0
     for i, key in enumerate(keys):
-        if len(key) < 6:
+        if not key:
             continue
-        rarest = min(grams[i], key=lambda gram: len(owners[gram]))
-        holders = [j for j in owners[rarest] if j != i and key in keys[j] and (len(keys[j]) > len(key) or j < i)]
-        if holders:
-            parent[i] = min(holders, key=lambda j: (-len(keys[j]), j))
+        if key in first:
+            parent[i], similarity[i] = first[key], 1.0
             continue
-        if len(grams[i]) < 8:
+        first[key] = i
+        if len(key) < _MIN_NEAR:
+            continue  # too short for "nearly the same": only equal text groups
+        sketch = _sketch(key)
+        seen: set[int] = set()
+        best, best_sim = None, threshold
+        for slot, value in enumerate(sketch):
+            for j in buckets.get((slot, value), ()):
+                if j in seen or len(seen) >= _MAX_COMPARISONS or not _lengths_allow(len(key), len(keys[j]), threshold):
+                    continue
+                seen.add(j)
+                comparisons += 1
+                sim = fuzz.ratio(key, keys[j], score_cutoff=threshold * 100) / 100
+                if sim >= best_sim:
+                    best, best_sim = j, sim
+        if best is not None:
+            parent[i], similarity[i] = best, round(best_sim, 4)
             continue
-        counts: dict[int, int] = {}
-        covered = 0
-        for gram in grams[i]:
-            earlier = [o for o in owners[gram] if o < i]
-            covered += bool(earlier)
-            for o in earlier:
-                counts[o] = counts.get(o, 0) + 1
-        if counts and covered >= threshold * len(grams[i]):
-            best = max(counts, key=lambda o: (counts[o], -o))
-            if counts[best] >= 0.5 * len(grams[i]):
-                parent[i] = best
-    return parent
+        for slot, value in enumerate(sketch):
+            members = buckets.setdefault((slot, value), [])
+            if len(members) < _BUCKET_SIZE:
+                members.append(i)
+    return Grouping(parent, similarity, comparisons)
 
 
-def _root(i: int, parent: dict[int, int]) -> int:
-    seen = {i}
-    while i in parent and parent[i] not in seen:
-        i = parent[i]
-        seen.add(i)
-    return i
+def _lengths_allow(a: int, b: int, threshold: float) -> bool:
+    # Indel ratio = 1 - distance / (a + b) and distance >= |a - b|: lengths far apart cannot reach it.
+    return abs(a - b) <= (1 - threshold) * (a + b)
 
 
-def mark_duplicates(passages: list[Passage], threshold: float = 0.9) -> list[Passage]:
-    """Point every repeated passage at the one passage that stands for its group (`duplicate_of`);
-    that passage lists the other places in `also_in`, and each repeat names it in its own."""
-    parent = _parents([_key(p.text) for p in passages], threshold)
-    root = {i: _root(i, parent) for i in parent}
-    members: dict[int, list[Citation]] = {}
-    for i, r in root.items():
-        if r != i:
-            members.setdefault(r, []).append(passages[i].citation)
+def own_text(p: Passage) -> str:
+    """The passage's text without the heading that opens it: the heading is a paragraph of its own
+    (the second printing of a speech puts its section titles on lines of their own)."""
+    opening = p.heading + "\n"
+    return p.text[len(opening) :] if p.heading and p.text.startswith(opening) else p.text
+
+
+def mark_duplicates(passages: list[Passage], threshold: float = NEAR_COPY) -> list[Passage]:
+    """Point every repeated passage at the passage that stands for its group (`duplicate_of`); that
+    passage lists the other places in `also_in`, and each repeat names it in its own; every entry
+    carries its similarity to the passage it is listed on (exact copies 1.0), measured on their own
+    text (`own_text`: without a heading that opens them)."""
+    grouping = group_repeats([own_text(p) for p in passages], threshold)
+    members: dict[int, list[Copy]] = {}
+    for i, root in grouping.parent.items():
+        members.setdefault(root, []).append(Copy.of(passages[i].citation, grouping.similarity[i]))
     out = []
     for i, p in enumerate(passages):
-        r = root.get(i, i)
-        if r != i:
-            out.append(replace(p, duplicate_of=passages[r].id, also_in=(passages[r].citation,)))
+        root = grouping.parent.get(i)
+        if root is not None:
+            copy = Copy.of(passages[root].citation, grouping.similarity[i])
+            out.append(replace(p, duplicate_of=passages[root].id, also_in=(copy,)))
         else:
             out.append(replace(p, also_in=tuple(members.get(i, ()))))
     return out

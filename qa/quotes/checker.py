@@ -21,7 +21,7 @@ from rapidfuzz.distance import Levenshtein
 
 from qa.errors import EmptyInput, InputError, InputTooLong
 from qa.records import Article, QuoteCheck, QuoteMatch, QuotePart
-from qa.text import _QUOTES, is_punct, normalize_with_map
+from qa.text import _QUOTES, is_punct, quote_normalize_with_map
 
 from .align import align, change_flags, char_normalization, diff_segments
 from .messages import verdict_message
@@ -125,7 +125,7 @@ class QuoteChecker:
         return text
 
     def _query(self, text: str) -> _Query:
-        norm, nmap = normalize_with_map(text)
+        norm, nmap = quote_normalize_with_map(text)
         core = np.array([not is_punct(c) for c in norm], dtype=bool)
         cps = codepoints(norm)[core]
         return _Query(text, norm, nmap, np.flatnonzero(core), cps, gram_keys(cps))
@@ -150,8 +150,12 @@ class QuoteChecker:
         for k, (qi, si) in enumerate(zip(q.nmap, raw)):
             if q.raw[qi] != para.text[si]:
                 names.append(char_normalization(q.raw[qi], para.text[si]))
-            if k + 1 < len(raw) and q.raw[qi + 1 : q.nmap[k + 1]] != para.text[si + 1 : raw[k + 1]]:
-                names.append("whitespace")
+            if k + 1 < len(raw):
+                gap_q, gap_s = q.raw[qi + 1 : q.nmap[k + 1]], para.text[si + 1 : raw[k + 1]]
+                if gap_q != gap_s:
+                    # Skipped characters: spaces, or the second mark of …… / —— typed as one key (^ _).
+                    doubled = any(c in "…—" for c in gap_q + gap_s)
+                    names.append("punctuation_width" if doubled else "whitespace")
         names = sorted(set(names))
         source = para.text[r0:r1]
         diff = [{"op": "equal", "quote": q.raw, "source": source}]
@@ -270,7 +274,7 @@ def _unwrap(text: str) -> str | None:
 
 
 def _norm_of(text: str) -> str:
-    return normalize_with_map(text)[0]
+    return quote_normalize_with_map(text)[0]
 
 
 def _part_bounds(q: _Query, core_spans: list[tuple[int, int]]) -> list[tuple[int, int]]:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from qa.records import Article, Citation, Paragraph
-from qa.text import is_punct, normalize_with_map
+from qa.text import is_punct, quote_normalize_with_map
 
 __all__ = ["GRAM", "NormalizedCorpus", "Place", "codepoints", "gram_keys"]
 
@@ -41,7 +41,7 @@ def gram_keys(cps: np.ndarray) -> np.ndarray:
 
 
 class NormalizedCorpus:
-    """Every non-empty paragraph normalised (qa.text.normalize_with_map) and joined with line breaks
+    """Every non-empty paragraph normalised (qa.text.quote_normalize_with_map) and joined with line breaks
     into one string, `text`. Its punctuation-free "core" characters are cut into 3-grams held in a
     sorted array, so finding where a gram occurs is a binary search, not a scan of the corpus.
     Three coordinate systems: core offsets (3-grams), normalised offsets (`text`), and raw offsets
@@ -54,7 +54,7 @@ class NormalizedCorpus:
         maps: list[np.ndarray] = []
         for article in articles:
             for para in article.quotable():
-                norm, nmap = normalize_with_map(para.text)
+                norm, nmap = quote_normalize_with_map(para.text)
                 if not norm:
                     continue
                 self._slot[(article.doc_id, para.number)] = len(self.paras)

@@ -10,13 +10,15 @@ import numpy as np
 from qa.config import Settings
 from qa.index.store import Index
 from qa.records import Hit
-from qa.text import glossary_terms, normalize, to_simplified
+from qa.text import glossary_terms, keyword_tokens, normalize, to_simplified
 
 from .answer import best_sentence, question_terms
 from .fusion import convex, ranks, rrf
 
 __all__ = ["Searcher", "Ranked"]
 
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+_LATIN_WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9\-']*")
 _YEAR = re.compile(r"(?<!\d)(?:1[89]|20)\d\d(?!\d)")
 
 
@@ -53,7 +55,7 @@ class Searcher:
         keyword: list[tuple[int, float]] = []
         all_kw = None
         if mode in ("fused", "keyword"):
-            all_kw, kw_bound = self.index.keyword.scores(f"{question} {glossary_terms(question)}")
+            all_kw, kw_bound = self._keyword_scores(question)
             keyword = _top(all_kw, n)
         d_rank, k_rank = ranks(dense), ranks(keyword)
         if mode == "dense":
@@ -74,6 +76,19 @@ class Searcher:
         if mode == "fused" and s.year_penalty > 0:
             fused = self._penalise_other_years(question, fused)
         return self._by_group(fused, d_rank, k_rank)[: (k or None)]
+
+    def _keyword_scores(self, question: str) -> tuple[np.ndarray, float]:
+        glossary = glossary_terms(question)
+        keyword = self.index.keyword
+        if _CJK.search(question):
+            return keyword.scores(f"{question} {glossary}")
+        # A question with no Chinese in it: its single letters and common English words match every
+        # passage that holds some Latin text and outvoted the dense retriever (English questions over
+        # CMRC articles: fused R@1 0.125 vs dense 0.45). Only names (capitalised words after the
+        # first, numbers) and glossary terms take part.
+        names = " ".join(w for w in _LATIN_WORD.findall(question)[1:] if w[0].isupper() or w[0].isdigit())
+        tokens = keyword_tokens(f"{names} {glossary}", keyword.params["mode"])
+        return keyword.bm25.scores([t for t in tokens if not (t[0] == "%" and t[1:].isascii())])
 
     def _penalise_other_years(self, question: str, fused: dict[int, float]) -> dict[int, float]:
         """A question about 2020 is not answered by a passage that only speaks of 2021.

@@ -229,3 +229,30 @@ def test_a_quote_running_over_a_paragraph_break_is_exact_not_spliced(checker, co
     third, fourth = article.paragraphs[10], article.paragraphs[11]
     assert "," in third.text[-30:]
     assert checker.check(third.text[-30:].replace(",", "，") + fourth.text[:20]).verdict == "normalized"
+
+
+def _one_paragraph_checker(text: str) -> QuoteChecker:
+    from qa.records import Article, Paragraph
+
+    para = Paragraph(1, "body", text, ((0, len(text)),))
+    return QuoteChecker([Article("t-1", "t.txt", "t", None, None, (para,))])
+
+
+@pytest.mark.parametrize("full, half", [p for p in __import__("qa.text", fromlist=["IME_PAIRS"]).IME_PAIRS])
+def test_every_input_method_pair_is_a_normalized_difference(full, half):
+    """A quote typed in half-width mode (。 as ., 、 as \\, …… as ^ …) is `normalized`, named
+    punctuation_width or quote_marks; typed as printed it is exact."""
+    source = f"会议指出要共同打造{full}国际一流营商环境{full}并且深化改革"
+    checker = _one_paragraph_checker(source)
+    typed = source.replace(full, half)
+    result = checker.check(typed)
+    assert result.verdict == "normalized", (typed, result.verdict)
+    assert set(result.matches[0].normalizations) <= {"punctuation_width", "quote_marks"}
+    assert checker.check(source).verdict == "exact"
+    # And the other way round: a source typed half-width, quoted full-width.
+    assert _one_paragraph_checker(typed).check(source).verdict == "normalized"
+
+
+def test_a_changed_word_next_to_half_width_marks_is_still_altered():
+    checker = _one_paragraph_checker("会议指出。要共同打造国际一流营商环境。并且深化改革")
+    assert checker.check("会议指出.要共同打造国际二流营商环境.并且深化改革").verdict == "altered"

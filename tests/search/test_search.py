@@ -166,3 +166,25 @@ def test_english_questions_get_chinese_glossary_terms():
     # "which city" asks for a name: 城市 / 市 would match the wrong passages.
     assert "城市" not in glossary_terms("In which city did Xi Jinping chair the symposium?")
     assert "城市" in glossary_terms("How should cities renew their old towns?")
+
+
+def test_an_english_question_does_not_match_on_single_latin_letters(settings):
+    """Single Latin letters and common words of an all-English question matched any passage holding
+    Latin text and outvoted dense (English over CMRC articles: fused R@1 0.125 vs dense 0.45); names
+    and glossary terms still count. A question with Chinese in it is scored as before, letters and all."""
+    from types import SimpleNamespace
+
+    from qa.index.retrievers import KeywordIndex
+    from qa.search.hybrid import Searcher
+
+    texts = ["Autoliv 总部设在瑞典斯德哥尔摩。", "where is the a b c d e f g h i o q r t u v 字母表。", "其他内容。"]
+    keyword = KeywordIndex.build(texts, "jieba+bigram+char")
+    searcher = Searcher(SimpleNamespace(keyword=keyword), None, settings)
+    english = "Where is Autoliv headquartered?"
+    scores, _ = searcher._keyword_scores(english)
+    unfiltered, _ = keyword.scores(english)
+    assert scores[0] > 0 and scores[1] == 0 and unfiltered[1] > 0
+    chinese = "Autoliv的总部在哪里？"
+    mixed, mixed_bound = searcher._keyword_scores(chinese)
+    same, same_bound = keyword.scores(f"{chinese} {glossary_terms(chinese)}")
+    assert mixed_bound == same_bound and np.array_equal(mixed, same)

@@ -1,0 +1,166 @@
+"""Retrieval and layout on the evaluation corpus that is unlike the seeds (bench/eval_corpus.py).
+
+    python bench/eval_corpus.py && python bench/generality.py             # tuning questions
+    python bench/generality.py --heldout                                  # also the held-out questions (run once)
+    python bench/generality.py --english bench/english_cmrc.jsonl         # English questions over the CMRC articles
+    python bench/generality.py --no-tuning --sweep                        # the tuned settings re-checked here
+
+The corpus goes through the same path as `qa ingest` (sources, layout, passages, index) into its own
+index (bench/eval_corpus/index by default, so unchanged text is not embedded twice). Printed: what
+the layout did (articles, repairs, grouped passages, boilerplate left in passages, short lines left out),
+then R@1/R@5/R@20/MRR@10 per retriever and by kind of question.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from qa.config import Settings  # noqa: E402
+from qa.evaluate import evaluate, format_table, load_questions  # noqa: E402
+from qa.service import QAService  # noqa: E402
+
+# Lines a web page adds around the story; none of them should be (the bulk of) a passage.
+BOILERPLATE = re.compile(
+    r"^(首页|网站首页|登录 注册)|分享到|^分享：|扫一扫|【打印】|^责任编辑|Copyright ©|版权所有|"
+    r"^[A-Z][a-z]{2} \d{1,2}, \d{4} \.\.\."
+)
+
+
+def _strip(results: dict) -> dict:
+    return {m: {k: v for k, v in r.items() if k != "misses"} for m, r in results.items()}
+
+
+def layout_report(service: QAService, corpus: Path) -> None:
+    index = service.index
+    files = {p.citation.file for p in index.passages} | {a.file for a in index.articles}
+    passages = index.passages
+    grouped = [p for p in passages if p.duplicate_of is not None]
+    with_boiler = [p for p in passages if any(BOILERPLATE.search(line) for line in p.text.split("\n"))]
+    snippet = [p for p in passages if re.match(r"^[A-Z][a-z]{2} \d{1,2}, \d{4} \.\.\.", p.text)]
+    indexed_spans = {(p.citation.file, s, e) for p in passages for s, e in p.pieces}
+    short_missing = 0
+    short_total = 0
+    for a in index.articles:
+        for para in a.paragraphs:
+            if len(para.text) <= 60 and not BOILERPLATE.search(para.text):
+                short_total += 1
+                if not any((a.file, s, e) in indexed_spans for s, e in para.pieces) and not any(
+                    para.text in p.text for p in passages if p.citation.file == a.file
+                ):
+                    short_missing += 1
+    sims = [c.similarity for p in passages for c in p.also_in if hasattr(c, "similarity")]
+    print(f"### Layout on {corpus} ({len(files)} files)\n")
+    print(f"- articles: {len(index.articles)} (one per file expected: {len({a.file for a in index.articles})} files)")
+    print(f"- page-break repairs: {len(index.manifest.get('repairs', []))}")
+    for r in index.manifest.get("repairs", [])[:10]:
+        print(f"    {r}")
+    print(f"- passages: {len(passages)}; grouped as repeats: {len(grouped)}")
+    if sims:
+        print(f"- also_in entries: {len(sims)}, lowest similarity {min(sims):.3f}")
+    print(f"- passages holding boilerplate lines: {len(with_boiler)} (of which snippet-date prefixes: {len(snippet)})")
+    print(f"- short non-boilerplate paragraphs (≤ 60 chars) in no passage: {short_missing} of {short_total}\n")
+
+
+def by_kind(service: QAService, questions: list[dict]) -> None:
+    print("| kind | n | keyword | dense | fused |")
+    print("|---|---|---|---|---|")
+    for kind in dict.fromkeys(q.get("kind", "") for q in questions):
+        subset = [q for q in questions if q.get("kind", "") == kind]
+        r = evaluate(service.searcher, subset)
+        cells = " | ".join(f"{r[m]['R@1']:.2f} / {r[m]['R@5']:.2f}" for m in ("keyword", "dense", "fused"))
+        print(f"| {kind} | {len(subset)} | {cells} |")
+    print()
+
+
+def run(service: QAService, path: Path, title: str, show_misses: bool) -> dict:
+    questions = load_questions(path)
+    results = evaluate(service.searcher, questions)
+    print(format_table(_strip(results), f"{title} ({len(questions)} questions)"))
+    print()
+    by_kind(service, questions)
+    if show_misses:
+        for q in results["fused"]["misses"]:
+            print(f"  fused miss@1: {q}")
+        print()
+    return results
+
+
+class _QueryCache:
+    """Encoder stand-in that embeds each question once across the sweep."""
+
+    def __init__(self, encoder):
+        self.encoder = encoder
+        self.vectors: dict[str, object] = {}
+
+    def encode_queries(self, texts):
+        import numpy as np
+
+        todo = [t for t in texts if t not in self.vectors]
+        if todo:
+            self.vectors.update(zip(todo, self.encoder.encode_queries(todo)))
+        return np.stack([self.vectors[t] for t in texts])
+
+
+def sweep(service: QAService, path: Path) -> None:
+    """Fused R@1 / MRR@10 for the tuned settings, one at a time, on these questions."""
+    from qa.search.hybrid import Searcher
+
+    questions = load_questions(path)
+    encoder = _QueryCache(service.encoder)
+    base = service.settings
+    grid = [("shipped", {})]
+    grid += [(f"dense_weight={w}", {"dense_weight": w}) for w in (0.3, 0.5, 0.6)]
+    grid += [(f"keyword_confident_at={c}", {"keyword_confident_at": c}) for c in (0.0, 0.6)]
+    grid += [("year_penalty=0", {"year_penalty": 0.0})]
+    print(f"### Settings on {path.name} (fused)\n")
+    print("| settings | R@1 | R@5 | MRR@10 |")
+    print("|---|---|---|---|")
+    for label, change in grid:
+        searcher = Searcher(service.index, encoder, base.replace(**change))
+        m = evaluate(searcher, questions, ("fused",))["fused"]
+        print(f"| {label} | {m['R@1']:.4f} | {m['R@5']:.4f} | {m['MRR@10']:.4f} |")
+    print()
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--corpus", type=Path, default=ROOT / "bench" / "eval_corpus")
+    ap.add_argument("--index-dir", type=Path, default=ROOT / "bench" / "eval_corpus" / "index")
+    ap.add_argument("--heldout", action="store_true", help="also the held-out questions (never used for tuning)")
+    ap.add_argument("--english", type=Path, help="English questions over the CMRC articles")
+    ap.add_argument("--no-tuning", action="store_true", help="skip the tuning questions")
+    ap.add_argument("--misses", action="store_true", help="print the fused misses")
+    ap.add_argument("--sweep", action="store_true", help="fused figures with each tuned setting varied")
+    args = ap.parse_args()
+    corpus = args.corpus.resolve()
+    settings = Settings.load(
+        {
+            "corpus": f"{corpus / 'plain'},{corpus / 'web'}",
+            "index_dir": str(args.index_dir.resolve()),
+            "index_name": "eval",
+        }
+    )
+    started = time.monotonic()
+    service = QAService(settings)
+    _ = service.index
+    print(f"(index ready in {time.monotonic() - started:.0f} s)\n")
+    layout_report(service, corpus)
+    if not args.no_tuning:
+        run(service, corpus / "questions.jsonl", "eval corpus, tuning questions", args.misses)
+    if args.heldout:
+        run(service, corpus / "heldout.jsonl", "eval corpus, held-out questions", args.misses)
+    if args.english:
+        run(service, args.english, "English questions over CMRC articles", args.misses)
+    if args.sweep:
+        sweep(service, corpus / "questions.jsonl")
+
+
+if __name__ == "__main__":
+    main()
