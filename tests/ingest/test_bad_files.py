@@ -152,5 +152,7 @@ def test_cli_reports_every_file_and_fails_only_when_nothing_was_read(tmp_path):
     (bad / "secret.pdf").write_bytes(_encrypted_pdf())
     refused = run_qa("ingest", str(bad), env={"QA_CORPUS": str(bad), "QA_INDEX_NAME": "all-bad"})
     assert refused.returncode == 2 and "Traceback" not in refused.stderr
-    assert refused.stderr.startswith("错误：") and len(refused.stderr.strip().splitlines()) == 1
+    # One error line, the last; the lines before it are the build's step lines ("reading: 1 files …").
+    errors = [line for line in refused.stderr.splitlines() if line.startswith("错误：")]
+    assert len(errors) == 1 and refused.stderr.strip().splitlines()[-1] == errors[0]
     assert "encrypted PDF" in refused.stderr
