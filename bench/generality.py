@@ -26,6 +26,9 @@ from qa.config import Settings  # noqa: E402
 from qa.evaluate import evaluate, format_table, load_questions  # noqa: E402
 from qa.service import QAService  # noqa: E402
 
+sys.path.insert(0, str(ROOT / "bench"))
+from retrieval import _by_kind as by_kind  # noqa: E402  (one per-kind table for both benches)
+
 # Lines a web page adds around the story; none of them should be (the bulk of) a passage.
 BOILERPLATE = re.compile(
     r"^(首页|网站首页|登录 注册)|分享到|^分享：|扫一扫|【打印】|^责任编辑|Copyright ©|版权所有|"
@@ -66,17 +69,6 @@ def layout_report(service: QAService, corpus: Path) -> None:
         print(f"- also_in entries: {len(sims)}, lowest similarity {min(sims):.3f}")
     print(f"- passages holding boilerplate lines: {len(with_boiler)} (of which snippet-date prefixes: {len(snippet)})")
     print(f"- short non-boilerplate paragraphs (≤ 60 chars) in no passage: {short_missing} of {short_total}\n")
-
-
-def by_kind(service: QAService, questions: list[dict]) -> None:
-    print("| kind | n | keyword | dense | fused |")
-    print("|---|---|---|---|---|")
-    for kind in dict.fromkeys(q.get("kind", "") for q in questions):
-        subset = [q for q in questions if q.get("kind", "") == kind]
-        r = evaluate(service.searcher, subset)
-        cells = " | ".join(f"{r[m]['R@1']:.2f} / {r[m]['R@5']:.2f}" for m in ("keyword", "dense", "fused"))
-        print(f"| {kind} | {len(subset)} | {cells} |")
-    print()
 
 
 def run(service: QAService, path: Path, title: str, show_misses: bool) -> dict:

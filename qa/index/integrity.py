@@ -12,7 +12,6 @@ hashed again.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 from pathlib import Path
@@ -20,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from qa.errors import CorruptIndex
+from qa.ingest.sources import file_sha256
 
 __all__ = ["record_files", "verify_files", "verify_structure", "HASH_CACHE_MIN_BYTES"]
 
@@ -28,21 +28,13 @@ __all__ = ["record_files", "verify_files", "verify_structure", "HASH_CACHE_MIN_B
 HASH_CACHE_MIN_BYTES = 1 << 20
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while chunk := f.read(1 << 22):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def record_files(folder: Path, skip: tuple[str, ...] = ("manifest.json",)) -> dict[str, dict]:
     """{relative path: {bytes, sha256}} of every file under `folder` except `skip`."""
     out = {}
     for f in sorted(folder.rglob("*")):
         rel = f.relative_to(folder).as_posix()
         if f.is_file() and rel not in skip:
-            out[rel] = {"bytes": f.stat().st_size, "sha256": _sha256(f)}
+            out[rel] = {"bytes": f.stat().st_size, "sha256": file_sha256(f)}
     return out
 
 
@@ -63,7 +55,7 @@ class _HashCache:
         st = path.stat()
         key = f"{path.resolve()}|{st.st_size}|{st.st_mtime_ns}|{st.st_ino}"
         if key not in self.entries:
-            self.entries[key] = _sha256(path)
+            self.entries[key] = file_sha256(path)
             self.changed = True
         return self.entries[key]
 
@@ -102,7 +94,7 @@ def verify_files(folder: Path, recorded: dict, cache_file: Path | None = None) -
             raise CorruptIndex(f"{rel} is missing from the index at {folder}.") from None
         if size != want["bytes"]:
             raise CorruptIndex(f"{rel} has {size} bytes; the build wrote {want['bytes']}.")
-        got = cache.sha256(f) if cache and size >= HASH_CACHE_MIN_BYTES else _sha256(f)
+        got = cache.sha256(f) if cache and size >= HASH_CACHE_MIN_BYTES else file_sha256(f)
         if got != want["sha256"]:
             raise CorruptIndex(f"{rel} does not match the sha256 its build recorded (it was changed after the build).")
     if cache:

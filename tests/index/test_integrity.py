@@ -142,8 +142,8 @@ def test_a_source_edited_while_serving_is_reread_and_the_index_rebuilt(tiny):
 def test_large_arrays_are_hashed_once_per_size_and_mtime(tiny, monkeypatch):
     monkeypatch.setattr(integrity, "HASH_CACHE_MIN_BYTES", 10_000)  # the tiny arrays count as large
     hashed = []
-    real = integrity._sha256
-    monkeypatch.setattr(integrity, "_sha256", lambda p: hashed.append(p.name) or real(p))
+    real = integrity.file_sha256
+    monkeypatch.setattr(integrity, "file_sha256", lambda p: hashed.append(p.name) or real(p))
     Index.load(tiny.index_path)
     assert "vectors.npy" in hashed and "dense.faiss" in hashed
     hashed.clear()
