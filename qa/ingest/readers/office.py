@@ -9,7 +9,7 @@ from qa.errors import UndecodableSource
 
 from .base import ReadLimits
 
-__all__ = ["checked_zip"]
+__all__ = ["checked_zip", "open_office"]
 
 
 def checked_zip(data: bytes, name: str, what: str, limits: ReadLimits) -> io.BytesIO:
@@ -38,3 +38,15 @@ def checked_zip(data: bytes, name: str, what: str, limits: ReadLimits) -> io.Byt
     if "[Content_Types].xml" not in names:
         raise UndecodableSource(f"{name} is a zip archive but not a {what} document.")
     return io.BytesIO(data)
+
+
+def open_office(data: bytes, name: str, what: str, limits: ReadLimits, opener):
+    """`opener(stream)` of the library for this format, on a zip checked by checked_zip. Libraries
+    raise KeyError, ValueError, lxml errors … on damaged files: each becomes one clear message."""
+    stream = checked_zip(data, name, what, limits)
+    try:
+        return opener(stream)
+    except Exception as exc:
+        raise UndecodableSource(
+            f"{name} is not a readable {what} file ({type(exc).__name__}); it may be damaged."
+        ) from None

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from qa.errors import UndecodableSource
-
 from .base import Document, ReadLimits, TextBlock, assemble
-from .office import checked_zip
+from .office import open_office
 
 __all__ = ["read"]
 
@@ -21,13 +19,9 @@ def _cell(value) -> str:
 def read(data: bytes, name: str, limits: ReadLimits) -> Document:
     import openpyxl
 
-    stream = checked_zip(data, name, "XLSX", limits)
-    try:
-        book = openpyxl.load_workbook(stream, read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises KeyError, InvalidFileException, lxml errors … on damaged files
-        raise UndecodableSource(
-            f"{name} is not a readable XLSX file ({type(exc).__name__}); it may be damaged."
-        ) from None
+    book = open_office(
+        data, name, "XLSX", limits, lambda stream: openpyxl.load_workbook(stream, read_only=True, data_only=True)
+    )
     warnings: list[str] = []
     blocks: list[TextBlock] = []
     rows_read = 0

@@ -3,10 +3,8 @@ notes, in reading order (top to bottom, left to right); every block cites its sl
 
 from __future__ import annotations
 
-from qa.errors import UndecodableSource
-
 from .base import Document, ReadLimits, TextBlock, assemble
-from .office import checked_zip
+from .office import open_office
 
 __all__ = ["read"]
 
@@ -52,13 +50,7 @@ def _slide_blocks(slide, number: int) -> list[TextBlock]:
 def read(data: bytes, name: str, limits: ReadLimits) -> Document:
     from pptx import Presentation
 
-    stream = checked_zip(data, name, "PPTX", limits)
-    try:
-        deck = Presentation(stream)
-    except Exception as exc:  # python-pptx raises KeyError, ValueError, lxml errors … on damaged files
-        raise UndecodableSource(
-            f"{name} is not a readable PPTX file ({type(exc).__name__}); it may be damaged."
-        ) from None
+    deck = open_office(data, name, "PPTX", limits, Presentation)
     warnings: list[str] = []
     blocks: list[TextBlock] = []
     count = 0

@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import re
 
-from qa.errors import UndecodableSource
-
 from .base import Document, ReadLimits, TextBlock, assemble
-from .office import checked_zip
+from .office import open_office
 
 __all__ = ["read"]
 
@@ -158,11 +156,5 @@ def _blocks(document, limits: ReadLimits) -> list[TextBlock]:
 def read(data: bytes, name: str, limits: ReadLimits) -> Document:
     import docx
 
-    stream = checked_zip(data, name, "DOCX", limits)
-    try:
-        document = docx.Document(stream)
-    except Exception as exc:  # python-docx raises KeyError, ValueError, lxml errors … on damaged files
-        raise UndecodableSource(
-            f"{name} is not a readable DOCX file ({type(exc).__name__}); it may be damaged."
-        ) from None
+    document = open_office(data, name, "DOCX", limits, docx.Document)
     return assemble("docx", _blocks(document, limits))
