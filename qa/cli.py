@@ -19,6 +19,10 @@ EXAMPLES = """示例 / examples:
   qa ask - --json < questions.txt
   qa verify "共同打造国际一流营商环境"
   qa ingest 文件夹/ 报告.txt
+  qa ingest --collection 政策文件 通知.docx
+  qa ask --collection 政策文件 "……"
+  qa collections
+  qa remove --collection 政策文件 通知-1
   qa eval seeds/questions.jsonl
   qa serve --port 7860
 """
@@ -29,6 +33,7 @@ def _parser() -> argparse.ArgumentParser:
     common.add_argument("--index", dest="index_name", help="index name inside the index folder (default: seeds)")
     common.add_argument("--index-dir", help="folder of built indexes (default: embeddings)")
     common.add_argument("--model", help="embedding model (default: the bundled multilingual-e5-small)")
+    common.add_argument("--collection", help="collection (knowledge base) to use; default: the seeds (index_name)")
     common.add_argument(
         "--set",
         action="append",
@@ -69,6 +74,9 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--embed-origins", help="origins allowed to frame /embed, space-separated")
 
     sub.add_parser("settings", parents=[common], help="list every setting with its value and help")
+    from .cli_collections import add_parsers
+
+    add_parsers(sub, common)
     return p
 
 
@@ -136,7 +144,9 @@ def _run(args) -> int:
     settings = _settings(args)
     if args.command == "settings":
         for s in SETTINGS:
-            print(f"{s.name:20} = {getattr(settings, s.name)!r:40}  {s.help}")
+            value = getattr(settings, s.name)
+            shown = ("'(set)'" if value else "''") if s.name.endswith("_token") else repr(value)  # never print a secret
+            print(f"{s.name:20} = {shown:40}  {s.help}")
         return 0
     if args.command == "serve":
         from .web.api import serve
@@ -150,8 +160,14 @@ def _run(args) -> int:
     # bars on a terminal, one line per step otherwise.
     logging.getLogger("qa").setLevel(logging.INFO)
     service = QAService(settings, progress=sys.stderr.isatty(), on_rebuild=lambda m: print(m, file=sys.stderr))
+    from . import cli_collections
+
+    if args.command in ("collections", "remove"):
+        return cli_collections.run(args, settings)
+    if args.collection and args.command != "ingest":
+        service = cli_collections.collections_for(settings).service(args.collection)
     if args.command == "ingest":
-        report = service.ingest(args.paths)
+        report = cli_collections.ingest(args, settings) if args.collection else service.ingest(args.paths)
         for file_report in report.get("file_reports", ()):
             print(file_report.line())  # one line per file: read (pages, passages, warnings) or why not
         if report.get("unchanged"):

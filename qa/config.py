@@ -104,6 +104,21 @@ SETTINGS: tuple[Setting, ...] = (
         "Time a client has to send a request's headers, and again its body; a half-sent request then gets 408.",
     ),
     Setting(
+        "read_token",
+        "",
+        "When set, reading (the API, the page, /embed) needs this token: `Authorization: Bearer …` or a login "
+        "on the page. Empty = reading is open.",
+    ),
+    Setting(
+        "admin_token",
+        "",
+        "Token for writing (upload, delete, create or drop a collection): `Authorization: Bearer …` or the "
+        "admin tab's login. Empty = writing only from the loopback address.",
+    ),
+    Setting("max_upload_files", 10, "Most files one upload may carry."),
+    Setting("max_upload_mb", 100, "Largest upload request (MiB, all its files together); each file also max_file_mb."),
+    Setting("audit_log", "", "JSONL file every write is appended to; empty = audit.jsonl in index_dir."),
+    Setting(
         "keep_alive_seconds",
         30.0,
         "How long `qa serve` keeps an idle keep-alive connection open; longer than the usual client pools' "
@@ -144,7 +159,7 @@ class _SettingsBase:
             if s.choices and value not in s.choices:
                 raise InputError(f"Setting {s.name!r} must be one of {', '.join(s.choices)}; got {value!r}.")
             object.__setattr__(self, s.name, value)
-        for name in ("max_file_mb", "max_pages", "max_unzipped_mb", "max_html_mb"):
+        for name in ("max_file_mb", "max_pages", "max_unzipped_mb", "max_html_mb", "max_upload_files", "max_upload_mb"):
             if getattr(self, name) < 1:
                 raise InputError(f"{name} must be at least 1; got {getattr(self, name)}.")
         if self.top_k < 1 or self.top_k > 100:
@@ -189,6 +204,10 @@ class _SettingsBase:
         return [self.path(p.strip()) for p in self.corpus.split(",") if p.strip()]
 
     @property
+    def audit_path(self) -> Path:
+        return self.path(self.audit_log) if self.audit_log else self.path(self.index_dir) / "audit.jsonl"
+
+    @property
     def read_limits(self):
         from qa.ingest.readers.base import ReadLimits
 
@@ -203,7 +222,15 @@ class _SettingsBase:
 # One source of truth: the dataclass fields are the settings table, so a default cannot drift.
 Settings = dataclasses.make_dataclass(
     "Settings",
-    [(s.name, type(s.default), field(default=s.default, metadata={"help": s.help})) for s in SETTINGS],
+    # Tokens are secrets: left out of the repr, so a logged Settings never shows them.
+    [
+        (
+            s.name,
+            type(s.default),
+            field(default=s.default, repr=not s.name.endswith("_token"), metadata={"help": s.help}),
+        )
+        for s in SETTINGS
+    ],
     bases=(_SettingsBase,),
     frozen=True,
 )

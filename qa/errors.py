@@ -12,7 +12,11 @@
     │   ├── CorruptIndex         damaged: files fail their recorded hashes, or a citation its source
     │   ├── IndexBusy            another process holds the index's write lock past lock_timeout
     │   └── IndexWriteError      a build cannot be written (disk full, read-only folder)
-    ├── NotFound                 an id (document, passage) does not exist (HTTP 404)
+    ├── NotFound                 an id (document, passage, collection, job) does not exist (HTTP 404)
+    ├── Unauthorized             no token or a wrong one (HTTP 401)
+    │   └── TooManyAttempts      too many wrong tokens from one address: wait (HTTP 429)
+    ├── Forbidden                writing without admin_token from another machine (HTTP 403)
+    ├── Conflict                 the request clashes with what exists (a collection name taken, HTTP 409)
     └── ModelError               the embedding model cannot be loaded
 
 Every message says what happened and what to do next.
@@ -34,6 +38,10 @@ __all__ = [
     "IndexBusy",
     "IndexWriteError",
     "NotFound",
+    "Unauthorized",
+    "TooManyAttempts",
+    "Forbidden",
+    "Conflict",
     "ModelError",
 ]
 
@@ -103,6 +111,30 @@ class IndexWriteError(IndexError_):
 class NotFound(QAError):
     code = "not_found"
     http_status = 404
+
+
+class Unauthorized(QAError):
+    code = "unauthorized"
+    http_status = 401
+
+
+class TooManyAttempts(Unauthorized):
+    code = "too_many_attempts"
+    http_status = 429
+
+    def __init__(self, message: str, retry_after: int):
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class Forbidden(QAError):
+    code = "forbidden"
+    http_status = 403
+
+
+class Conflict(QAError):
+    code = "conflict"
+    http_status = 409
 
 
 class ModelError(QAError):

@@ -76,9 +76,10 @@ def what_en(what: str) -> str:
 
 
 class QAService:
-    def __init__(self, settings: Settings | None = None, progress: bool = False, on_rebuild=None):
+    def __init__(self, settings: Settings | None = None, progress: bool = False, on_rebuild=None, encoder=None):
+        """`encoder`: share one loaded model between services (one per collection, qa/collections)."""
         self.settings = settings or Settings.load()
-        self.encoder = Encoder(self.settings)
+        self.encoder = encoder or Encoder(self.settings)
         self.progress = progress
         self.on_rebuild = on_rebuild
         self._lock = threading.RLock()
@@ -110,6 +111,11 @@ class QAService:
         self._quotes = None
         self._sources = SourceTexts(index.manifest["sources"], index.path.resolve())
         self._paragraphs = None
+
+    def use_index(self, index: Index) -> None:
+        """Answer from `index` from now on: a build swapped in by a collection job or another process."""
+        with self._lock:
+            self._set_index(index)
 
     def _say(self, message: str) -> None:
         (self.on_rebuild or log.warning)(message)

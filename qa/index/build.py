@@ -159,15 +159,17 @@ def build_index(
     previous: Index | None = None,
     progress: bool = False,
     added: list[Path] = (),
+    steps: BuildProgress | None = None,
 ) -> tuple[Index, BuildReport]:
     """Build the index at `path` from `inputs` (files or folders), reusing unchanged embeddings.
 
     Call it holding the index's writer lock (`lock.writer_lock`); `state.open_index` and the service do.
     `progress`: tqdm bars on stderr for each step (a terminal); otherwise one log line per step.
     `added` are the paths this ingest was asked to add: when not one file among them can be read, the
-    build is refused (the index stays as it was) with every file's reason, rather than rebuilt without them."""
+    build is refused (the index stays as it was) with every file's reason, rather than rebuilt without them.
+    `steps`: a BuildProgress of the caller's (a background job counts passages embedded with it)."""
     started = time.monotonic()
-    steps = BuildProgress(bars=progress)
+    steps = steps or BuildProgress(bars=progress)
     path = path or settings.index_path
     inputs = [Path(p).resolve() for p in inputs]
     sources, file_reports, skipped = read_sources(settings, inputs, steps)

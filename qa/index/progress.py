@@ -18,8 +18,10 @@ log = logging.getLogger("qa")
 
 
 class BuildProgress:
-    def __init__(self, bars: bool = False):
+    def __init__(self, bars: bool = False, on_advance: Callable[[str, int, int | None], None] | None = None):
+        """`on_advance(step, done, total)` is called after each batch (a background job reports it)."""
         self.bars = bars
+        self.on_advance = on_advance
 
     @contextlib.contextmanager
     def step(self, name: str, total: int | None, unit: str) -> Iterator[Callable[[int], None]]:
@@ -37,7 +39,11 @@ class BuildProgress:
             done += n
             if bar is not None:
                 bar.update(n)
+            if self.on_advance is not None:
+                self.on_advance(name, done, total)
 
+        if self.on_advance is not None:
+            self.on_advance(name, 0, total)
         try:
             yield advance
         finally:

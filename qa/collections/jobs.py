@@ -1,0 +1,180 @@
+"""Background jobs: uploads and removals run one at a time off the request thread, with their state on disk.
+
+    index_dir/.jobs/<id>.json   one job: its state, step, counts and each file's outcome, rewritten
+                                atomically (temp file + rename) as it moves
+
+In:  a Job (what to do) and the work function. Out: Job records (`get`), also after a restart.
+A job left `queued` or `running` by a process that is gone (killed mid-build) is reported `failed`
+when the next server starts: its build never swapped in, so the previous index is the one answering.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from qa.errors import NotFound, QAError
+
+__all__ = ["Job", "JobFile", "Jobs"]
+
+# Progress is written to disk at most this often; the state changes (running, done, failed) always.
+_SAVE_EVERY = 0.5
+
+
+@dataclass
+class JobFile:
+    name: str  # as uploaded (or the doc id / file to remove)
+    state: str = "queued"  # queued, indexed, unchanged, failed, removed
+    error: str | None = None
+    passages: int | None = None  # passages read from it (after the build)
+
+
+@dataclass
+class Job:
+    id: str
+    action: str  # upload or remove
+    collection: str
+    state: str = "queued"  # queued, running, done, failed
+    step: str | None = None  # the build step running now (reading, layout, embedding, …)
+    step_done: int = 0
+    step_total: int | None = None
+    files_done: int = 0  # files read by the build (the collection's files, not only the uploaded ones)
+    files_total: int | None = None
+    embedded: int = 0  # texts embedded so far (passages and their sentences; unchanged text is reused)
+    passages: int | None = None  # passages in the collection once the job is done
+    message: str | None = None
+    files: list[JobFile] = field(default_factory=list)
+    created: float = field(default_factory=time.time)
+    finished: float | None = None
+    pid: int = field(default_factory=os.getpid)
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d.pop("pid")
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict) -> Job:
+        return cls(**{**d, "files": [JobFile(**f) for f in d.get("files", [])]})
+
+    def advance(self, step: str, done: int, total: int | None) -> None:
+        """BuildProgress's callback: where the build stands."""
+        self.step, self.step_done, self.step_total = step, done, total
+        if step == "reading":
+            self.files_done, self.files_total = done, total
+        elif step == "embedding":
+            self.embedded = done
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+class Jobs:
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self._jobs: dict[str, Job] = {}
+        self._saved: dict[str, float] = {}
+        self._lock = threading.Lock()
+        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="qa-job")
+        self.fail_orphans()
+
+    def fail_orphans(self) -> list[str]:
+        """Mark the unfinished jobs of processes that are gone as failed; returns their ids."""
+        failed = []
+        if not self.folder.is_dir():
+            return failed
+        for file in self.folder.glob("*.json"):
+            try:
+                job = Job.from_dict(json.loads(file.read_text(encoding="utf-8")))
+            except (OSError, ValueError, TypeError):
+                continue
+            if job.state in ("queued", "running") and (job.pid == os.getpid() or not _alive(job.pid)):
+                if job.pid == os.getpid() and job.id in self._jobs:
+                    continue
+                job.state, job.finished = "failed", time.time()
+                job.message = (
+                    "服务在任务进行中停止，新索引没有换上，知识库仍是任务之前的样子；请重新上传。/ The server stopped "
+                    "during this job; its build was never swapped in, the collection is as it was before. Upload again."
+                )
+                for f in job.files:
+                    if f.state == "queued":
+                        f.state = "failed"
+                self._save(job, force=True)
+                failed.append(job.id)
+        return failed
+
+    def _save(self, job: Job, force: bool = False) -> None:
+        now = time.monotonic()
+        if not force and now - self._saved.get(job.id, 0.0) < _SAVE_EVERY:
+            return
+        self._saved[job.id] = now
+        self.folder.mkdir(parents=True, exist_ok=True)
+        tmp = self.folder / f".{job.id}.json.tmp"
+        tmp.write_text(json.dumps(asdict(job), ensure_ascii=False), encoding="utf-8")
+        tmp.replace(self.folder / f"{job.id}.json")
+
+    def new(self, action: str, collection: str, files: list[JobFile]) -> Job:
+        job = Job(id=time.strftime("%Y%m%d%H%M%S") + "-" + secrets.token_hex(4), action=action, collection=collection)
+        job.files = files
+        with self._lock:
+            self._jobs[job.id] = job
+        self._save(job, force=True)
+        return job
+
+    def submit(self, job: Job, work: Callable[[Job], str], finished: Callable[[Job], None] | None = None) -> None:
+        """Run `work(job)` on the one worker thread; it returns the job's closing message. A QAError
+        fails the job with its message; anything else fails it with the error's type (and is logged)."""
+
+        def run() -> None:
+            job.state = "running"
+            self._save(job, force=True)
+            try:
+                job.message = work(job)
+                job.state = "done"
+            except QAError as exc:
+                job.state, job.message = "failed", exc.message
+            except Exception as exc:  # a job must end in a state, whatever happened
+                import logging
+
+                logging.getLogger("qa").exception("job %s failed", job.id)
+                job.state, job.message = "failed", f"{type(exc).__name__}: {exc}"
+            for f in job.files:
+                if f.state == "queued":
+                    f.state = "failed" if job.state == "failed" else f.state
+            job.finished = time.time()
+            self._save(job, force=True)
+            if finished is not None:
+                finished(job)
+
+        self._worker.submit(run)
+
+    def progress(self, job: Job) -> Callable[[str, int, int | None], None]:
+        def on_advance(step: str, done: int, total: int | None) -> None:
+            job.advance(step, done, total)
+            self._save(job)
+
+        return on_advance
+
+    def get(self, job_id: str) -> Job:
+        with self._lock:
+            job = self._jobs.get(job_id)
+        if job is not None:
+            return job
+        file = self.folder / f"{job_id}.json"
+        if job_id.replace("-", "").isalnum() and file.is_file():
+            return Job.from_dict(json.loads(file.read_text(encoding="utf-8")))
+        raise NotFound(f"没有编号为 {job_id!r} 的任务。/ No job {job_id!r}.")
