@@ -34,6 +34,7 @@ class JobFile:
     state: str = "queued"  # queued, indexed, unchanged, failed, removed
     error: str | None = None
     passages: int | None = None  # passages read from it (after the build)
+    stored: str | None = None  # where the upload is kept: the `file` its citations name
 
 
 @dataclass
@@ -53,6 +54,7 @@ class Job:
     files: list[JobFile] = field(default_factory=list)
     created: float = field(default_factory=time.time)
     finished: float | None = None
+    client: str = ""  # who asked for it (the address, as in the audit log)
     pid: int = field(default_factory=os.getpid)
 
     def to_dict(self) -> dict:

@@ -23,6 +23,8 @@ from starlette.routing import Mount
 from qa.config import SETTINGS, Settings
 from qa.errors import NotFound, QAError
 
+from .admin_api import install_admin
+from .auth import AccessControl
 from .routing import MethodGuard
 from .schema import document_honestly, request_models, responses
 from .security import BodyLimit, Cors, SecurityHeaders, check_origins
@@ -97,17 +99,20 @@ def create_app(service, settings: Settings) -> FastAPI:
     app = FastAPI(title="qa", version="0.1.0", docs_url=None, redoc_url=None)
     _install_error_handlers(app)
     AskRequest, VerifyRequest = request_models(settings)
+    # Collections (qa/collections): `collections.service(name)` is the QAService of one; None = the default.
+    admin = install_admin(app, service, settings)
+    collections = admin.collections
 
-    @app.post("/api/ask", summary="Answer a question with cited passages", responses=responses(400, 422))
+    @app.post("/api/ask", summary="Answer a question with cited passages", responses=responses(400, 404, 422))
     def ask(body: AskRequest) -> dict:
-        return service.ask(body.question, body.top_k).to_dict()
+        return collections.service(body.collection).ask(body.question, body.top_k).to_dict()
 
-    @app.post("/api/verify", summary="Check a quotation against the corpus", responses=responses(400, 422))
+    @app.post("/api/verify", summary="Check a quotation against the corpus", responses=responses(400, 404, 422))
     def verify(body: VerifyRequest) -> dict:
-        return service.verify(body.quote).to_dict()
+        return collections.service(body.collection).verify(body.quote).to_dict()
 
-    @app.get("/api/documents", summary="List the documents", responses=responses())
-    def documents() -> dict:
+    @app.get("/api/documents", summary="List the documents", responses=responses(404))
+    def documents(collection: str | None = None) -> dict:
         return {
             "documents": [
                 {
@@ -118,21 +123,21 @@ def create_app(service, settings: Settings) -> FastAPI:
                     "file": a.file,
                     "paragraph_count": len(a.paragraphs),
                 }
-                for a in service.documents()
+                for a in collections.service(collection).documents()
             ]
         }
 
     @app.get("/api/documents/{doc_id}", summary="One document with numbered paragraphs", responses=responses(404))
-    def document(doc_id: str) -> dict:
-        return service.document(doc_id).to_dict()
+    def document(doc_id: str, collection: str | None = None) -> dict:
+        return collections.service(collection).document(doc_id).to_dict()
 
     @app.get(
         "/api/documents/{doc_id}/text",
         summary="The text a document's citations index into",
         responses=responses(404),
     )
-    def document_text(doc_id: str) -> dict:
-        return service.document_text(doc_id)
+    def document_text(doc_id: str, collection: str | None = None) -> dict:
+        return collections.service(collection).document_text(doc_id)
 
     @app.get("/healthz", summary="Liveness and index facts", responses=responses())
     def healthz() -> dict:
@@ -164,12 +169,16 @@ def create_app(service, settings: Settings) -> FastAPI:
     # then CORS, then methods and routes.
     app.add_middleware(MethodGuard, routes=own_routes)
     app.add_middleware(Cors, origins=origins)
-    app.add_middleware(BodyLimit, limit=settings.max_body_bytes, timeout=settings.read_timeout_seconds)
+    upload_limit = settings.max_upload_mb * 1024 * 1024
+    app.add_middleware(
+        BodyLimit, limit=settings.max_body_bytes, timeout=settings.read_timeout_seconds, upload_limit=upload_limit
+    )
+    app.add_middleware(AccessControl, guard=admin.guard)  # before the body is read: a refused upload is not read
     app.add_middleware(SecurityHeaders, origins=origins)
 
     return gr.mount_gradio_app(
         app,
-        build_ui(service),
+        build_ui(service, collections),
         path="/",
         root_path=settings.root_path or None,
         ssr_mode=False,

@@ -53,6 +53,13 @@ CONTENT = (
 )
 
 
+# Which collection to answer from (GET /api/collections lists them); none = the default one.
+COLLECTION = (
+    StrictStr | None,
+    Field(None, description="Collection to use (GET /api/collections); default: the seeds."),
+)
+
+
 def request_models(settings: Settings) -> tuple[type[BaseModel], type[BaseModel]]:
     """The request bodies, with the limits the service enforces written into the schema.
 
@@ -71,6 +78,7 @@ def request_models(settings: Settings) -> tuple[type[BaseModel], type[BaseModel]
         "AskRequest",
         question=text("问题 / the question, in Chinese or any language of the corpus", settings.max_question_chars, 1),
         top_k=(TopK | None, Field(None, description="How many passages to return (1-100).")),
+        collection=COLLECTION,
     )
     verify = create_model(
         "VerifyRequest",
@@ -80,6 +88,7 @@ def request_models(settings: Settings) -> tuple[type[BaseModel], type[BaseModel]
             settings.max_quote_chars,
             MIN_QUOTE_CONTENT,
         ),
+        collection=COLLECTION,
     )
     return ask, verify
 
@@ -98,12 +107,16 @@ class ErrorResponse(BaseModel):
 def responses(*statuses: int) -> dict:
     described = {
         400: "Malformed JSON, or an invalid Content-Length (`malformed_json`, `bad_request`).",
-        404: "No such document (`not_found`).",
+        401: "No token or a wrong one (`unauthorized`): reading with read_token set, writing with admin_token set.",
+        403: "Writing from another machine while no admin_token is set (`forbidden`).",
+        404: "No such document, collection or job (`not_found`).",
         405: "The path exists but not for this method (`method_not_allowed`); `Allow` lists the methods.",
         408: "The request body did not arrive within read_timeout_seconds (`request_timeout`).",
         413: "The body is larger than max_body_bytes (`body_too_large`).",
+        409: "The collection exists already, or the request would empty it (`conflict`).",
         422: "Invalid request: a wrong type, a value out of range (`invalid_request`), an empty or too long "
         "question or quote (`empty_input`, `input_too_long`).",
+        429: "Too many wrong tokens from this address (`too_many_attempts`); see Retry-After.",
         503: "The index or the model cannot be used (`index_error`, `corrupt_index`, `model_error`).",
     }
     return {s: {"model": ErrorResponse, "description": described[s]} for s in sorted({405, 408, 413, 503, *statuses})}

@@ -69,7 +69,10 @@ def is_api(path: str) -> bool:
     return path == "/api" or path.startswith("/api/")
 
 
-CLOSE = [(b"connection", b"close")]  # the rest of the request is not read: the connection cannot be reused
+CLOSE = [(b"connection", b"close")]
+_UPLOAD = re.compile(
+    r"^/api/collections/[^/]+/documents$"
+)  # the rest of the request is not read: the connection cannot be reused
 
 
 async def send_error(send, status: int, code: str, message: str, headers: list | None = None) -> None:
@@ -186,18 +189,20 @@ class BodyLimit:
     never reads the rest.
     """
 
-    def __init__(self, app, limit: int = 64 * 1024, timeout: float = 10.0):
+    def __init__(self, app, limit: int = 64 * 1024, timeout: float = 10.0, upload_limit: int | None = None):
+        """`upload_limit`: the larger limit of document uploads (POST /api/collections/{name}/documents)."""
         self.app = app
         self.limit = limit
         self.timeout = timeout
+        self.upload_limit = upload_limit or limit
 
-    def _too_large(self, send):
+    def _too_large(self, send, limit: int):
         return send_error(
             send,
             413,
             "body_too_large",
-            f"请求体超过 {self.limit // 1024} KiB。/ The request body is larger than "
-            f"{self.limit} bytes; send a shorter question or quote.",
+            f"请求体超过 {limit // 1024} KiB。/ The request body is larger than "
+            f"{limit} bytes; send a shorter question or quote, or fewer or smaller files (max_upload_mb).",
             CLOSE,
         )
 
@@ -215,10 +220,12 @@ class BodyLimit:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         declared = dict(scope.get("headers", [])).get(b"content-length")
+        upload = scope["method"] == "POST" and _UPLOAD.match(route_path(scope))
+        limit = self.upload_limit if upload else self.limit
         if declared is not None:
             try:
-                if int(declared) > self.limit:
-                    return await self._too_large(send)
+                if int(declared) > limit:
+                    return await self._too_large(send, limit)
             except ValueError:
                 return await send_error(
                     send, 400, "bad_request", "Content-Length 无效。/ Invalid Content-Length.", CLOSE
@@ -234,8 +241,8 @@ class BodyLimit:
             if message["type"] == "http.disconnect":
                 return
             size += len(message.get("body", b""))
-            if size > self.limit:
-                return await self._too_large(send)
+            if size > limit:
+                return await self._too_large(send, limit)
             chunks.append(message.get("body", b""))
             if not message.get("more_body", False):
                 break

@@ -19,6 +19,8 @@ import gradio as gr
 from qa.errors import NotFound, QAError
 from qa.records import location_label, paragraph_label
 
+from .admin_ui import admin_tab, collection_picker
+
 __all__ = ["build_ui", "CSS", "answer_html", "cards_html", "check_html", "citation_text", "context_html"]
 
 _CONTEXT = 2  # neighbouring paragraphs shown on each side of a cited one
@@ -241,21 +243,25 @@ def _error_html(exc: QAError) -> str:
     return f'<div class="qa-error">{esc(exc.message)}</div>'
 
 
-def build_ui(service) -> gr.Blocks:
-    def on_ask(question: str):
+def build_ui(service, collections=None) -> gr.Blocks:
+    """`collections` (qa/collections): the picker's choices and the admin tab; None = the one service."""
+
+    def on_ask(question: str, collection: str | None = None):
         try:
-            answer = service.ask(question).to_dict()
+            service_now = collections.service(collection) if collections is not None else service
+            answer = service_now.ask(question).to_dict()
         except QAError as exc:
             return _error_html(exc), ""
         articles = {}
         for doc_id in {h["doc_id"] for h in answer["hits"]}:
             with contextlib.suppress(NotFound):
-                articles[doc_id] = service.document(doc_id).to_dict()
+                articles[doc_id] = service_now.document(doc_id).to_dict()
         return answer_html(answer), cards_html(answer, articles)
 
-    def on_check(quote: str):
+    def on_check(quote: str, collection: str | None = None):
         try:
-            return check_html(service.verify(quote).to_dict())
+            service_now = collections.service(collection) if collections is not None else service
+            return check_html(service_now.verify(quote).to_dict())
         except QAError as exc:
             return _error_html(exc)
 
@@ -271,11 +277,12 @@ def build_ui(service) -> gr.Blocks:
                     max_length=service.settings.max_question_chars,
                 )
                 ask_btn = gr.Button("提问", variant="primary", elem_id="qa-ask", scale=1)
+            picker = collection_picker(collections)
             gr.Examples([[q] for q in service.examples()], inputs=[question], label="示例问题")
             answer = gr.HTML(elem_id="qa-answer-box", js_on_load=None)
             cards = gr.HTML(elem_id="qa-cards", js_on_load=COPY_JS)
-            question.submit(on_ask, [question], [answer, cards])
-            ask_btn.click(on_ask, [question], [answer, cards])
+            question.submit(on_ask, [question, picker], [answer, cards])
+            ask_btn.click(on_ask, [question, picker], [answer, cards])
         with gr.Tab("核对引文", elem_id="qa-tab-check"):
             quote = gr.Textbox(
                 label="引文",
@@ -286,5 +293,7 @@ def build_ui(service) -> gr.Blocks:
             )
             check_btn = gr.Button("核对", variant="primary", elem_id="qa-check-btn")
             verdict = gr.HTML(elem_id="qa-check-result", js_on_load=None)
-            check_btn.click(on_check, [quote], [verdict])
+            check_btn.click(on_check, [quote, picker], [verdict])
+        if collections is not None:
+            admin_tab(demo, picker, collections)
     return demo

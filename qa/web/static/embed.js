@@ -37,11 +37,18 @@
     parent.appendChild(document.createTextNode(text.slice(end)));
   }
 
+  // /embed?collection=NAME pins the widget to one collection: every call names it.
+  var COLLECTION = new URLSearchParams(location.search).get("collection");
+
   function post(url, body) {
+    if (COLLECTION) body.collection = COLLECTION;
     return request(url, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
   }
 
   function request(url, options) {
+    if (COLLECTION && url.indexOf("api/documents") === 0) {
+      url += (url.indexOf("?") < 0 ? "?" : "&") + "collection=" + encodeURIComponent(COLLECTION);
+    }
     return fetch(url, options).then(function (response) {
       return response.json().catch(function () { return {}; }).then(function (data) {
         if (!response.ok) {
