@@ -1,0 +1,96 @@
+"""The admin flow in a real headless Chromium against a real `qa serve` with an admin token: log
+into the 管理 tab, make a collection, upload a PDF from the formats corpus, watch the job's progress,
+then pick that collection in the 问答 tab and ask about the PDF. Every request stays on this machine;
+the token never appears in the page, its cookies readable by script, or any URL."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+from tests.collections.conftest import FORMATS
+from tests.web.chromium import CHROMIUM, CHROMIUM_ARGS
+
+ADMIN = "browser-admin-token-4f1c"
+PDF = FORMATS / "poem.pdf"  # 6 pages, 30 poems
+QUESTION = "《春雪》的作者是谁？"
+
+if not Path(CHROMIUM).exists():
+    if os.environ.get("CI"):
+        raise RuntimeError(f"{CHROMIUM} is missing: apt-get install -y chromium fonts-noto-cjk")
+    pytest.skip(f"{CHROMIUM} is missing: apt-get install -y chromium fonts-noto-cjk", allow_module_level=True)
+
+from playwright.sync_api import sync_playwright  # noqa: E402
+
+
+def test_admin_logs_in_uploads_a_pdf_watches_progress_and_asks_about_it(server_factory):
+    server = server_factory({"QA_ADMIN_TOKEN": ADMIN})
+    seen: list[str] = []
+    pw = sync_playwright().start()
+    browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    try:
+        context = browser.new_context(viewport={"width": 1180, "height": 1000}, locale="zh-CN")
+        context.on("request", lambda r: seen.append(r.url))
+        page = context.new_page()
+        page.set_default_timeout(120_000)
+        page.goto(server.url + "/", wait_until="load")
+        page.get_by_role("tab", name="管理").click()
+        admin = page.frame_locator("#qa-admin-frame")
+        admin.locator("#admin-status", has_text="请输入管理令牌").wait_for()
+
+        admin.locator("#admin-token").fill("not-the-token")
+        admin.locator("#admin-login").click()
+        admin.locator("#admin-login-error", has_text="令牌不正确").wait_for()
+        admin.locator("#admin-token").fill(ADMIN)
+        admin.locator("#admin-login").click()
+        admin.locator("#admin-panel").wait_for(state="visible")
+        assert admin.locator("#admin-token").input_value() == ""  # not kept in the page
+
+        admin.locator("#admin-new").fill("诗词")
+        admin.locator("#admin-create").click()
+        page.wait_for_function(
+            "() => document.querySelector('#qa-admin-frame').contentDocument"
+            ".querySelector('#admin-collection').value === '诗词'"
+        )
+        admin.locator("#admin-files").set_input_files(str(PDF))
+        admin.locator("#admin-upload").click()
+        states = set()
+        state = admin.locator("#admin-job-state")
+        state.wait_for()
+        while True:  # watch the progress the page shows until the job ends
+            states.add(state.get_attribute("data-state"))
+            if states & {"done", "failed"}:
+                break
+            page.wait_for_timeout(100)
+        job_text = admin.locator("#admin-job").inner_text()
+        assert "done" in states and "poem.pdf：已索引（30 段）" in job_text, job_text
+        assert states & {"queued", "running"}, states  # progress was shown before the end
+        assert "已读文件 1 / 1" in job_text
+        admin.locator("#admin-docs li", has_text="poem").wait_for()
+
+        page.get_by_role("tab", name="问答").click()
+        picker = page.locator("#qa-collection input")
+        picker.click()
+        page.get_by_role("option", name="诗词").click()
+        box = page.locator("#qa-question textarea, #qa-question input").first
+        box.fill(QUESTION)
+        box.press("Enter")
+        page.locator("#qa-answer-box .qa-q", has_text=QUESTION).wait_for()
+        cards = page.locator("#qa-cards").inner_text()
+        assert "韩愈" in page.locator("#qa-answer-box").inner_text() + cards and "poem" in cards, cards
+
+        for frame in page.frames:
+            assert ADMIN not in frame.content()
+        assert all(ADMIN not in c["value"] for c in context.cookies() if not c["httpOnly"])
+        context.close()
+    finally:
+        browser.close()
+        pw.stop()
+    assert all(ADMIN not in url for url in seen)
+    outside = [
+        u for u in seen if urlparse(u).scheme in ("http", "https", "ws", "wss") and urlparse(u).port != server.port
+    ]
+    assert not outside, outside[:5]
