@@ -20,6 +20,7 @@ import os
 import re
 import shutil
 import threading
+import unicodedata
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -30,14 +31,19 @@ from qa.index.lock import writer_lock
 from qa.index.state import open_index
 from qa.index.store import MANIFEST, hash_cache_path, read_manifest
 
-__all__ = ["Collections", "CollectionInfo", "check_name"]
+__all__ = ["Collections", "CollectionInfo", "check_name", "NAME_PATTERN"]
 
-# Letters (Chinese included), digits, _ and -; no dots, so a name never meets the files folder or a build.
-_NAME = re.compile(r"^\w[\w-]{0,63}$")
+# Letters (Chinese too), digits, _ and -, not starting with -; no dots, so a name never meets the files
+# folder or a build. The same rule is in the OpenAPI schema (qa/web/schema.py).
+NAME_PATTERN = r"^[\p{L}\p{N}_][\p{L}\p{N}_-]{0,63}$"
+
+
+def _valid(name: str) -> bool:
+    return 0 < len(name) <= 64 and name[0] != "-" and all(c in "_-" or unicodedata.category(c)[0] in "LN" for c in name)
 
 
 def check_name(name: object) -> str:
-    if not isinstance(name, str) or not _NAME.match(name) or name.endswith(".files"):
+    if not isinstance(name, str) or not _valid(name):
         raise InputError(
             f"知识库名称 {name!r} 无效：只能用文字、数字、_ 和 -，最长 64 个字符。/ Invalid collection name {name!r}: "
             "use letters (Chinese too), digits, _ and -, at most 64 characters."
@@ -99,7 +105,7 @@ class Collections:
         if self.folder.is_dir():
             for entry in self.folder.iterdir():
                 name = entry.name.removesuffix(".files")
-                if not _NAME.match(name):
+                if not _valid(name):
                     continue
                 if entry.name.endswith(".files") and entry.is_dir() or (entry / MANIFEST).exists():
                     found.add(name)

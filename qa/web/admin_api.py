@@ -23,17 +23,17 @@ from typing import Annotated
 
 from fastapi import FastAPI, File, Request, UploadFile
 from fastapi.responses import FileResponse, JSONResponse
-from pydantic import BaseModel, StrictStr
+from pydantic import BaseModel, Field, StrictStr
 from starlette.concurrency import run_in_threadpool
 
 from qa.collections import AuditLog, Collections, Job, JobFile, Jobs, add_files, remove_documents, store_upload
 from qa.config import Settings
-from qa.errors import InputError, NotFound
+from qa.errors import Conflict, InputError, NotFound
 from qa.index.progress import BuildProgress
 from qa.ingest.sources import display_path
 
 from .auth import LOOPBACK, Guard
-from .schema import responses
+from .schema import COLLECTION_RULE, CollectionName, responses
 
 __all__ = ["Admin", "install_admin"]
 
@@ -49,7 +49,7 @@ class Admin:
 
 
 class CreateCollection(BaseModel):
-    name: StrictStr
+    name: StrictStr = Field(description="The new collection's name.", json_schema_extra=COLLECTION_RULE)
 
 
 class Login(BaseModel):
@@ -110,7 +110,7 @@ def install_admin(app: FastAPI, default_service, settings: Settings) -> Admin:
         "/api/collections",
         summary="Create a collection (admin)",
         status_code=201,
-        responses=responses(401, 403, 409, 422),
+        responses=responses(400, 401, 403, 409, 422),
     )
     def create_collection(body: CreateCollection, request: Request) -> dict:
         info = collections.create(body.name)
@@ -118,7 +118,7 @@ def install_admin(app: FastAPI, default_service, settings: Settings) -> Admin:
         return info.to_dict()
 
     @app.delete("/api/collections/{name}", summary="Drop a collection (admin)", responses=responses(401, 403, 404, 422))
-    def drop_collection(name: str, request: Request) -> dict:
+    def drop_collection(name: CollectionName, request: Request) -> dict:
         collections.drop(name)
         audit.write(_client(request), "drop", name, [], "done")
         return {"dropped": name}
@@ -129,7 +129,9 @@ def install_admin(app: FastAPI, default_service, settings: Settings) -> Admin:
         status_code=202,
         responses=responses(401, 403, 404, 422),
     )
-    async def upload(name: str, request: Request, files: Annotated[list[UploadFile], File()]) -> JSONResponse:
+    async def upload(
+        name: CollectionName, request: Request, files: Annotated[list[UploadFile], File()]
+    ) -> JSONResponse:
         if len(files) > settings.max_upload_files:
             raise InputError(
                 f"一次最多上传 {settings.max_upload_files} 个文件。/ At most {settings.max_upload_files} files per upload "
@@ -153,7 +155,7 @@ def install_admin(app: FastAPI, default_service, settings: Settings) -> Admin:
         status_code=202,
         responses=responses(401, 403, 404, 422),
     )
-    def remove(name: str, doc_id: str, request: Request) -> JSONResponse:
+    def remove(name: CollectionName, doc_id: str, request: Request) -> JSONResponse:
         service = collections.service(name)
         known = {a.doc_id for a in service.documents()} | {a.file for a in service.documents()}
         if doc_id not in known:
@@ -192,11 +194,13 @@ def install_admin(app: FastAPI, default_service, settings: Settings) -> Admin:
         }
 
     @app.post(
-        "/api/login", summary="Log in with a token: sets the page's session cookie", responses=responses(401, 422, 429)
+        "/api/login",
+        summary="Log in with a token: sets the page's session cookie",
+        responses=responses(400, 401, 409, 422, 429),
     )
     def login(body: Login, request: Request) -> JSONResponse:
         if not (admin.guard.admin_token_set or admin.guard.read_token_set):
-            raise InputError(
+            raise Conflict(
                 "服务器没有设置令牌，无需登录。/ The server has no tokens set; there is nothing to log in to."
             )
         role = admin.guard.check_token(_client(request), body.token)

@@ -26,7 +26,7 @@ from qa.errors import NotFound, QAError
 from .admin_api import install_admin
 from .auth import AccessControl
 from .routing import MethodGuard
-from .schema import document_honestly, request_models, responses
+from .schema import CollectionQuery, document_honestly, request_models, responses
 from .security import BodyLimit, Cors, SecurityHeaders, check_origins
 from .server import run
 
@@ -112,7 +112,7 @@ def create_app(service, settings: Settings) -> FastAPI:
         return collections.service(body.collection).verify(body.quote).to_dict()
 
     @app.get("/api/documents", summary="List the documents", responses=responses(404))
-    def documents(collection: str | None = None) -> dict:
+    def documents(collection: CollectionQuery = None) -> dict:
         return {
             "documents": [
                 {
@@ -128,7 +128,7 @@ def create_app(service, settings: Settings) -> FastAPI:
         }
 
     @app.get("/api/documents/{doc_id}", summary="One document with numbered paragraphs", responses=responses(404))
-    def document(doc_id: str, collection: str | None = None) -> dict:
+    def document(doc_id: str, collection: CollectionQuery = None) -> dict:
         return collections.service(collection).document(doc_id).to_dict()
 
     @app.get(
@@ -136,7 +136,7 @@ def create_app(service, settings: Settings) -> FastAPI:
         summary="The text a document's citations index into",
         responses=responses(404),
     )
-    def document_text(doc_id: str, collection: str | None = None) -> dict:
+    def document_text(doc_id: str, collection: CollectionQuery = None) -> dict:
         return collections.service(collection).document_text(doc_id)
 
     @app.get("/healthz", summary="Liveness and index facts", responses=responses())

@@ -8,13 +8,22 @@ document_honestly(app)     drops the `{"detail": [...]}` 422 FastAPI invents whe
 
 from typing import Annotated
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Path, Query
 from pydantic import AfterValidator, BaseModel, Field, StrictFloat, StrictInt, StrictStr, WithJsonSchema, create_model
 
+from qa.collections.registry import NAME_PATTERN
 from qa.config import Settings
 from qa.service import MIN_QUOTE_CONTENT
 
-__all__ = ["request_models", "responses", "document_honestly", "ErrorResponse"]
+__all__ = [
+    "request_models",
+    "responses",
+    "document_honestly",
+    "ErrorResponse",
+    "CollectionQuery",
+    "CollectionName",
+    "COLLECTION_RULE",
+]
 
 
 def _encodable(text: str) -> str:
@@ -54,10 +63,12 @@ CONTENT = (
 
 
 # Which collection to answer from (GET /api/collections lists them); none = the default one.
-COLLECTION = (
-    StrictStr | None,
-    Field(None, description="Collection to use (GET /api/collections); default: the seeds."),
-)
+# The name rule is documented here and enforced by qa.collections (422 `invalid_input`), like the text limits.
+_COLLECTION_DOC = "Collection to use (GET /api/collections); default: the seeds. Unknown: 404."
+COLLECTION_RULE = {"pattern": NAME_PATTERN, "maxLength": 64}
+COLLECTION = (StrictStr | None, Field(None, description=_COLLECTION_DOC, json_schema_extra=COLLECTION_RULE))
+CollectionQuery = Annotated[StrictStr | None, Query(description=_COLLECTION_DOC, json_schema_extra=COLLECTION_RULE)]
+CollectionName = Annotated[str, Path(description="A collection name.", json_schema_extra=COLLECTION_RULE)]
 
 
 def request_models(settings: Settings) -> tuple[type[BaseModel], type[BaseModel]]:
