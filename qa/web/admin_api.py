@@ -28,7 +28,7 @@ from starlette.concurrency import run_in_threadpool
 
 from qa.collections import AuditLog, Collections, Job, JobFile, Jobs, add_files, remove_documents, store_upload
 from qa.config import Settings
-from qa.errors import Conflict, InputError, NotFound
+from qa.errors import Conflict, InputError, NotFound, SourceError
 from qa.index.progress import BuildProgress
 from qa.ingest.sources import display_path
 
@@ -68,7 +68,13 @@ def _upload_work(admin: Admin, name: str, stored: list) -> callable:
         if not todo:
             return "没有需要索引的新文件。/ Nothing new to index."
         steps = BuildProgress(on_advance=admin.jobs.progress(job))
-        report = add_files(admin.collections, name, [s.path for _, s in todo], steps)
+        try:
+            report = add_files(admin.collections, name, [s.path for _, s in todo], steps)
+        except SourceError as exc:  # not one file could be read: the index is as it was
+            for f, s in todo:
+                f.state, f.error = "failed", exc.message
+                s.path.unlink(missing_ok=True)  # in no index: do not keep it
+            raise
         by_file = {r.file: r for r in report.get("file_reports", [])}
         for f, s in todo:
             r = by_file.get(display_path(s.path))

@@ -41,7 +41,7 @@ PUBLIC = {"/login", "/api/login", "/api/logout", "/healthz", "/embed/login.js", 
 def is_write(method: str, path: str) -> bool:
     if path.startswith("/api/collections") and method not in ("GET", "HEAD", "OPTIONS"):
         return True
-    return path.startswith("/api/jobs/") or path == "/api/audit"
+    return path.startswith("/api/jobs/")
 
 
 class Guard:

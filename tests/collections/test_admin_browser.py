@@ -1,6 +1,6 @@
 """The admin flow in a real headless Chromium against a real `qa serve` with an admin token: log
 into the 管理 tab, make a collection, upload a PDF from the formats corpus, watch the job's progress,
-then pick that collection in the 问答 tab and ask about the PDF. Every request stays on this machine;
+then pick that collection in the 问答 tab and ask about the PDF, and again in `/embed?collection=诗词`. Every request stays on this machine;
 the token never appears in the page, its cookies readable by script, or any URL."""
 
 from __future__ import annotations
@@ -82,6 +82,14 @@ def test_admin_logs_in_uploads_a_pdf_watches_progress_and_asks_about_it(server_f
         cards = page.locator("#qa-cards").inner_text()
         assert "韩愈" in page.locator("#qa-answer-box").inner_text() + cards and "poem" in cards, cards
 
+        # /embed?collection=NAME pins the widget to that collection
+        page.goto(server.url + "/embed?collection=" + "诗词", wait_until="load")
+        page.locator("#q").fill(QUESTION)
+        page.locator("#q").press("Enter")
+        page.locator("#answer[data-state=done]").wait_for()
+        assert "韩愈" in page.locator("body").inner_text()
+
+        page.goto(server.url + "/", wait_until="load")
         for frame in page.frames:
             assert ADMIN not in frame.content()
         assert all(ADMIN not in c["value"] for c in context.cookies() if not c["httpOnly"])

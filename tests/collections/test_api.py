@@ -131,6 +131,18 @@ def test_upload_is_answered_with_a_citation_that_reads_back_then_delete_removes_
     assert (status, error_code(body)) == (404, "not_found")
 
 
+def test_an_upload_of_nothing_readable_fails_and_keeps_the_collection(server):
+    status, _, before = server.call("GET", f"/api/documents?collection={NAME}", token=READ)
+    files = [("broken.pdf", b"%PDF-1.4\n" + b"x" * 200)]
+    status, _, body = server.call("POST", f"/api/collections/{NAME}/documents", token=ADMIN, files=files)
+    job = server.wait_job(body["job"]["id"], token=ADMIN)
+    assert job["state"] == "failed" and job["files"][0]["state"] == "failed", job
+    assert "broken.pdf" in job["files"][0]["error"] and job["files"][0]["error"] == job["message"]
+    assert not (server.index_dir / f"{NAME}.files" / "broken.pdf").exists()  # in no index: not kept
+    status, _, after = server.call("GET", f"/api/documents?collection={NAME}", token=READ)
+    assert status == 200 and after == before
+
+
 def test_every_write_is_in_the_audit_log(server):
     rows = [json.loads(line) for line in (server.index_dir / "audit.jsonl").read_text(encoding="utf-8").splitlines()]
     assert {"time", "client", "action", "collection", "files", "result"} <= set(rows[0])

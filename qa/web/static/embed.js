@@ -38,7 +38,7 @@
   }
 
   // /embed?collection=NAME pins the widget to one collection: every call names it.
-  var COLLECTION = new URLSearchParams(location.search).get("collection");
+  var COLLECTION = new URLSearchParams(window.location.search).get("collection");  // window.: this file has its own location()
 
   function post(url, body) {
     if (COLLECTION) body.collection = COLLECTION;
