@@ -1,5 +1,5 @@
-"""The admin flow in a real headless Chromium against a real `qa serve` with an admin token: log
-into the 管理 tab, make a collection, upload a PDF from the formats corpus, watch the job's progress,
+"""The admin flow in a real headless Chromium against a real `qa serve` with a read and an admin
+token: log in on the login page the page redirects to, log into the 管理 tab, make a collection, upload a PDF from the formats corpus, watch the job's progress,
 then pick that collection in the 问答 tab and ask about the PDF, and again in `/embed?collection=诗词`. Every request stays on this machine;
 the token never appears in the page, its cookies readable by script, or any URL."""
 
@@ -11,10 +11,13 @@ from urllib.parse import urlparse
 
 import pytest
 
+from qa.config import project_root
 from tests.collections.conftest import FORMATS
 from tests.web.chromium import CHROMIUM, CHROMIUM_ARGS
 
 ADMIN = "browser-admin-token-4f1c"
+READ = "browser-read-token-9d2e"
+SHOTS = project_root() / "docs" / "screenshots"
 PDF = FORMATS / "poem.pdf"  # 6 pages, 30 poems
 QUESTION = "《春雪》的作者是谁？"
 
@@ -27,7 +30,7 @@ from playwright.sync_api import sync_playwright  # noqa: E402
 
 
 def test_admin_logs_in_uploads_a_pdf_watches_progress_and_asks_about_it(server_factory):
-    server = server_factory({"QA_ADMIN_TOKEN": ADMIN})
+    server = server_factory({"QA_ADMIN_TOKEN": ADMIN, "QA_READ_TOKEN": READ})
     seen: list[str] = []
     pw = sync_playwright().start()
     browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
@@ -36,7 +39,9 @@ def test_admin_logs_in_uploads_a_pdf_watches_progress_and_asks_about_it(server_f
         context.on("request", lambda r: seen.append(r.url))
         page = context.new_page()
         page.set_default_timeout(120_000)
-        page.goto(server.url + "/", wait_until="load")
+        page.goto(server.url + "/", wait_until="load")  # reading needs a login: the login page, then back
+        page.locator("#login-token").fill(READ)
+        page.locator("#login-submit").click()
         page.get_by_role("tab", name="管理").click()
         admin = page.frame_locator("#qa-admin-frame")
         admin.locator("#admin-status", has_text="请输入管理令牌").wait_for()
@@ -70,6 +75,8 @@ def test_admin_logs_in_uploads_a_pdf_watches_progress_and_asks_about_it(server_f
         assert states & {"queued", "running"}, states  # progress was shown before the end
         assert "已读文件 1 / 1" in job_text
         admin.locator("#admin-docs li", has_text="poem").wait_for()
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SHOTS / "admin_upload.png"), full_page=True)
 
         page.get_by_role("tab", name="问答").click()
         picker = page.locator("#qa-collection input")
@@ -91,13 +98,13 @@ def test_admin_logs_in_uploads_a_pdf_watches_progress_and_asks_about_it(server_f
 
         page.goto(server.url + "/", wait_until="load")
         for frame in page.frames:
-            assert ADMIN not in frame.content()
-        assert all(ADMIN not in c["value"] for c in context.cookies() if not c["httpOnly"])
+            assert ADMIN not in frame.content() and READ not in frame.content()
+        assert all(ADMIN not in c["value"] and READ not in c["value"] for c in context.cookies())
         context.close()
     finally:
         browser.close()
         pw.stop()
-    assert all(ADMIN not in url for url in seen)
+    assert all(ADMIN not in url and READ not in url for url in seen)
     outside = [
         u for u in seen if urlparse(u).scheme in ("http", "https", "ws", "wss") and urlparse(u).port != server.port
     ]

@@ -87,7 +87,7 @@
     head.id = "admin-job-state";
     head.setAttribute("data-state", job.state);
     box.appendChild(head);
-    if (job.step) {
+    if (job.step && job.state === "running") {  // where the build stands; gone once it ends
       var line = el("p", "", "步骤 " + job.step + "：" + job.step_done + (job.step_total ? " / " + job.step_total : ""));
       if (job.step_total) { var bar = el("progress"); bar.max = job.step_total; bar.value = job.step_done; line.appendChild(bar); }
       box.appendChild(line);
