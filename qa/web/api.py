@@ -196,4 +196,8 @@ def serve(settings: Settings) -> None:
     app = create_app(service, settings)
     url = f"http://{settings.host}:{settings.port}{settings.root_path.rstrip('/')}/"
     print(f"qa 已启动: {url}  （嵌入页 {url}embed，接口 {url}docs）", flush=True)
+    if not settings.admin_token:  # say how writing is guarded: the admin tab says it too
+        print(
+            "管理：未设置 admin_token，只能在本机上传或删除文档；设置 QA_ADMIN_TOKEN 后可从其他电脑管理。", flush=True
+        )
     run(app, settings)
