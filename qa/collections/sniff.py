@@ -66,7 +66,7 @@ def sniff(data: bytes, name: str) -> str:
     return ".md" if name.lower().endswith((".md", ".markdown")) else ".txt"
 
 
-_UNSAFE = re.compile(r"[^\w\-.()（）【】《》 ]+")
+_UNSAFE = re.compile(r"[^\w\-.()（）【】《》 —–·、，]+")  # keep the punctuation of Chinese file names
 
 
 def stored_name(name: str, suffix: str) -> str:

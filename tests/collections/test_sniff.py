@@ -66,6 +66,7 @@ def test_other_files_are_refused_with_what_to_do(data, says):
         (".hidden", "hidden.txt"),
         ("通知 (2024).docx", "通知 (2024).txt"),
         ("a/b/报告.PDF", "报告.txt"),
+        ("PaddlePaddle学习笔记——王欢.docx", "PaddlePaddle学习笔记——王欢.txt"),  # the title keeps its dashes
         ("", "document.txt"),
         ("x\x00y;rm -rf.txt", "x_y_rm -rf.txt"),
     ],
