@@ -113,6 +113,22 @@ def test_a_question_about_2020_prefers_passages_about_2020(service):
     )
 
 
+def test_the_year_check_fires_only_on_passages_naming_other_years(settings):
+    """On CMRC text (not the seeds): a question naming no year changes nothing; one naming 1950 costs
+    only the passage that names other years, never one naming 1950 or none."""
+    from types import SimpleNamespace
+
+    from qa.search.hybrid import Searcher
+
+    texts = ["徐展堂1950年随家人走难来香港。", "1954年父亲因肺病去世。", "他与母亲、弟妹相依为命。"]
+    index = SimpleNamespace(passages=[SimpleNamespace(text=t) for t in texts], manifest={})
+    searcher = Searcher(index, None, settings)
+    fused = {0: 1.0, 1: 1.0, 2: 1.0}
+    assert searcher._penalise_other_years("徐展堂在哪一年随家人一起奔赴香港？", fused) == fused
+    out = searcher._penalise_other_years("徐展堂1950年随家人去了哪里？", fused)
+    assert out == {0: 1.0, 1: pytest.approx(1.0 - settings.year_penalty), 2: 1.0}
+
+
 def test_fusion_functions():
     dense = [(1, 0.9), (2, 0.8), (3, 0.7)]
     keyword = [(3, 12.0), (1, 5.0)]
