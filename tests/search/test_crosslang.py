@@ -81,3 +81,19 @@ def test_a_name_spells_whole_characters_two_or_more():
     )  # whole characters
     assert spelled("shuilai", text) == {"水来"}
     assert reading("徐") == "xu" and reading("吕") == "lu" and reading("a") == ""
+
+
+def test_search_adds_what_the_names_spell_only_for_english_questions(service):
+    """Through the Searcher on the real seed index, without the seeds' glossary: an English question's
+    names (Lou Qinjian, He Lifeng) reach the keyword query as 娄勤俭, 何立峰; not with pinyin_names off,
+    and not for a question with Chinese in it."""
+    from qa.search.glossary import Glossary
+    from qa.search.hybrid import Searcher
+
+    question = "What did Lou Qinjian and He Lifeng say at the symposium?"
+    searcher = Searcher(service.index, service.encoder, service.settings, Glossary())
+    dense = service.index.dense.search(searcher.embed_question(question), service.settings.candidates)
+    assert {"娄勤俭", "何立峰"} <= set(searcher.added_terms(question, dense).split())
+    off = Searcher(service.index, service.encoder, service.settings.replace(pinyin_names=False), Glossary())
+    assert off.added_terms(question, dense) == ""
+    assert searcher.added_terms("娄勤俭 said what?", dense) == ""
