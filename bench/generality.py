@@ -3,7 +3,8 @@
     python bench/eval_corpus.py && python bench/generality.py             # tuning questions
     python bench/generality.py --heldout                                  # also the held-out questions (run once)
     python bench/generality.py --english bench/english_cmrc.jsonl         # English questions over the CMRC articles
-    python bench/generality.py --no-tuning --sweep                        # the tuned settings re-checked here
+    python bench/generality.py --no-tuning --sweep                        # the tuned settings, here and on the seeds
+    python bench/generality.py --no-tuning --crosslang bench/english_cmrc.jsonl   # ways to help English questions
 
 The corpus goes through the same path as `qa ingest` (sources, layout, passages, index) into its own
 index (bench/eval_corpus/index by default, so unchanged text is not embedded twice). Printed: what
@@ -23,7 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from qa.config import Settings  # noqa: E402
-from qa.evaluate import evaluate, format_table, load_questions  # noqa: E402
+from qa.evaluate import evaluate, format_table, load_questions, relevant_ids  # noqa: E402
 from qa.service import QAService  # noqa: E402
 
 sys.path.insert(0, str(ROOT / "bench"))
@@ -100,24 +101,72 @@ class _QueryCache:
         return np.stack([self.vectors[t] for t in texts])
 
 
-def sweep(service: QAService, path: Path) -> None:
-    """Fused R@1 / MRR@10 for the tuned settings, one at a time, on these questions."""
+def _without_lead(index):
+    """The same index with a keyword index built without the article lead in each passage's text."""
+    import dataclasses
+
+    from qa.index.build import keyword_text
+    from qa.index.retrievers import KeywordIndex
+
+    params = index.keyword.params
+    texts = [keyword_text(dataclasses.replace(p, context="")) for p in index.passages]
+    keyword = KeywordIndex.build(texts, params["mode"], params["k1"], params["b"])
+    return dataclasses.replace(index, keyword=keyword)
+
+
+def sweep(service: QAService, path: Path, title: str) -> None:
+    """Fused R@1 / R@5 / MRR@10 with each tuned setting varied alone, on these questions."""
     from qa.search.hybrid import Searcher
 
     questions = load_questions(path)
     encoder = _QueryCache(service.encoder)
     base = service.settings
-    grid = [("shipped", {})]
-    grid += [(f"dense_weight={w}", {"dense_weight": w}) for w in (0.3, 0.5, 0.6)]
-    grid += [(f"keyword_confident_at={c}", {"keyword_confident_at": c}) for c in (0.0, 0.6)]
-    grid += [("year_penalty=0", {"year_penalty": 0.0})]
-    print(f"### Settings on {path.name} (fused)\n")
+    plain = _without_lead(service.index)
+    grid = [("shipped", {}, service.index)]
+    grid += [(f"dense_weight={w}", {"dense_weight": w}, service.index) for w in (0.3, 0.5, 0.6)]
+    grid += [(f"keyword_confident_at={c}", {"keyword_confident_at": c}, service.index) for c in (0.0, 0.6, 1.0)]
+    grid += [("year_penalty=0", {"year_penalty": 0.0}, service.index)]
+    grid += [("lead not in keyword text", {}, plain)]
+    # Where each gold stands is the same in every run (the passages are): found once, not once per row.
+    gold = {q["question"]: relevant_ids(q["gold"], service.index.passages, service.index.articles) for q in questions}
+    print(f"### Settings on {title} ({len(questions)} questions, fused)\n")
     print("| settings | R@1 | R@5 | MRR@10 |")
     print("|---|---|---|---|")
-    for label, change in grid:
-        searcher = Searcher(service.index, encoder, base.replace(**change))
-        m = evaluate(searcher, questions, ("fused",))["fused"]
-        print(f"| {label} | {m['R@1']:.4f} | {m['R@5']:.4f} | {m['MRR@10']:.4f} |")
+    for label, change, index in grid:
+        searcher = Searcher(index, encoder, base.replace(**change))
+        m = evaluate(searcher, questions, ("fused",), relevant=lambda q: gold[q["question"]])["fused"]
+        print(f"| {label} | {m['R@1']:.4f} | {m['R@5']:.4f} | {m['MRR@10']:.4f} |", flush=True)
+    print()
+
+
+def crosslang(service: QAService, path: Path) -> None:
+    """English questions, fused, with each way of giving them Chinese keywords: none (names only), the
+    seeds' hand-written glossary, pinyin names, and fusion weighted toward dense."""
+    from qa.search.glossary import Glossary
+    from qa.search.hybrid import Searcher
+
+    questions = load_questions(path)
+    encoder = _QueryCache(service.encoder)
+    base = service.settings
+    seed_glossary = Glossary.read([ROOT / "seeds" / "glossary.tsv"])
+    none = Glossary()
+    grid = [("dense alone", none, {}, "dense")]
+    grid += [("names only (no glossary, no pinyin)", none, {"pinyin_names": False}, "fused")]
+    grid += [("seed glossary (the previous default)", seed_glossary, {"pinyin_names": False}, "fused")]
+    grid += [("pinyin names", none, {}, "fused")]
+    grid += [("pinyin names + seed glossary", seed_glossary, {}, "fused")]
+    for w in (0.6, 0.8):
+        grid += [(f"names only, dense_weight={w}", none, {"pinyin_names": False, "dense_weight": w}, "fused")]
+        grid += [(f"pinyin names, dense_weight={w}", none, {"dense_weight": w}, "fused")]
+    index = service.index
+    gold = {q["question"]: relevant_ids(q["gold"], index.passages, index.articles) for q in questions}
+    print(f"### English questions, ways to add Chinese keywords ({path.name}, {len(questions)} questions)\n")
+    print("| method | R@1 | R@5 | MRR@10 |")
+    print("|---|---|---|---|")
+    for label, glossary, change, mode in grid:
+        searcher = Searcher(index, encoder, base.replace(**change), glossary)
+        m = evaluate(searcher, questions, (mode,), relevant=lambda q: gold[q["question"]])[mode]
+        print(f"| {label} | {m['R@1']:.4f} | {m['R@5']:.4f} | {m['MRR@10']:.4f} |", flush=True)
     print()
 
 
@@ -129,7 +178,8 @@ def main() -> None:
     ap.add_argument("--english", type=Path, help="English questions over the CMRC articles")
     ap.add_argument("--no-tuning", action="store_true", help="skip the tuning questions")
     ap.add_argument("--misses", action="store_true", help="print the fused misses")
-    ap.add_argument("--sweep", action="store_true", help="fused figures with each tuned setting varied")
+    ap.add_argument("--sweep", action="store_true", help="fused figures with each tuned setting varied (also seeds)")
+    ap.add_argument("--crosslang", type=Path, help="English questions: compare ways of adding Chinese keywords")
     args = ap.parse_args()
     corpus = args.corpus.resolve()
     settings = Settings.load(
@@ -151,7 +201,11 @@ def main() -> None:
     if args.english:
         run(service, args.english, "English questions over CMRC articles", args.misses)
     if args.sweep:
-        sweep(service, corpus / "questions.jsonl")
+        sweep(service, corpus / "questions.jsonl", "the eval corpus, tuning questions")
+        seeds = QAService(Settings.load())
+        sweep(seeds, ROOT / "seeds" / "questions.jsonl", "the seeds")
+    if args.crosslang:
+        crosslang(service, args.crosslang)
 
 
 if __name__ == "__main__":

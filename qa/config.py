@@ -72,6 +72,18 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "year_penalty", 0.4, "Share of the fused score a passage loses when it names years but none the question names."
     ),
+    Setting(
+        "glossary_file",
+        "",
+        "English-to-Chinese glossary (TSV: English<TAB>Chinese per line) for questions asked in English; "
+        "empty = the glossary.tsv at the top of a corpus folder, if there is one.",
+    ),
+    Setting(
+        "pinyin_names",
+        True,
+        "For a question with no Chinese: the Chinese that its capitalised names spell in pinyin (Xu Zhantang → 徐展堂) "
+        "in the dense candidates joins its keyword query.",
+    ),
     Setting("max_question_chars", 2000, "Longer questions are refused with a clear error."),
     Setting("max_quote_chars", 5000, "Longer quotations are refused with a clear error."),
     Setting("max_file_mb", 50, "Files larger than this (MiB) are not ingested; the report says so."),

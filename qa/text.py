@@ -10,7 +10,6 @@ from importlib import resources
 from pathlib import Path
 
 __all__ = [
-    "glossary_terms",
     "TOKENIZER_VERSION",
     "normalize",
     "normalize_with_map",
@@ -222,48 +221,6 @@ def _push(text: str, start: int, end: int, spans: list[tuple[int, int]]) -> None
         end -= 1
     if end > start:
         spans.append((start, end))
-
-
-# --- English questions ------------------------------------------------------------------------
-
-
-@lru_cache(maxsize=1)
-def _glossary() -> list[tuple[str, str]]:
-    rows = []
-    text = resources.files("qa.data").joinpath("glossary.tsv").read_text(encoding="utf-8")
-    for line in text.splitlines():
-        if line.strip() and not line.startswith("#"):
-            en, _, zh = line.partition("\t")
-            rows.append((en.strip().lower(), zh.strip()))
-    return sorted(rows, key=lambda r: -len(r[0]))  # longest phrase first: "yangtze river delta" before "delta"
-
-
-_LATIN_WORDS = re.compile(r"[A-Za-z][A-Za-z\-']+")
-
-# "In which city …?" asks for a name (合肥); the passage that answers rarely says 城市 or 市, while
-# other passages do. Kinds of place and time right after which/what are not translated.
-_ANSWER_KIND = re.compile(
-    r"\b(which|what)\s+(?:cit(?:y|ies)|provinces?|countr(?:y|ies)|places?|years?|months?|days?|dates?)\b"
-)
-
-
-@lru_cache(maxsize=1024)  # asked twice per question: for the keyword query and for the highlight terms
-def glossary_terms(question: str) -> str:
-    """Chinese terms for the English domain phrases of a question, from the glossary (data/glossary.tsv).
-
-    The multilingual embedding model bridges languages only roughly; these terms let the keyword
-    index take part when someone asks in English.
-    """
-    if not _LATIN_WORDS.search(question):
-        return ""
-    text = " " + re.sub(r"[^a-z0-9\-' ]+", " ", _ANSWER_KIND.sub(r"\1", question.lower())) + " "
-    found = []
-    for en, zh in _glossary():
-        needle = f" {en} "
-        if needle in text:
-            found.append(zh)
-            text = text.replace(needle, " ")
-    return " ".join(found)
 
 
 # --- keyword tokens --------------------------------------------------------------------------

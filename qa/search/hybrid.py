@@ -10,10 +10,12 @@ import numpy as np
 from qa.config import Settings
 from qa.index.store import Index
 from qa.records import Hit
-from qa.text import glossary_terms, keyword_tokens, normalize, to_simplified
+from qa.text import keyword_tokens, normalize, to_simplified
 
 from .answer import best_sentence, question_terms
+from .crosslang import PinyinNames
 from .fusion import convex, ranks, rrf
+from .glossary import Glossary, corpus_glossary
 
 __all__ = ["Searcher", "Ranked"]
 
@@ -31,10 +33,17 @@ class Ranked:
 
 
 class Searcher:
-    def __init__(self, index: Index, encoder, settings: Settings):
+    def __init__(self, index: Index, encoder, settings: Settings, glossary: Glossary | None = None):
         self.index = index
         self.encoder = encoder
         self.settings = settings
+        if glossary is None:  # the corpus's own, if it has one (a glossary.tsv in an input folder)
+            inputs = getattr(index, "manifest", {}).get("inputs", [])
+            glossary = corpus_glossary(
+                inputs, settings.path(settings.glossary_file) if settings.glossary_file else None
+            )
+        self.glossary = glossary
+        self._pinyin = PinyinNames()
         self._years: dict[int, set[str]] = {}  # years named by each passage, filled as passages are seen
 
     def embed_question(self, question: str) -> np.ndarray:
@@ -45,6 +54,12 @@ class Searcher:
         self, question: str, mode: str = "fused", k: int | None = None, query_vector: np.ndarray | None = None
     ) -> list[Ranked]:
         """Passage ids best first. mode: fused, dense or keyword (the last two for evaluation)."""
+        return self._rank(question, mode, k, query_vector)[0]
+
+    def _rank(
+        self, question: str, mode: str, k: int | None, query_vector: np.ndarray | None
+    ) -> tuple[list[Ranked], str]:
+        """rank(), and the Chinese terms added to the question's keyword query (glossary, pinyin names)."""
         s = self.settings
         n = max(k or s.candidates, s.candidates)
         dense: list[tuple[int, float]] = []
@@ -54,8 +69,9 @@ class Searcher:
             dense = self.index.dense.search(query_vector, n)
         keyword: list[tuple[int, float]] = []
         all_kw = None
+        added = self.added_terms(question, dense)
         if mode in ("fused", "keyword"):
-            all_kw, kw_bound = self._keyword_scores(question)
+            all_kw, kw_bound = self._keyword_scores(question, added)
             keyword = _top(all_kw, n)
         d_rank, k_rank = ranks(dense), ranks(keyword)
         if mode == "dense":
@@ -75,19 +91,28 @@ class Searcher:
             fused = rrf(dense, keyword, s.rrf_k, s.dense_weight)
         if mode == "fused" and s.year_penalty > 0:
             fused = self._penalise_other_years(question, fused)
-        return self._by_group(fused, d_rank, k_rank)[: (k or None)]
+        return self._by_group(fused, d_rank, k_rank)[: (k or None)], added
 
-    def _keyword_scores(self, question: str) -> tuple[np.ndarray, float]:
-        glossary = glossary_terms(question)
+    def added_terms(self, question: str, dense: list[tuple[int, float]] = ()) -> str:
+        """Chinese terms joining the keyword query: the corpus glossary's for the question's English
+        phrases, and for a question with no Chinese, what its pinyin names spell in the dense
+        retriever's candidates (setting pinyin_names; qa/search/crosslang.py)."""
+        terms = self.glossary.terms(question)
+        if self.settings.pinyin_names and dense and not _CJK.search(question):
+            passages = self.index.passages
+            terms = f"{terms} {self._pinyin.terms(question, [passages[pid].text for pid, _ in dense])}"
+        return terms.strip()
+
+    def _keyword_scores(self, question: str, added: str = "") -> tuple[np.ndarray, float]:
         keyword = self.index.keyword
         if _CJK.search(question):
-            return keyword.scores(f"{question} {glossary}")
+            return keyword.scores(f"{question} {added}")
         # A question with no Chinese in it: its single letters and common English words match every
         # passage that holds some Latin text and outvoted the dense retriever (English questions over
         # CMRC articles: fused R@1 0.125 vs dense 0.45). Only names (capitalised words after the
-        # first, numbers) and glossary terms take part.
+        # first, numbers) and the added Chinese terms take part.
         names = " ".join(w for w in _LATIN_WORD.findall(question)[1:] if w[0].isupper() or w[0].isdigit())
-        tokens = keyword_tokens(f"{names} {glossary}", keyword.params["mode"])
+        tokens = keyword_tokens(f"{names} {added}", keyword.params["mode"])
         return keyword.bm25.scores([t for t in tokens if not (t[0] == "%" and t[1:].isascii())])
 
     def _penalise_other_years(self, question: str, fused: dict[int, float]) -> dict[int, float]:
@@ -127,9 +152,10 @@ class Searcher:
 
     def search(self, question: str, top_k: int) -> list[Hit]:
         passages = self.index.passages
-        q_terms = question_terms(f"{question} {glossary_terms(question)}")  # English questions too
+        ranked, added = self._rank(question, "fused", top_k, None)
+        q_terms = question_terms(f"{question} {added}")  # English questions too
         hits = []
-        for rank, r in enumerate(self.rank(question, k=top_k), start=1):
+        for rank, r in enumerate(ranked, start=1):
             p = passages[r.pid]
             hits.append(Hit(rank, r.score, p, best_sentence(p.text, q_terms), r.dense_rank, r.keyword_rank, p.also_in))
         return hits

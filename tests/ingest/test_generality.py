@@ -19,7 +19,7 @@ from qa.ingest.boilerplate import is_boilerplate, snippet_prefix
 from qa.ingest.layout import layout_articles
 from qa.ingest.passages import _key, build_corpus, chunk_spans, group_repeats, own_text
 from qa.ingest.sources import find_sources, read_source
-from tests.conftest import ROOT, SEEDS
+from tests.conftest import FORMATS, ROOT, SEEDS
 
 sys.path.insert(0, str(ROOT / "bench"))
 
@@ -193,13 +193,33 @@ def test_boilerplate_rules_do_not_fire_on_article_text():
 # --- grouping --------------------------------------------------------------------------------------
 
 
-def test_every_also_in_entry_is_the_same_text(seed_corpus, eval_corpus):
+@pytest.fixture(scope="module")
+def formats_corpus():
+    """The real files of ../shared/corpora/formats (every format), read without OCR."""
+    from qa.errors import SourceError
+    from qa.ingest.readers.base import ReadLimits
+
+    if not FORMATS.exists():
+        pytest.skip(f"{FORMATS} is not there")
+    sources = []
+    for f in find_sources([FORMATS]):
+        try:
+            sources.append(read_source(f, ReadLimits(ocr=False)))
+        except SourceError:
+            continue  # the corpus holds files meant to be refused
+    return build_corpus(sources, 300)
+
+
+def test_every_also_in_entry_is_the_same_text(seed_corpus, eval_corpus, formats_corpus):
+    """Over the seeds, the eval corpus and the formats corpus: every also_in entry is ≥ 0.95 similar
+    to its passage over the whole text (rapidfuzz ratio), and says so."""
+    corpora = (seed_corpus, eval_corpus, formats_corpus)
     by_place = {}
-    for corpus in (seed_corpus, eval_corpus):
+    for corpus in corpora:
         for p in corpus.passages:
             by_place[(p.citation.file, p.citation.start, p.citation.end)] = p
     entries = 0
-    for corpus in (seed_corpus, eval_corpus):
+    for corpus in corpora:
         for p in corpus.passages:
             for c in p.also_in:
                 other = by_place[(c.file, c.start, c.end)]

@@ -11,7 +11,8 @@ from qa.evaluate import evaluate, load_questions
 from qa.index.build import keyword_text
 from qa.index.retrievers import DenseIndex
 from qa.search.fusion import convex, rrf
-from qa.text import glossary_terms, keyword_tokens, normalize, normalize_with_map, sentence_spans
+from qa.search.glossary import Glossary, corpus_glossary
+from qa.text import keyword_tokens, normalize, normalize_with_map, sentence_spans
 from tests.conftest import SEEDS
 
 
@@ -112,6 +113,22 @@ def test_a_question_about_2020_prefers_passages_about_2020(service):
     )
 
 
+def test_the_year_check_fires_only_on_passages_naming_other_years(settings):
+    """On CMRC text (not the seeds): a question naming no year changes nothing; one naming 1950 costs
+    only the passage that names other years, never one naming 1950 or none."""
+    from types import SimpleNamespace
+
+    from qa.search.hybrid import Searcher
+
+    texts = ["徐展堂1950年随家人走难来香港。", "1954年父亲因肺病去世。", "他与母亲、弟妹相依为命。"]
+    index = SimpleNamespace(passages=[SimpleNamespace(text=t) for t in texts], manifest={})
+    searcher = Searcher(index, None, settings)
+    fused = {0: 1.0, 1: 1.0, 2: 1.0}
+    assert searcher._penalise_other_years("徐展堂在哪一年随家人一起奔赴香港？", fused) == fused
+    out = searcher._penalise_other_years("徐展堂1950年随家人去了哪里？", fused)
+    assert out == {0: 1.0, 1: pytest.approx(1.0 - settings.year_penalty), 2: 1.0}
+
+
 def test_fusion_functions():
     dense = [(1, 0.9), (2, 0.8), (3, 0.7)]
     keyword = [(3, 12.0), (1, 5.0)]
@@ -159,13 +176,36 @@ def test_keyword_tokens_keep_numbers_whole():
     assert "长三角" in keyword_tokens("长三角一体化发展")
 
 
+SEED_GLOSSARY = SEEDS / "glossary.tsv"
+
+
 def test_english_questions_get_chinese_glossary_terms():
-    terms = glossary_terms("Where did Xi Jinping chair the Yangtze River Delta symposium?").split()
+    glossary = Glossary.read([SEED_GLOSSARY])
+    terms = glossary.terms("Where did Xi Jinping chair the Yangtze River Delta symposium?").split()
     assert {"习近平", "长三角", "座谈会", "主持"} <= set(terms)
-    assert glossary_terms("纯中文问题") == ""
+    assert glossary.terms("纯中文问题") == ""
     # "which city" asks for a name: 城市 / 市 would match the wrong passages.
-    assert "城市" not in glossary_terms("In which city did Xi Jinping chair the symposium?")
-    assert "城市" in glossary_terms("How should cities renew their old towns?")
+    assert "城市" not in glossary.terms("In which city did Xi Jinping chair the symposium?")
+    assert "城市" in glossary.terms("How should cities renew their old towns?")
+
+
+def test_a_glossary_belongs_to_its_corpus_folder(service, tmp_path):
+    """The seed glossary applies to the index built from seeds/ and to no other: a folder without a
+    glossary.tsv gets none, one with its own gets that, and the setting glossary_file names one."""
+    assert service.searcher.glossary.files == (SEED_GLOSSARY,)
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "a.txt").write_text("标题\n\n正文。\n", encoding="utf-8")
+    assert not corpus_glossary([other])
+    assert corpus_glossary([other]).terms("Where did Xi Jinping chair the symposium?") == ""
+    (other / "glossary.tsv").write_text("# comment\nrobot\t机器人\n", encoding="utf-8")
+    assert corpus_glossary([other, SEEDS]).terms("Who built the robot?") == "机器人"
+    assert corpus_glossary([other], SEED_GLOSSARY).files == (SEED_GLOSSARY,)
+    (other / "glossary.tsv").write_text("robot 机器人\n", encoding="utf-8")
+    with pytest.raises(InputError, match="English<TAB>Chinese"):
+        corpus_glossary([other])
+    with pytest.raises(InputError, match="glossary_file"):
+        corpus_glossary([other], tmp_path / "missing.tsv")
 
 
 def test_an_english_question_does_not_match_on_single_latin_letters(settings):
@@ -186,5 +226,5 @@ def test_an_english_question_does_not_match_on_single_latin_letters(settings):
     assert scores[0] > 0 and scores[1] == 0 and unfiltered[1] > 0
     chinese = "Autoliv的总部在哪里？"
     mixed, mixed_bound = searcher._keyword_scores(chinese)
-    same, same_bound = keyword.scores(f"{chinese} {glossary_terms(chinese)}")
+    same, same_bound = keyword.scores(f"{chinese} {searcher.glossary.terms(chinese)}")
     assert mixed_bound == same_bound and np.array_equal(mixed, same)
