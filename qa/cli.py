@@ -163,8 +163,25 @@ def _run(args) -> int:
             )
         return 0
     if args.command == "eval":
+        from .chat.evaluation import (
+            evaluate_conversations,
+            format_conversation_table,
+            is_conversation_file,
+            load_conversations,
+        )
         from .evaluate import evaluate, format_table, load_questions
 
+        if args.questions.exists() and is_conversation_file(args.questions):  # follow-up conversations
+            results = evaluate_conversations(service.searcher, load_conversations(args.questions))
+            print(
+                json.dumps(results, ensure_ascii=False, indent=2)
+                if args.json
+                else format_conversation_table(
+                    results,
+                    f"{args.questions} ({results['with context']['all']['questions']} conversations, last turn)",
+                )
+            )
+            return 0
         results = evaluate(service.searcher, load_questions(args.questions))
         if args.json:
             print(json.dumps(results, ensure_ascii=False, indent=2))

@@ -23,6 +23,7 @@ from starlette.routing import Mount
 from qa.config import SETTINGS, Settings
 from qa.errors import NotFound, QAError
 
+from .openai_api import OpenAIErrors, add_openai_routes
 from .routing import MethodGuard
 from .schema import document_honestly, request_models, responses
 from .security import BodyLimit, Cors, SecurityHeaders, check_origins
@@ -100,7 +101,8 @@ def create_app(service, settings: Settings) -> FastAPI:
 
     @app.post("/api/ask", summary="Answer a question with cited passages", responses=responses(400, 422))
     def ask(body: AskRequest) -> dict:
-        return service.ask(body.question, body.top_k).to_dict()
+        history = [t.model_dump() for t in body.history or []]
+        return service.ask(body.question, body.top_k, history=history).to_dict()
 
     @app.post("/api/verify", summary="Check a quotation against the corpus", responses=responses(400, 422))
     def verify(body: VerifyRequest) -> dict:
@@ -157,6 +159,7 @@ def create_app(service, settings: Settings) -> FastAPI:
             raise NotFound(f"没有这个文件：{name}。/ No embed asset {name!r}.")
         return FileResponse(files[name])
 
+    add_openai_routes(app, service)
     document_honestly(app)
     own_routes = [r for r in app.routes if not isinstance(r, Mount)]  # taken before Gradio is mounted at /
     # Added innermost first. Outermost: CSP on every answer; then the body is read (bounded in size and
@@ -165,6 +168,7 @@ def create_app(service, settings: Settings) -> FastAPI:
     app.add_middleware(MethodGuard, routes=own_routes)
     app.add_middleware(Cors, origins=origins)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes, timeout=settings.read_timeout_seconds)
+    app.add_middleware(OpenAIErrors)  # /v1/* errors of the layers inside get OpenAI's `type`
     app.add_middleware(SecurityHeaders, origins=origins)
 
     return gr.mount_gradio_app(
