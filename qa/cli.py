@@ -17,6 +17,7 @@ __all__ = ["main"]
 EXAMPLES = """示例 / examples:
   qa ask "2020年度长三角地区主要领导座谈会在哪里举行？"
   qa ask - --json < questions.txt
+  qa chat                      (follow-ups: 那第三项呢？ 他强调了什么？; /new starts over; Ctrl-D exits)
   qa verify "共同打造国际一流营商环境"
   qa ingest 文件夹/ 报告.txt
   qa eval seeds/questions.jsonl
@@ -48,6 +49,8 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("question", help="the question, or - to read one question per line from stdin")
     ask.add_argument("--top-k", type=int, help="number of passages (default 5)")
     ask.add_argument("--json", action="store_true", help="one JSON object per question")
+
+    sub.add_parser("chat", parents=[common], help="an interactive conversation with follow-up questions")
 
     verify = sub.add_parser("verify", parents=[common], help="check whether a quotation appears in the sources")
     verify.add_argument("quote", help="the quotation, or - to read one per line from stdin")
@@ -150,6 +153,10 @@ def _run(args) -> int:
     # bars on a terminal, one line per step otherwise.
     logging.getLogger("qa").setLevel(logging.INFO)
     service = QAService(settings, progress=sys.stderr.isatty(), on_rebuild=lambda m: print(m, file=sys.stderr))
+    if args.command == "chat":
+        from .chat.terminal import run_chat
+
+        return run_chat(service)
     if args.command == "ingest":
         report = service.ingest(args.paths)
         for file_report in report.get("file_reports", ()):

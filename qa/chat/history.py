@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from qa.errors import EmptyInput, InputError
+from qa.errors import EmptyInput, InputError, InputTooLong
 
 __all__ = ["Turn", "turns_from_history", "turns_from_messages", "ROLES"]
 
@@ -50,7 +50,7 @@ def _question(value: object, where: str, max_chars: int) -> str:
     if not any(c.isalnum() for c in text):
         raise EmptyInput(f"{where} 是空的。/ {where} is empty: it has no letter or digit.")
     if len(text) > max_chars:
-        raise InputError(
+        raise InputTooLong(
             f"{where} 太长（{len(text)} 字，上限 {max_chars} 字）。/ {where} has {len(text)} characters; "
             f"the limit is {max_chars}."
         )
