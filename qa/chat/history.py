@@ -13,6 +13,7 @@ question; an answer is only carried, never searched, so it is cut to `max_answer
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 
 from qa.errors import EmptyInput, InputError, InputTooLong
@@ -46,8 +47,13 @@ def _text(value: object, where: str) -> str:
 
 
 def _question(value: object, where: str, max_chars: int) -> str:
+    """The same rule as a question (qa.service): valid Unicode, at least one letter or digit, not too long."""
     text = _text(value, where).strip()
-    if not any(c.isalnum() for c in text):
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InputError(f"{where} 含有无效字符。/ {where} is not valid Unicode text (a lone surrogate).") from None
+    if not any(unicodedata.category(c)[0] in "LN" for c in text):
         raise EmptyInput(f"{where} 是空的。/ {where} is empty: it has no letter or digit.")
     if len(text) > max_chars:
         raise InputTooLong(

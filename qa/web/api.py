@@ -91,6 +91,7 @@ def create_app(service, settings: Settings) -> FastAPI:
     """FastAPI app: /api/*, /healthz, /embed, /docs, and the Gradio UI mounted at /."""
     import gradio as gr
 
+    from .chat_ui import CHAT_CSS
     from .ui import CSS, build_ui
 
     origins = check_origins(settings.frame_origins)
@@ -177,7 +178,7 @@ def create_app(service, settings: Settings) -> FastAPI:
         path="/",
         root_path=settings.root_path or None,
         ssr_mode=False,
-        css=CSS,
+        css=CSS + CHAT_CSS,
         footer_links=["settings"],
     )
 

@@ -74,11 +74,16 @@ def _read_request(body: object, max_turns: int, max_chars: int):
 def add_openai_routes(app: FastAPI, service) -> None:
     settings = service.settings
 
-    @app.get("/v1/models", summary="OpenAI-compatible: the one model this server answers as")
+    # Not in /openapi.json: this surface follows OpenAI's API and error object, not qa's (README).
+    @app.get("/v1/models", summary="OpenAI-compatible: the one model this server answers as", include_in_schema=False)
     def models() -> dict:
         return {"object": "list", "data": [{"id": MODEL_ID, "object": "model", "created": 0, "owned_by": "qa"}]}
 
-    @app.post("/v1/chat/completions", summary="OpenAI-compatible chat: extractive answers with citations")
+    @app.post(
+        "/v1/chat/completions",
+        summary="OpenAI-compatible chat: extractive answers with citations",
+        include_in_schema=False,
+    )
     async def chat_completions(request: Request):
         try:
             try:

@@ -10,13 +10,12 @@ import os
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # before gradio is imported
 
-import contextlib
 import html
 import re
 
 import gradio as gr
 
-from qa.errors import NotFound, QAError
+from qa.errors import QAError
 from qa.records import location_label, paragraph_label
 
 __all__ = ["build_ui", "CSS", "answer_html", "cards_html", "check_html", "citation_text", "context_html"]
@@ -242,17 +241,6 @@ def _error_html(exc: QAError) -> str:
 
 
 def build_ui(service) -> gr.Blocks:
-    def on_ask(question: str):
-        try:
-            answer = service.ask(question).to_dict()
-        except QAError as exc:
-            return _error_html(exc), ""
-        articles = {}
-        for doc_id in {h["doc_id"] for h in answer["hits"]}:
-            with contextlib.suppress(NotFound):
-                articles[doc_id] = service.document(doc_id).to_dict()
-        return answer_html(answer), cards_html(answer, articles)
-
     def on_check(quote: str):
         try:
             return check_html(service.verify(quote).to_dict())
@@ -262,20 +250,9 @@ def build_ui(service) -> gr.Blocks:
     with gr.Blocks(title="qa · 中文文档问答", analytics_enabled=False) as demo:
         gr.Markdown("## 中文文档问答\n答案只引用文档原文，每句都注明出处；点开引文卡片可在上下文中阅读。")
         with gr.Tab("问答", elem_id="qa-tab-ask"):
-            with gr.Row(equal_height=True):
-                question = gr.Textbox(
-                    label="问题",
-                    placeholder="例如：长三角地区主要领导座谈会在哪里举行？",
-                    elem_id="qa-question",
-                    scale=5,
-                    max_length=service.settings.max_question_chars,
-                )
-                ask_btn = gr.Button("提问", variant="primary", elem_id="qa-ask", scale=1)
-            gr.Examples([[q] for q in service.examples()], inputs=[question], label="示例问题")
-            answer = gr.HTML(elem_id="qa-answer-box", js_on_load=None)
-            cards = gr.HTML(elem_id="qa-cards", js_on_load=COPY_JS)
-            question.submit(on_ask, [question], [answer, cards])
-            ask_btn.click(on_ask, [question], [answer, cards])
+            from .chat_ui import build_chat_tab  # the chat transcript (follow-ups, cards per answer)
+
+            build_chat_tab(service)
         with gr.Tab("核对引文", elem_id="qa-tab-check"):
             quote = gr.Textbox(
                 label="引文",
