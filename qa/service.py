@@ -16,6 +16,7 @@ import threading
 import unicodedata
 from pathlib import Path
 
+from .chat.conversation import resolve_history
 from .config import Settings
 from .errors import CorruptIndex, EmptyInput, IndexBusy, IndexWriteError, InputError, InputTooLong, NotFound
 from .index.build import build_index
@@ -152,23 +153,15 @@ class QAService:
 
     # -- questions and quotes -----------------------------------------------------------------
     def ask(self, question: str, top_k: int | None = None, history=None) -> Answer:
-        """Answer a question. With `history` (earlier turns, oldest first: qa.chat.history.Turn or
-        {"question", "answer"} dicts; [] for a first turn) it is read as part of the conversation
-        and the Answer says what was searched (search_query)."""
+        """With `history` (earlier turns, oldest first; [] for none) it is read in its conversation (qa.chat)."""
         question = _clean(question, "问题", self.settings.max_question_chars)
         k = self.settings.top_k if top_k is None else top_k
         if not isinstance(k, int) or isinstance(k, bool) or not 1 <= k <= 100:
             raise InputError(f"top_k 必须是 1 到 100 的整数。/ top_k must be an integer from 1 to 100; got {k!r}.")
-        if history is None:
-            hits = self._served(lambda: self.searcher.search(question, k), self._hit_claims, self._drop_false_hits)
-            return Answer(question, answer_text(hits), tuple(hits))
-        from .chat.conversation import resolve_turn
-        from .chat.history import turns_from_history
-
-        turns = turns_from_history(history, self.settings.max_history_turns, self.settings.max_question_chars)
-        turn = resolve_turn(self.searcher, question, turns)
-        hits = self._served(lambda: turn.hits(self.searcher, k), self._hit_claims, self._drop_false_hits)
-        return Answer(question, answer_text(hits), tuple(hits), search_query=turn.search_query)
+        turn = None if history is None else resolve_history(self.searcher, question, history, self.settings)
+        search = (lambda: self.searcher.search(question, k)) if turn is None else (lambda: turn.hits(self.searcher, k))
+        hits = self._served(search, self._hit_claims, self._drop_false_hits)
+        return Answer(question, answer_text(hits), tuple(hits), search_query=turn.search_query if turn else None)
 
     @property
     def quotes(self):

@@ -21,9 +21,9 @@ from qa.text import glossary_terms
 
 from .enumeration import continue_enumeration, item_number
 from .followup import FollowUp, mentioned_ordinal, resolve
-from .history import Turn
+from .history import Turn, turns_from_history
 
-__all__ = ["ResolvedTurn", "resolve_turn"]
+__all__ = ["ResolvedTurn", "resolve_turn", "resolve_history"]
 
 
 @dataclass(frozen=True)
@@ -125,3 +125,9 @@ def resolve_turn(searcher: Searcher, question: str, history: tuple[Turn, ...]) -
             return ResolvedTurn(last)
         anchor = _root(searcher, found)
     return ResolvedTurn(last, anchor)
+
+
+def resolve_history(searcher: Searcher, question: str, history, settings) -> ResolvedTurn:
+    """QAService's entry: `history` as the API gives it (or Turns), checked and trimmed, then resolved."""
+    turns = turns_from_history(history, settings.max_history_turns, settings.max_question_chars)
+    return resolve_turn(searcher, question, turns)
