@@ -17,10 +17,10 @@ from dataclasses import dataclass
 from qa.records import Hit
 from qa.search.answer import best_sentence, question_terms
 from qa.search.hybrid import Ranked, Searcher
-from qa.text import glossary_terms
+from qa.text import glossary_terms, sentence_spans
 
 from .enumeration import continue_enumeration, item_number
-from .followup import FollowUp, mentioned_ordinal, resolve
+from .followup import NEXT, FollowUp, mentioned_ordinal, resolve
 from .history import Turn, turns_from_history
 
 __all__ = ["ResolvedTurn", "resolve_turn", "resolve_history"]
@@ -63,18 +63,27 @@ class ResolvedTurn:
     def hits(self, searcher: Searcher, top_k: int) -> list[Hit]:
         passages = searcher.index.passages
         terms = question_terms(f"{self.followup.question} {self.search_query} {glossary_terms(self.search_query)}")
+
+        def highlight(pid: int) -> tuple[int, int]:
+            # The list item asked for is the sentence to show (第二，加大科技攻关力度。), not the one
+            # sharing the most words with the rewritten question.
+            if pid == self.pinned and (span := _item_sentence(passages[pid].text, self.followup.position)):
+                return span
+            return best_sentence(passages[pid].text, terms)
+
         return [
-            Hit(
-                rank,
-                r.score,
-                passages[r.pid],
-                best_sentence(passages[r.pid].text, terms),
-                r.dense_rank,
-                r.keyword_rank,
-                passages[r.pid].also_in,
-            )
+            Hit(rank, r.score, passages[r.pid], highlight(r.pid), r.dense_rank, r.keyword_rank, passages[r.pid].also_in)
             for rank, r in enumerate(self.ranked(searcher, top_k), start=1)
         ]
+
+
+def _item_sentence(text: str, position: int | None) -> tuple[int, int] | None:
+    """The sentence of `text` that opens list item `position` (any item for NEXT), or None."""
+    for s, e in sentence_spans(text):
+        numbers = [n for n, _ in item_number(text[s:e])]
+        if numbers and (position in numbers or position == NEXT):
+            return s, e
+    return None
 
 
 def _root(searcher: Searcher, pid: int) -> int:

@@ -5,8 +5,10 @@ In:  the QAService; each question with the transcript the browser sends along.
 Out: the transcript with the new turn: the question (escaped), and the answer as HTML — how a
      follow-up was read (search_query), the answer with [n] markers and the cards (ui.py builds both).
 
-The conversation lives in the browser: the earlier questions are read back from the transcript the
-page sends with each question, so the server keeps nothing between requests.
+The transcript is kept in the Gradio session's state (gr.State: the server's memory for this browser
+tab, dropped when the tab closes; nothing is written anywhere), not sent back with each question: the
+answers with their cards are about 15 KB a turn, and a page sending its transcript would pass
+max_body_bytes (64 KiB, 413) at the fourth turn. The earlier questions are read from it.
 """
 
 from __future__ import annotations
@@ -93,7 +95,8 @@ def build_chat_tab(service) -> None:
             reply = _answer_message(service, service.ask(question, history=history).to_dict())
         except QAError as exc:
             reply = f'<div class="qa-error">{html.escape(exc.message)}</div>'
-        return "", transcript + [{"role": "user", "content": shown}, {"role": "assistant", "content": reply}]
+        transcript += [{"role": "user", "content": shown}, {"role": "assistant", "content": reply}]
+        return "", transcript, transcript
 
     chat = gr.Chatbot(
         elem_id="qa-chat",
@@ -117,6 +120,7 @@ def build_chat_tab(service) -> None:
         new_btn = gr.Button("新对话", elem_id="qa-new", scale=1)
     gr.Examples([[q] for q in service.examples()], inputs=[question], label="示例问题")
     gr.HTML("", elem_id="qa-copy-helper", js_on_load=COPY_ANYWHERE_JS)
-    question.submit(on_send, [question, chat], [question, chat])
-    ask_btn.click(on_send, [question, chat], [question, chat])
-    new_btn.click(lambda: ("", []), None, [question, chat])
+    transcript = gr.State([])  # this tab's conversation; the chatbot only shows it
+    question.submit(on_send, [question, transcript], [question, chat, transcript])
+    ask_btn.click(on_send, [question, transcript], [question, chat, transcript])
+    new_btn.click(lambda: ("", [], []), None, [question, chat, transcript])

@@ -61,7 +61,7 @@ def _read_request(body: object, max_turns: int, max_chars: int):
     if not isinstance(model, str):
         raise InputError("model 必须是字符串。/ model must be a string.")
     if model != MODEL_ID:
-        raise NotFound(
+        raise ModelNotFound(
             f"没有模型 {model[:60]!r}。/ The model {model[:60]!r} does not exist; GET /v1/models lists {MODEL_ID!r}."
         )
     stream = body.get("stream", False)
