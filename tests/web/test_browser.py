@@ -234,9 +234,10 @@ def gradio_ask(p, question: str):
     p.locator("#qa-chat .qa-q", has_text=question).wait_for()
 
 
-# A three-turn conversation: a question, then two ordinal follow-ups read from it.
-CONVERSATION = ["习近平讲话中的第一项重点工作是什么？", "第二项呢？", "那第三项呢？"]
-LIST_ITEMS = {1: "第二，加大科技攻关力度", 2: "第三，提升长三角城市发展质量"}
+# A four-turn conversation: a question, then three ordinal follow-ups read from it. Four turns, because
+# a page that sent its whole transcript back with each question passed the 64 KiB body limit at the fourth.
+CONVERSATION = ["习近平讲话中的第一项重点工作是什么？", "第二项呢？", "那第三项呢？", "第四项呢？"]
+LIST_ITEMS = {1: "第二，加大科技攻关力度", 2: "第三，提升长三角城市发展质量", 3: "第四，增强欠发达区域高质量发展动能"}
 
 
 def check_turns(turns) -> None:
