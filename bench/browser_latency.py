@@ -40,7 +40,8 @@ SETUP = """([selector, question, needsState]) => {
                             {capture: true, once: true});
   const box = document.querySelector(selector);
   const done = () => {
-    const echo = box.querySelector('.qa-q');
+    const echoes = box.querySelectorAll('.qa-q');  // the pages are transcripts: the newest turn is last
+    const echo = echoes[echoes.length - 1];
     return echo && echo.textContent.includes(question) && (box.matches('.qa-answer') || box.querySelector('.qa-answer'))
            && (!needsState || box.getAttribute('data-state') === 'done');
   };
@@ -139,7 +140,7 @@ def main() -> None:
             page = browser.new_page(viewport={"width": 1180, "height": 1000})
             rows["/embed"] = time_page(page, url + "/embed", "#q", "#answer", True, qs)
             rows["Gradio UI /"] = time_page(
-                page, url + "/", "#qa-question textarea, #qa-question input", "#qa-answer-box", False, qs
+                page, url + "/", "#qa-question textarea, #qa-question input", "#qa-chat", False, qs
             )
             browser.close()
     finally:

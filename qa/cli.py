@@ -17,6 +17,7 @@ __all__ = ["main"]
 EXAMPLES = """示例 / examples:
   qa ask "2020年度长三角地区主要领导座谈会在哪里举行？"
   qa ask - --json < questions.txt
+  qa chat                      (follow-ups: 那第三项呢？ 他强调了什么？; /new starts over; Ctrl-D exits)
   qa verify "共同打造国际一流营商环境"
   qa ingest 文件夹/ 报告.txt
   qa ingest --collection 政策文件 通知.docx
@@ -53,6 +54,8 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("question", help="the question, or - to read one question per line from stdin")
     ask.add_argument("--top-k", type=int, help="number of passages (default 5)")
     ask.add_argument("--json", action="store_true", help="one JSON object per question")
+
+    sub.add_parser("chat", parents=[common], help="an interactive conversation with follow-up questions")
 
     verify = sub.add_parser("verify", parents=[common], help="check whether a quotation appears in the sources")
     verify.add_argument("quote", help="the quotation, or - to read one per line from stdin")
@@ -164,8 +167,12 @@ def _run(args) -> int:
 
     if args.command in ("collections", "remove"):
         return cli_collections.run(args, settings)
-    if args.collection and args.command != "ingest":
+    if getattr(args, "collection", None) and args.command != "ingest":
         service = cli_collections.collections_for(settings).service(args.collection)
+    if args.command == "chat":
+        from .chat.terminal import run_chat
+
+        return run_chat(service)
     if args.command == "ingest":
         report = cli_collections.ingest(args, settings) if args.collection else service.ingest(args.paths)
         for file_report in report.get("file_reports", ()):
@@ -179,8 +186,25 @@ def _run(args) -> int:
             )
         return 0
     if args.command == "eval":
+        from .chat.evaluation import (
+            evaluate_conversations,
+            format_conversation_table,
+            is_conversation_file,
+            load_conversations,
+        )
         from .evaluate import evaluate, format_table, load_questions
 
+        if args.questions.exists() and is_conversation_file(args.questions):  # follow-up conversations
+            results = evaluate_conversations(service.searcher, load_conversations(args.questions))
+            print(
+                json.dumps(results, ensure_ascii=False, indent=2)
+                if args.json
+                else format_conversation_table(
+                    results,
+                    f"{args.questions} ({results['with context']['all']['questions']} conversations, last turn)",
+                )
+            )
+            return 0
         results = evaluate(service.searcher, load_questions(args.questions))
         if args.json:
             print(json.dumps(results, ensure_ascii=False, indent=2))

@@ -136,6 +136,18 @@ SETTINGS: tuple[Setting, ...] = (
         "How long `qa serve` keeps an idle keep-alive connection open; longer than the usual client pools' "
         "5-15 s, so that the client, not the server, closes an idle connection.",
     ),
+    Setting(
+        "max_history_turns",
+        10,
+        "Earlier turns of a conversation read to resolve a follow-up (API history, /v1 messages, qa chat); "
+        "older turns are dropped.",
+    ),
+    Setting(
+        "followup_context_weight",
+        0.5,
+        "A follow-up with words of its own is searched alone and together with the previous question; "
+        "the second search's score counts at this weight.",
+    ),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}
@@ -179,7 +191,9 @@ class _SettingsBase:
         for name in ("max_body_bytes", "read_timeout_seconds", "keep_alive_seconds"):
             if getattr(self, name) <= 0:
                 raise InputError(f"{name} must be greater than 0; got {getattr(self, name)}.")
-        for name in ("dense_weight", "year_penalty", "keyword_confident_at"):
+        if self.max_history_turns < 0:
+            raise InputError(f"max_history_turns must be 0 or more; got {self.max_history_turns}.")
+        for name in ("dense_weight", "year_penalty", "keyword_confident_at", "followup_context_weight"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise InputError(f"{name} must be between 0 and 1; got {getattr(self, name)}.")
 

@@ -304,10 +304,12 @@ class Answer:
     question: str
     answer: str
     hits: tuple[Hit, ...] = field(default_factory=tuple)
+    search_query: str | None = None  # what was searched, for a question asked in a conversation
 
     def to_dict(self) -> dict:
         return {
             "question": self.question,
+            **({} if self.search_query is None else {"search_query": self.search_query}),
             "answer": self.answer,
             "hits": [h.to_dict() for h in self.hits],
         }

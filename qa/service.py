@@ -16,6 +16,7 @@ import threading
 import unicodedata
 from pathlib import Path
 
+from .chat.conversation import resolve_history
 from .config import Settings
 from .errors import CorruptIndex, EmptyInput, IndexBusy, IndexWriteError, InputError, InputTooLong, NotFound
 from .index.build import build_index
@@ -157,13 +158,16 @@ class QAService:
             self.verify(self.index.passages[0].text[:12] + "不")
 
     # -- questions and quotes -----------------------------------------------------------------
-    def ask(self, question: str, top_k: int | None = None) -> Answer:
+    def ask(self, question: str, top_k: int | None = None, history=None) -> Answer:
+        """With `history` (earlier turns, oldest first; [] for none) it is read in its conversation (qa.chat)."""
         question = _clean(question, "问题", self.settings.max_question_chars)
         k = self.settings.top_k if top_k is None else top_k
         if not isinstance(k, int) or isinstance(k, bool) or not 1 <= k <= 100:
             raise InputError(f"top_k 必须是 1 到 100 的整数。/ top_k must be an integer from 1 to 100; got {k!r}.")
-        hits = self._served(lambda: self.searcher.search(question, k), self._hit_claims, self._drop_false_hits)
-        return Answer(question, answer_text(hits), tuple(hits))
+        turn = None if history is None else resolve_history(self.searcher, question, history, self.settings)
+        search = (lambda: self.searcher.search(question, k)) if turn is None else (lambda: turn.hits(self.searcher, k))
+        hits = self._served(search, self._hit_claims, self._drop_false_hits)
+        return Answer(question, answer_text(hits), tuple(hits), search_query=turn.search_query if turn else None)
 
     @property
     def quotes(self):

@@ -25,6 +25,7 @@ from qa.errors import NotFound, QAError
 
 from .admin_api import install_admin
 from .auth import AccessControl
+from .openai_api import OpenAIErrors, add_openai_routes
 from .routing import MethodGuard
 from .schema import CollectionQuery, document_honestly, request_models, responses
 from .security import BodyLimit, Cors, SecurityHeaders, check_origins
@@ -92,6 +93,7 @@ def create_app(service, settings: Settings) -> FastAPI:
     """FastAPI app: /api/*, /healthz, /embed, /docs, and the Gradio UI mounted at /."""
     import gradio as gr
 
+    from .chat_ui import CHAT_CSS
     from .ui import CSS, build_ui
 
     origins = check_origins(settings.frame_origins)
@@ -105,7 +107,8 @@ def create_app(service, settings: Settings) -> FastAPI:
 
     @app.post("/api/ask", summary="Answer a question with cited passages", responses=responses(400, 404, 422))
     def ask(body: AskRequest) -> dict:
-        return collections.service(body.collection).ask(body.question, body.top_k).to_dict()
+        history = [t.model_dump() for t in body.history or []]
+        return collections.service(body.collection).ask(body.question, body.top_k, history=history).to_dict()
 
     @app.post("/api/verify", summary="Check a quotation against the corpus", responses=responses(400, 404, 422))
     def verify(body: VerifyRequest) -> dict:
@@ -162,6 +165,7 @@ def create_app(service, settings: Settings) -> FastAPI:
             raise NotFound(f"没有这个文件：{name}。/ No embed asset {name!r}.")
         return FileResponse(files[name])
 
+    add_openai_routes(app, service, collections)
     document_honestly(app)
     own_routes = [r for r in app.routes if not isinstance(r, Mount)]  # taken before Gradio is mounted at /
     # Added innermost first. Outermost: CSP on every answer; then the body is read (bounded in size and
@@ -174,6 +178,7 @@ def create_app(service, settings: Settings) -> FastAPI:
         BodyLimit, limit=settings.max_body_bytes, timeout=settings.read_timeout_seconds, upload_limit=upload_limit
     )
     app.add_middleware(AccessControl, guard=admin.guard)  # before the body is read: a refused upload is not read
+    app.add_middleware(OpenAIErrors)  # /v1/* errors of the layers inside (size, access) get OpenAI's `type`
     app.add_middleware(SecurityHeaders, origins=origins)
 
     return gr.mount_gradio_app(
@@ -182,7 +187,7 @@ def create_app(service, settings: Settings) -> FastAPI:
         path="/",
         root_path=settings.root_path or None,
         ssr_mode=False,
-        css=CSS,
+        css=CSS + CHAT_CSS,
         footer_links=["settings"],
     )
 

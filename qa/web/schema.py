@@ -85,11 +85,24 @@ def request_models(settings: Settings) -> tuple[type[BaseModel], type[BaseModel]
         extra = {"minLength": least, "maxLength": limit, "pattern": pattern}
         return (Text, Field(description=f"{description}. {CONTENT}", json_schema_extra=extra))
 
+    turn = create_model(
+        "HistoryTurn",
+        question=text("an earlier question of the conversation", settings.max_question_chars, 1),
+        answer=(Text, Field("", description="the answer given to it (carried, not searched)")),
+    )
     ask = create_model(
         "AskRequest",
         question=text("问题 / the question, in Chinese or any language of the corpus", settings.max_question_chars, 1),
         top_k=(TopK | None, Field(None, description="How many passages to return (1-100).")),
         collection=COLLECTION,
+        history=(
+            list[turn] | None,
+            Field(
+                None,
+                description="Earlier turns, oldest first; a follow-up (那第三项呢？ 他强调了什么？) is read from them. "
+                f"Only the last max_history_turns ({settings.max_history_turns}) are used; older ones are dropped.",
+            ),
+        ),
     )
     verify = create_model(
         "VerifyRequest",

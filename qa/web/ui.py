@@ -10,16 +10,15 @@ import os
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # before gradio is imported
 
-import contextlib
 import html
 import re
 
 import gradio as gr
 
-from qa.errors import NotFound, QAError
+from qa.errors import QAError
 from qa.records import location_label, paragraph_label
 
-from .admin_ui import admin_tab, collection_picker
+from .admin_ui import admin_tab
 
 __all__ = ["build_ui", "CSS", "answer_html", "cards_html", "check_html", "citation_text", "context_html"]
 
@@ -79,24 +78,6 @@ mark.qa-hl { background: #fde68a; color: inherit; padding: 0 .1rem; border-radiu
 .qa-diff del { background: #fee2e2; color: #991b1b; text-decoration: line-through; }
 .qa-diff ins { background: #dcfce7; color: #166534; text-decoration: underline; }
 .qa-legend { font-size: .8rem; color: #5b6472; }
-"""
-
-# Copy buttons inside the cards: one delegated listener on the component, text taken from data-copy.
-COPY_JS = """
-element.addEventListener('click', function (event) {
-  var button = event.target.closest('button[data-copy]');
-  if (!button) return;
-  event.preventDefault();
-  var text = button.getAttribute('data-copy');
-  function done() { button.textContent = '已复制'; setTimeout(function () { button.textContent = '复制引文'; }, 1500); }
-  function fallback() {
-    var area = document.createElement('textarea');
-    area.value = text; document.body.appendChild(area); area.select();
-    try { document.execCommand('copy'); done(); } finally { area.remove(); }
-  }
-  if (navigator.clipboard && window.isSecureContext) navigator.clipboard.writeText(text).then(done, fallback);
-  else fallback();
-});
 """
 
 _MARK = re.compile(r"\[(\d{1,3})\]")
@@ -246,18 +227,6 @@ def _error_html(exc: QAError) -> str:
 def build_ui(service, collections=None) -> gr.Blocks:
     """`collections` (qa/collections): the picker's choices and the admin tab; None = the one service."""
 
-    def on_ask(question: str, collection: str | None = None):
-        try:
-            service_now = collections.service(collection) if collections is not None else service
-            answer = service_now.ask(question).to_dict()
-        except QAError as exc:
-            return _error_html(exc), ""
-        articles = {}
-        for doc_id in {h["doc_id"] for h in answer["hits"]}:
-            with contextlib.suppress(NotFound):
-                articles[doc_id] = service_now.document(doc_id).to_dict()
-        return answer_html(answer), cards_html(answer, articles)
-
     def on_check(quote: str, collection: str | None = None):
         try:
             service_now = collections.service(collection) if collections is not None else service
@@ -268,21 +237,9 @@ def build_ui(service, collections=None) -> gr.Blocks:
     with gr.Blocks(title="qa · 中文文档问答", analytics_enabled=False) as demo:
         gr.Markdown("## 中文文档问答\n答案只引用文档原文，每句都注明出处；点开引文卡片可在上下文中阅读。")
         with gr.Tab("问答", elem_id="qa-tab-ask"):
-            with gr.Row(equal_height=True):
-                question = gr.Textbox(
-                    label="问题",
-                    placeholder="例如：长三角地区主要领导座谈会在哪里举行？",
-                    elem_id="qa-question",
-                    scale=5,
-                    max_length=service.settings.max_question_chars,
-                )
-                ask_btn = gr.Button("提问", variant="primary", elem_id="qa-ask", scale=1)
-            picker = collection_picker(collections)
-            gr.Examples([[q] for q in service.examples()], inputs=[question], label="示例问题")
-            answer = gr.HTML(elem_id="qa-answer-box", js_on_load=None)
-            cards = gr.HTML(elem_id="qa-cards", js_on_load=COPY_JS)
-            question.submit(on_ask, [question, picker], [answer, cards])
-            ask_btn.click(on_ask, [question, picker], [answer, cards])
+            from .chat_ui import build_chat_tab  # the chat transcript (follow-ups, cards per answer)
+
+            picker = build_chat_tab(service, collections)
         with gr.Tab("核对引文", elem_id="qa-tab-check"):
             quote = gr.Textbox(
                 label="引文",

@@ -231,23 +231,43 @@ def gradio_ask(p, question: str):
     box = p.locator("#qa-question textarea, #qa-question input").first
     box.fill(question)
     box.press("Enter")
-    p.locator("#qa-answer-box .qa-q", has_text=question).wait_for()
+    p.locator("#qa-chat .qa-q", has_text=question).wait_for()
+
+
+# A four-turn conversation: a question, then three ordinal follow-ups read from it. Four turns, because
+# a page that sent its whole transcript back with each question passed the 64 KiB body limit at the fourth.
+CONVERSATION = ["习近平讲话中的第一项重点工作是什么？", "第二项呢？", "那第三项呢？", "第四项呢？"]
+LIST_ITEMS = {1: "第二，加大科技攻关力度", 2: "第三，提升长三角城市发展质量", 3: "第四，增强欠发达区域高质量发展动能"}
+
+
+def check_turns(turns) -> None:
+    """Every turn of the transcript still shows its own answer and citation cards; the follow-ups say
+    how they were read and cite the list item they ask for."""
+    assert turns.count() == len(CONVERSATION)
+    for i, question in enumerate(CONVERSATION):
+        turn = turns.nth(i)
+        assert question in turn.locator(".qa-q").inner_text()
+        assert "[1]" in turn.locator(".qa-answer").inner_text()
+        cards = turn.locator(".qa-card")
+        assert cards.count() >= 1
+        assert _squash(cards.first.locator(".qa-text").inner_text()) in CORPUS
+        assert _squash(cards.first.locator("mark").first.inner_text()) in CORPUS
+        if i:
+            assert "按上文理解为" in turn.locator(".qa-read-as").inner_text()
+            assert cards.first.locator(".qa-text").inner_text().startswith(LIST_ITEMS[i])
 
 
 # -- the Gradio UI -----------------------------------------------------------------------------------
 
 
-def test_gradio_chat_answers_with_cards_in_context(qa, page):
+def test_gradio_chat_holds_a_conversation_with_cards_in_context(qa, page):
     page.goto(qa.url + "/", wait_until="load")
-    gradio_ask(page, QUESTION)
-    answer = page.locator("#qa-answer-box .qa-answer")
-    assert "[1]" in answer.inner_text()
-    cards = page.locator("#qa-cards .qa-card")
-    assert cards.count() >= 1
+    for question in CONVERSATION:
+        gradio_ask(page, question)
+    check_turns(page.locator("#qa-chat .qa-turn"))
+    answer = page.locator("#qa-chat .qa-turn").last
+    cards = answer.locator(".qa-card")
     first = cards.first
-    assert _squash(first.locator(".qa-text").inner_text()) in CORPUS
-    highlighted = first.locator(".qa-text mark").inner_text()
-    assert highlighted and _squash(highlighted) in CORPUS
     assert re.search(r"第\d+段", first.locator(".qa-meta").inner_text())
 
     # a card opens its passage in context: neighbouring paragraphs, the sentence highlighted
@@ -262,11 +282,17 @@ def test_gradio_chat_answers_with_cards_in_context(qa, page):
     page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=qa.url)
     button = first.locator("button.qa-copy")
     button.click()
-    page.locator("#qa-cards button.qa-copy", has_text="已复制").first.wait_for()
+    page.locator("#qa-chat button.qa-copy", has_text="已复制").first.wait_for()
     copied = page.evaluate("navigator.clipboard.readText()")
     assert re.search(r"第\d+段（seeds/.+\.txt:\d+-\d+）", copied), copied
-    settle(answer)
+    settle(page.locator("#qa-chat"))  # the transcript's message bubbles keep an opacity of their own
     shot(page, "gradio_chat.png")
+
+    # 新对话 empties the transcript; the same words are then a first question, not a follow-up
+    page.locator("#qa-new").click()
+    page.wait_for_function("document.querySelectorAll('#qa-chat .qa-turn').length === 0")
+    gradio_ask(page, CONVERSATION[2])
+    assert page.locator("#qa-chat .qa-read-as").count() == 0
 
 
 def test_gradio_quote_check_shows_verdict_and_diff(qa, page):
@@ -292,14 +318,12 @@ def test_embed_in_host_page_asks_opens_context_and_checks_quotes(qa, hosts, page
     allowed, _ = hosts
     page.goto(allowed.origin + "/host.html", wait_until="load")
     frame = page.frame_locator("#qa")
-    frame.locator("#q").fill(QUESTION)
-    frame.locator("#q").press("Enter")
-    frame.locator("#answer[data-state=done]").wait_for()  # latency is measured in bench/browser_latency.py
-    assert "[1]" in frame.locator("#answer").inner_text()
-    cards = frame.locator(".qa-card")
-    assert cards.count() >= 1
-    assert _squash(cards.first.locator(".qa-text").inner_text()) in CORPUS
-    assert _squash(cards.first.locator("mark").inner_text()) in CORPUS
+    for n, question in enumerate(CONVERSATION, start=1):
+        frame.locator("#q").fill(question)
+        frame.locator("#q").press("Enter")
+        frame.locator(f"#answer[data-state=done][data-turns='{n}']").wait_for()  # latency: bench/browser_latency.py
+    check_turns(frame.locator("#answer .qa-turn"))
+    cards = frame.locator("#answer .qa-turn").last.locator(".qa-card")
     shot(page, "embed_in_host_page.png")
 
     cards.first.click()
@@ -356,13 +380,13 @@ def test_question_payload_is_text_in_embed_and_ui(qa, page):
     page.press("#q", "Enter")
     page.locator("#answer[data-state=done], #ask-status.qa-error").first.wait_for()
     assert QUESTION_PAYLOAD in page.locator("#answer").inner_text()
-    assert page.locator("#answer img, #cards img").count() == 0
+    assert page.locator("#answer img").count() == 0
     assert page.evaluate("window.__xss") is None
 
     page.goto(qa.url + "/", wait_until="load")
     gradio_ask(page, QUESTION_PAYLOAD)
-    assert QUESTION_PAYLOAD in page.locator("#qa-answer-box").inner_text()
-    assert page.locator("#qa-answer-box img").count() == 0
+    assert QUESTION_PAYLOAD in page.locator("#qa-chat").inner_text()
+    assert page.locator("#qa-chat img").count() == 0
     assert page.evaluate("window.__xss") is None
 
 
@@ -375,13 +399,13 @@ def test_document_payload_is_text_everywhere(xss_qa, page):
     # the Gradio UI: examples (drawn from titles), cards and the context view
     page.goto(xss_qa.url + "/", wait_until="load")
     gradio_ask(page, question)
-    cards = page.locator("#qa-cards .qa-card")
+    cards = page.locator("#qa-chat .qa-card")
     cards.first.wait_for()
-    shown = page.locator("#qa-cards").inner_text()
+    shown = page.locator("#qa-chat").inner_text()
     assert "<script>" in shown or "<img" in shown, shown[:500]
     for i in range(cards.count()):
         cards.nth(i).locator("summary").click()
-    assert page.locator("#qa-cards script, #qa-cards img").count() == 0
+    assert page.locator("#qa-chat script, #qa-chat img").count() == 0
     page.get_by_role("tab", name="核对引文").click()
     page.locator("#qa-quote textarea").fill(f"武汉长江大桥于1957年建成通车，{SCRIPT_PAYLOAD}这段文字里有一个脚本标签。")
     page.locator("#qa-check-btn").click()
@@ -394,7 +418,7 @@ def test_document_payload_is_text_everywhere(xss_qa, page):
     page.fill("#q", question)
     page.press("#q", "Enter")
     page.locator("#answer[data-state=done]").wait_for()
-    assert "<script>" in page.locator("#cards").inner_text() or "<img" in page.locator("#cards").inner_text()
+    assert "<script>" in page.locator("#answer").inner_text() or "<img" in page.locator("#answer").inner_text()
     page.locator(".qa-card").first.click()
     page.locator("#reader .qa-target").wait_for()
     assert "<" in page.locator("#reader-body").inner_text()

@@ -1,4 +1,5 @@
-// The embeddable qa page: ask, read cited passages in context, check a quotation.
+// The embeddable qa page: a conversation (follow-ups read from the earlier questions), cited passages
+// read in context, quotation checks.
 // Every piece of data enters the page through textContent; no HTML is ever built from strings.
 // All URLs are relative, so the page works under a reverse proxy's sub-path.
 (function () {
@@ -93,24 +94,45 @@
     else fallback();
   }
 
-  // ---- ask -------------------------------------------------------------------------------
-  function renderAnswer(answer) {
+  // ---- ask: a conversation kept in this page (history sent with each question) -----------
+  var history = [];
+  var MAX_HISTORY = 10;  // the server uses the last max_history_turns of it anyway
+
+  function appendTurn(answer) {
     var box = $("answer");
-    clear(box);
-    box.appendChild(el("div", "qa-q", "问：" + (answer.question || "")));
+    var turn = el("div", "qa-turn");
+    turn.setAttribute("data-turn", String(box.children.length + 1));
+    turn.appendChild(el("div", "qa-q", "问：" + (answer.question || "")));
+    if (answer.search_query && answer.search_query !== answer.question) {
+      turn.appendChild(el("div", "qa-read-as", "按上文理解为：" + answer.search_query));
+    }
     var text = answer.answer || "没有找到相关内容。";
+    var body = el("div", "qa-answer");
     var pattern = /\[(\d{1,3})\]/g, last = 0, m;
     while ((m = pattern.exec(text)) !== null) {
-      box.appendChild(document.createTextNode(text.slice(last, m.index)));
-      box.appendChild(el("span", "qa-ref", m[0]));
+      body.appendChild(document.createTextNode(text.slice(last, m.index)));
+      body.appendChild(el("span", "qa-ref", m[0]));
       last = pattern.lastIndex;
     }
-    box.appendChild(document.createTextNode(text.slice(last)));
-
-    var cards = $("cards");
-    clear(cards);
+    body.appendChild(document.createTextNode(text.slice(last)));
+    turn.appendChild(body);
+    var cards = el("div", "qa-cards");
     (answer.hits || []).forEach(function (hit) { cards.appendChild(card(hit)); });
+    turn.appendChild(cards);
+    box.appendChild(turn);
     box.setAttribute("data-state", "done");
+    box.setAttribute("data-turns", String(box.children.length));
+    if (turn.scrollIntoView) turn.scrollIntoView({ block: "start" });
+  }
+
+  function newChat() {
+    history = [];
+    clear($("answer"));
+    $("answer").removeAttribute("data-state");
+    $("answer").setAttribute("data-turns", "0");
+    status("ask-status", "");
+    showReader(false);
+    $("q").focus();
   }
 
   function card(hit) {
@@ -150,11 +172,12 @@
     $("answer").removeAttribute("data-state");
     status("ask-status", "正在查找……");
     showReader(false);
-    post("api/ask", { question: question }).then(function (answer) {
+    post("api/ask", { question: question, history: history.slice(-MAX_HISTORY) }).then(function (answer) {
       status("ask-status", "");
-      renderAnswer(answer);
+      history.push({ question: question, answer: answer.answer || "" });
+      $("q").value = "";
+      appendTurn(answer);
     }).catch(function (error) {
-      clear($("answer")); clear($("cards"));
       status("ask-status", error.message, true);
     });
   }
@@ -173,7 +196,6 @@
   function showReader(on) {
     $("reader").hidden = !on;
     $("answer").hidden = on;
-    $("cards").hidden = on;
   }
 
   function openContext(hit) {
@@ -291,6 +313,7 @@
     $("ask-form").addEventListener("submit", ask);
     $("check-form").addEventListener("submit", check);
     $("reader-back").addEventListener("click", function () { showReader(false); });
+    $("new-chat").addEventListener("click", newChat);
     $("mode-ask").addEventListener("click", function () { mode("ask"); });
     $("mode-check").addEventListener("click", function () { mode("check"); });
     $("quote").addEventListener("keydown", function (event) {

@@ -1,0 +1,142 @@
+"""A question in its conversation → what is searched, and the hits (the service's entry point).
+
+In:  the Searcher, the question, the earlier Turns (oldest first), top_k.
+Out: a ResolvedTurn: the FollowUp (kind, search_query) and, for ordinal follow-ups, the passage that
+     continues the previous answer's list; `hits(searcher, k)` searches and puts that passage first.
+
+Every earlier question is resolved in turn (pure text rules, no search), so "那第三项呢？" after
+"第二点是什么？" after "第一项重点工作是什么？" reads the whole chain. Only an ordinal follow-up
+searches the past: the last turn that was not an ordinal is searched once, and the list is followed
+from its top passage through the ordinal turns after it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from qa.records import Hit
+from qa.search.answer import best_sentence, question_terms
+from qa.search.hybrid import Ranked, Searcher
+from qa.text import glossary_terms, sentence_spans
+
+from .enumeration import continue_enumeration, item_number
+from .followup import NEXT, FollowUp, mentioned_ordinal, resolve
+from .history import Turn, turns_from_history
+
+__all__ = ["ResolvedTurn", "resolve_turn", "resolve_history"]
+
+
+@dataclass(frozen=True)
+class ResolvedTurn:
+    followup: FollowUp
+    pinned: int | None = None  # passage id put first (an ordinal follow-up's list item)
+
+    @property
+    def search_query(self) -> str:
+        return self.followup.search_query
+
+    def ranked(self, searcher: Searcher, top_k: int) -> list[Ranked]:
+        """Passages best first. A follow-up with words of its own (focus) is also searched alone, and
+        the two fused scores added, the contextual one at the setting followup_context_weight: the previous question's
+        words help find the topic but do not outvote what the follow-up asks for."""
+        n = max(top_k, searcher.settings.candidates)
+        full = searcher.rank(self.search_query, k=n)
+        if self.followup.focus:
+            weight = searcher.settings.followup_context_weight
+            score = {r.pid: weight * r.score for r in full}
+            by_pid = {r.pid: r for r in full}
+            for r in searcher.rank(self.followup.focus, k=n):
+                score[r.pid] = score.get(r.pid, 0.0) + r.score
+                by_pid.setdefault(r.pid, r)
+            full = [
+                Ranked(pid, score[pid], by_pid[pid].dense_rank, by_pid[pid].keyword_rank)
+                for pid in sorted(score, key=lambda pid: (-score[pid], pid))
+            ]
+        if self.pinned is not None:
+            top = full[0].score if full else 1.0
+            pinned = next((r for r in full if r.pid == self.pinned), Ranked(self.pinned, top, None, None))
+            full = [Ranked(pinned.pid, max(top, pinned.score), pinned.dense_rank, pinned.keyword_rank)] + [
+                r for r in full if r.pid != self.pinned
+            ]
+        return full[:top_k]
+
+    def hits(self, searcher: Searcher, top_k: int) -> list[Hit]:
+        passages = searcher.index.passages
+        terms = question_terms(f"{self.followup.question} {self.search_query} {glossary_terms(self.search_query)}")
+
+        def highlight(pid: int) -> tuple[int, int]:
+            # The list item asked for is the sentence to show (第二，加大科技攻关力度。), not the one
+            # sharing the most words with the rewritten question.
+            if pid == self.pinned and (span := _item_sentence(passages[pid].text, self.followup.position)):
+                return span
+            return best_sentence(passages[pid].text, terms)
+
+        return [
+            Hit(rank, r.score, passages[r.pid], highlight(r.pid), r.dense_rank, r.keyword_rank, passages[r.pid].also_in)
+            for rank, r in enumerate(self.ranked(searcher, top_k), start=1)
+        ]
+
+
+def _item_sentence(text: str, position: int | None) -> tuple[int, int] | None:
+    """The sentence of `text` that opens list item `position` (any item for NEXT), or None."""
+    for s, e in sentence_spans(text):
+        numbers = [n for n, _ in item_number(text[s:e])]
+        if numbers and (position in numbers or position == NEXT):
+            return s, e
+    return None
+
+
+def _root(searcher: Searcher, pid: int) -> int:
+    dup = searcher.index.passages[pid].duplicate_of
+    return pid if dup is None else dup
+
+
+def _list_anchor(searcher: Searcher, query: str, depth: int = 5) -> int | None:
+    """The passage a list is followed from. Among the query's first `depth` hits, the first that opens
+    the item the query names ("第一项…" → a passage holding 第一，; "一是…" → 一是), or whose next
+    passage does (the top hit often names the list, "紧扣…两个关键词抓好重点工作", and the items
+    follow it); else the first hit holding any item; else the top hit."""
+    passages = searcher.index.passages
+    ranked = [r.pid for r in searcher.rank(query, k=depth)]
+    if not ranked:
+        return None
+    named = mentioned_ordinal(query)
+    for wanted in [named, (named[0], None)] if named else []:  # the item as the query writes it, then any
+        for pid in ranked:
+            for candidate in (pid, pid + 1):
+                if candidate < len(passages) and passages[candidate].doc_id == passages[pid].doc_id:
+                    items = item_number(passages[candidate].text)
+                    if any(n == wanted[0] and wanted[1] in (None, style) for n, style in items):
+                        return candidate
+    return next((pid for pid in ranked if item_number(passages[pid].text)), ranked[0])
+
+
+def resolve_turn(searcher: Searcher, question: str, history: tuple[Turn, ...]) -> ResolvedTurn:
+    chain: list[FollowUp] = []
+    previous = None
+    for turn in (*history, Turn(question)):
+        chain.append(resolve(turn.question, previous))
+        previous = chain[-1].search_query
+    last = chain[-1]
+    if last.kind != "ordinal":
+        return ResolvedTurn(last)
+    start = len(chain) - 1
+    while start > 0 and chain[start].kind == "ordinal":
+        start -= 1
+    if chain[start].kind == "ordinal":  # an ordinal as the very first question: no list to follow
+        return ResolvedTurn(last)
+    anchor = _list_anchor(searcher, chain[start].search_query)
+    if anchor is None:
+        return ResolvedTurn(last)
+    for step in chain[start + 1 :]:
+        found = continue_enumeration(searcher.index.passages, anchor, step.position)
+        if found is None:
+            return ResolvedTurn(last)
+        anchor = _root(searcher, found)
+    return ResolvedTurn(last, anchor)
+
+
+def resolve_history(searcher: Searcher, question: str, history, settings) -> ResolvedTurn:
+    """QAService's entry: `history` as the API gives it (or Turns), checked and trimmed, then resolved."""
+    turns = turns_from_history(history, settings.max_history_turns, settings.max_question_chars)
+    return resolve_turn(searcher, question, turns)
