@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from qa.records import Hit
 from qa.search.answer import best_sentence, question_terms
 from qa.search.hybrid import Ranked, Searcher
-from qa.text import glossary_terms, sentence_spans
+from qa.text import sentence_spans
 
 from .enumeration import continue_enumeration, item_number
 from .followup import NEXT, FollowUp, mentioned_ordinal, resolve
@@ -62,7 +62,7 @@ class ResolvedTurn:
 
     def hits(self, searcher: Searcher, top_k: int) -> list[Hit]:
         passages = searcher.index.passages
-        terms = question_terms(f"{self.followup.question} {self.search_query} {glossary_terms(self.search_query)}")
+        terms = question_terms(f"{self.followup.question} {self.search_query} {searcher.glossary.terms(self.search_query)}")
 
         def highlight(pid: int) -> tuple[int, int]:
             # The list item asked for is the sentence to show (第二，加大科技攻关力度。), not the one

@@ -181,7 +181,10 @@ class AccessControl:
             return await self.app(scope, receive, send)  # a CORS preflight carries no credentials
         write = is_write(method, path)
         try:
-            role = self._role(scope, client)
+            # A token is checked only where one is required: reading is open without read_token, and
+            # clients such as the openai SDK always send some key (`Bearer unused`), which must not count.
+            needed = self.guard.admin_token_set if write else self.guard.read_token_set
+            role = self._role(scope, client) if needed else self._role_if_any(scope)
             if write:
                 role = self._writer(role, client)
             elif self.guard.read_token_set and role is None and path not in PUBLIC:
@@ -208,6 +211,14 @@ class AccessControl:
         if session:
             return self.guard.session_role(session)
         return None
+
+    def _role_if_any(self, scope) -> str | None:
+        """The role shown to a request that needs none (e.g. the admin page asking who it is): a wrong
+        or foreign token is no error and no strike here."""
+        bearer, session = _credentials(scope)
+        if bearer:
+            return self.guard._match(bearer)
+        return self.guard.session_role(session) if session else None
 
     def _writer(self, role: str | None, client: str) -> str:
         if self.guard.admin_token_set:
