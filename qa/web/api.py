@@ -24,7 +24,7 @@ from qa.config import SETTINGS, Settings
 from qa.errors import NotFound, QAError
 
 from .routing import MethodGuard
-from .schema import document_honestly, request_models, responses
+from .schema import AskResponse, VerifyResponse, document_honestly, request_models, responses
 from .security import BodyLimit, Cors, SecurityHeaders, check_origins
 from .server import run
 
@@ -98,11 +98,19 @@ def create_app(service, settings: Settings) -> FastAPI:
     _install_error_handlers(app)
     AskRequest, VerifyRequest = request_models(settings)
 
-    @app.post("/api/ask", summary="Answer a question with cited passages", responses=responses(400, 422))
+    @app.post(
+        "/api/ask",
+        summary="Answer a question with cited passages",
+        responses={200: {"model": AskResponse, "description": "The answer and its hits."}, **responses(400, 422)},
+    )
     def ask(body: AskRequest) -> dict:
         return service.ask(body.question, body.top_k).to_dict()
 
-    @app.post("/api/verify", summary="Check a quotation against the corpus", responses=responses(400, 422))
+    @app.post(
+        "/api/verify",
+        summary="Check a quotation against the corpus",
+        responses={200: {"model": VerifyResponse, "description": "The verdict and where."}, **responses(400, 422)},
+    )
     def verify(body: VerifyRequest) -> dict:
         return service.verify(body.quote).to_dict()
 
