@@ -74,14 +74,11 @@ class Citation:
         return " · ".join(parts)
 
     def to_dict(self) -> dict:
-        d = asdict(self)
-        if self.format == "txt":  # plain text keeps the shape scripts were written against
-            for key in _PLACE_KEYS:
-                del d[key]
-        return d
+        """Every key for every format: `page`, `sheet` and `row` are null where a format has no such place."""
+        return asdict(self)
 
 
-_PLACE_KEYS = ("page", "sheet", "row", "format")  # only in citations of files that are not plain text
+_PLACE_KEYS = ("page", "sheet", "row", "format")  # where a citation stands beyond its offsets
 
 
 @dataclass(frozen=True)
@@ -291,7 +288,7 @@ class Hit:
             **self.citation.to_dict(),
             "text": self.passage.text,
             # The spans whose text this is, so a script can check any citation from the hit alone.
-            **({} if self.citation.format == "txt" else {"pieces": [list(p) for p in self.passage.pieces]}),
+            "pieces": [list(p) for p in self.passage.pieces or ((self.citation.start, self.citation.end),)],
             "highlight": {"start": self.highlight[0], "end": self.highlight[1]},
             "dense_rank": self.dense_rank,
             "keyword_rank": self.keyword_rank,
@@ -328,8 +325,8 @@ class QuoteMatch:
 
     def to_dict(self) -> dict:
         c = self.citation
-        # Plain-text sources keep the original shape; every other format adds where the match stands.
-        where = {} if c.format == "txt" else {k: getattr(c, k) for k in _PLACE_KEYS}
+        # Where the match stands, in every format (page, sheet and row null where a format has none).
+        where = {k: getattr(c, k) for k in _PLACE_KEYS}
         return {
             "doc_id": c.doc_id,
             "file": c.file,

@@ -23,7 +23,7 @@ from .index.build import build_index
 from .index.citations import Cited, SourceTexts
 from .index.encoder import Encoder
 from .index.lock import writer_lock
-from .index.state import index_state, open_index
+from .index.state import index_state, open_index, unchanged_reports
 from .index.store import Index
 from .records import Answer, Article, Hit, QuoteCheck
 from .search.answer import answer_text
@@ -138,6 +138,7 @@ class QAService:
                     "reused": n,
                     "files": len(previous.manifest["sources"]),
                     "unchanged": True,
+                    "file_reports": unchanged_reports(previous, paths, self.settings.follow_symlinks),
                 }
             if previous is None and path.exists():
                 log.warning("Rebuilding index %s: %s", path.name, reason)

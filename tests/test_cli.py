@@ -19,7 +19,12 @@ HIT_KEYS = {
     "paragraph",
     "start",
     "end",
+    "page",
+    "sheet",
+    "row",
+    "format",
     "text",
+    "pieces",
     "highlight",
     "dense_rank",
     "keyword_rank",
@@ -35,6 +40,8 @@ def test_ask_json_shape_and_checkable_citation(service, seed_texts):
     assert len(answer["hits"]) == 3 and "[1]" in answer["answer"]
     for hit in answer["hits"]:
         assert set(hit) == HIT_KEYS
+        assert (hit["page"], hit["sheet"], hit["row"], hit["format"]) == (None, None, None, "txt")
+        assert "".join(seed_texts[hit["file"]][s:e] for s, e in hit["pieces"]) == hit["text"]
         assert set(hit["highlight"]) == {"start", "end"}
         assert 0 <= hit["highlight"]["start"] < hit["highlight"]["end"] <= len(hit["text"])
         if hit["end"] - hit["start"] == len(hit["text"]):  # not straddling a repaired page break
@@ -95,7 +102,7 @@ def test_verify_json_shape(service):
     exact, altered = (json.loads(line) for line in result.stdout.splitlines())
     assert exact["verdict"] == "exact" and altered["verdict"] == "altered"
     match = exact["matches"][0]
-    assert set(match) >= QUOTE_MATCH_KEYS
+    assert set(match) == QUOTE_MATCH_KEYS and (match["page"], match["format"]) == (None, "txt")
 
 
 def test_eval_prints_the_three_retrievals(service):

@@ -62,7 +62,9 @@ class ResolvedTurn:
 
     def hits(self, searcher: Searcher, top_k: int) -> list[Hit]:
         passages = searcher.index.passages
-        terms = question_terms(f"{self.followup.question} {self.search_query} {searcher.glossary.terms(self.search_query)}")
+        terms = question_terms(
+            f"{self.followup.question} {self.search_query} {searcher.glossary.terms(self.search_query)}"
+        )
 
         def highlight(pid: int) -> tuple[int, int]:
             # The list item asked for is the sentence to show (第二，加大科技攻关力度。), not the one

@@ -34,7 +34,7 @@ __all__ = [
 log = logging.getLogger("qa")
 
 # Bump when layout repair, chunking or the embedded views change for the same files and settings.
-LAYOUT_VERSION = 10
+LAYOUT_VERSION = 11
 
 # Texts embedded per progress update: small enough for a moving bar, large enough that
 # sentence-transformers still sorts each batch by length.

@@ -3,19 +3,21 @@ the writer lock when it must be; a stale index that cannot be rebuilt is served 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 from pathlib import Path
 
 from qa.config import Settings
 from qa.errors import CorruptIndex, IndexBusy, IndexWriteError, QAError
-from qa.ingest.sources import file_sha256, find_sources
+from qa.ingest.report import FileReport
+from qa.ingest.sources import display_path, file_sha256, find_sources
 
 from .build import build_index, wanted_manifest
 from .lock import writer_lock
 from .store import MANIFEST, Index, read_manifest
 
-__all__ = ["open_index", "index_state", "stale_reason"]
+__all__ = ["open_index", "index_state", "stale_reason", "unchanged_reports"]
 
 log = logging.getLogger("qa")
 
@@ -68,6 +70,21 @@ def index_state(
     if reason is None and set(inputs) != set(known):
         reason = f"new inputs: {', '.join(str(p) for p in inputs if p not in set(known))}"
     return previous, inputs, reason
+
+
+def unchanged_reports(index: Index, paths, follow_symlinks: bool = False) -> list[FileReport]:
+    """One report per file under `paths` when a re-ingest finds the index current: each file is marked
+    unchanged and not re-read, with what its last read found (the manifest's report), warnings included."""
+    known = {r["file"]: r for r in index.manifest.get("file_reports", [])}
+    notes: list[str] = []
+    reports = []
+    for f in find_sources([Path(p) for p in paths], follow_symlinks, notes):
+        file = display_path(f)
+        last = known.get(file)
+        report = FileReport.from_dict(last) if last else FileReport(file, f.suffix.lower().lstrip(".") or "?")
+        reports.append(dataclasses.replace(report, unchanged=True))
+    reports += [FileReport(n.split(":", 1)[0], "link", error=n.split(": ", 1)[1]) for n in notes]
+    return reports
 
 
 def _recorded_inputs(path: Path) -> list[Path]:

@@ -15,7 +15,7 @@ from qa.text import SENTENCE_END, _tokenizer, normalize
 
 from .boilerplate import is_boilerplate, snippet_prefix
 
-__all__ = ["Block", "ArticleLayout", "layout_articles"]
+__all__ = ["Block", "ArticleLayout", "layout_articles", "looks_like_heading"]
 
 _CLOSERS = "”’」』）)】》\"'"
 # A news lead names its source first: 晨报讯, 央视网消息（新闻联播）, 新华社北京6月5日电, 本报讯.
@@ -109,7 +109,7 @@ def _classify(block: Block) -> str:
     return "body"
 
 
-def _looks_like_heading(text: str) -> bool:
+def looks_like_heading(text: str) -> bool:
     """A title, not a clause: no clause punctuation (a numbered heading keeps the comma after its
     number), no caption or original-headline formula."""
     if _ORIGINAL_TITLE.match(text) or _CAPTION_END.search(text) or _PAGE_NUMBER.match(text):
@@ -136,7 +136,7 @@ def _settle_short_lines(blocks: list[Block]) -> None:
         if b.kind == "short":
             introduces = after[i] in ("body", "list")
             headline = opens_file and not _ORIGINAL_TITLE.match(b.text)
-            b.kind = "heading" if headline or (introduces and _looks_like_heading(b.text)) else "line"
+            b.kind = "heading" if headline or (introduces and looks_like_heading(b.text)) else "line"
         if b.kind not in ("boilerplate", "meta"):
             opens_file = False
 

@@ -120,24 +120,35 @@ def split_file(source: SourceFile, max_chars: int, first_id: int = 0) -> tuple[l
         )
         articles.append(article)
         lead = _lead_sentence(lay.blocks)
-        heading, opening = "", None
+        # Headings not yet in a passage: the headline (when it stands in the file), then each heading.
+        opening = [Block(list(lay.title_pieces), lay.title, "heading")] if lay.title_pieces else []
+        heading = ""
         for para_no, block in enumerate(lay.blocks, start=1):
             if block.kind == "heading":
-                heading, opening = block.text, block
+                heading = block.text
+                opening.append(block)
                 continue
             if block.kind not in _INDEXED_KINDS:
                 continue
-            for s, e in _chunks(block.text, max_chars, len(opening.text) + 1 if opening else 0):
-                pieces, text = _file_pieces(block, s, e), block.text[s:e]
-                if opening is not None:
-                    # The first passage under a heading starts with it: the heading is searchable and
-                    # shown with the text it introduces (joined by the line break that follows it).
-                    newline = source.text.find("\n", opening.end)
-                    pieces = (*opening.pieces, (newline, newline + 1), *pieces)
-                    text, opening = f"{opening.text}\n{text}", None
+            reserved = sum(len(o.text) + 1 for o in opening)
+            for s, e in _chunks(block.text, max_chars, reserved):
+                pieces, text, head = _file_pieces(block, s, e), block.text[s:e], heading
+                if opening:
+                    # The first passage under a heading (and the article's first, under its headline)
+                    # starts with it: no heading is lost for being short, and each is shown with the
+                    # text it introduces (joined by the line break that follows it).
+                    pieces = (*(p for o in opening for p in _with_newline(o, source.text)), *pieces)
+                    head = "\n".join(o.text for o in opening)
+                    text, opening = f"{head}\n{text}", []
                 cite = article.citation(para_no, pieces[0][0], pieces[-1][1])
-                passages.append(Passage(first_id + len(passages), cite, text, heading, pieces, lead))
+                passages.append(Passage(first_id + len(passages), cite, text, head, pieces, lead))
     return articles, passages, repairs
+
+
+def _with_newline(block: Block, text: str) -> list[tuple[int, int]]:
+    """A heading's file spans and the line break that follows it in the file."""
+    newline = text.find("\n", block.end)
+    return [*block.pieces, (newline, newline + 1)]
 
 
 def _key(text: str) -> str:

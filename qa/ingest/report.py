@@ -18,15 +18,18 @@ class FileReport:
     needs_ocr: list[int] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     error: str | None = None  # why the file was not read at all
+    unchanged: bool = False  # a re-ingest found the file as the index last read it: not read again
 
     @property
     def ok(self) -> bool:
         return self.error is None
 
     def line(self) -> str:
-        """One line for people: 已读 / 未读, what, and any warning on following indented lines."""
+        """One line for people: 已读 / 未读 / 未变, what, and any warning on following indented lines.
+        An unchanged file says so and repeats what its last read found (and any warning it still has)."""
         if self.error:
-            return f"未读 {self.file}: {self.error}"
+            again = " (unchanged since then, not tried again)" if self.unchanged else ""
+            return f"未读 {self.file}: {self.error}{again}"
         what = [self.format]
         if self.pages is not None:
             what.append(
@@ -35,8 +38,16 @@ class FileReport:
         what += [f"{self.characters} 字", f"{self.passages} 段"]
         if self.ocr_pages:
             what.append(f"OCR {len(self.ocr_pages)} 页")
-        out = f"已读 {self.file}: {', '.join(what)}"
+        if self.unchanged:
+            out = f"未变 {self.file}: unchanged, not re-read (last read: {', '.join(what)})"
+        else:
+            out = f"已读 {self.file}: {', '.join(what)}"
         return "\n".join([out, *(f"  注意：{w}" for w in self.warnings)])
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> FileReport:
+        """A report as the manifest recorded it (keys this version does not know are ignored)."""
+        return cls(**{k: v for k, v in d.items() if k in cls.__dataclass_fields__})

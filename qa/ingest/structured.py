@@ -18,13 +18,14 @@ _KIND = {"heading": "heading", "paragraph": "body", "list": "list", "table_row":
 
 def layout_blocks(blocks: tuple[TextBlock, ...], fallback_title: str) -> list[ArticleLayout]:
     laid = [Block([(b.start, b.end)], b.text, _KIND.get(b.kind, "body")) for b in blocks if b.end > b.start]
-    # A heading with nothing under it before the next heading (a slide of headings, a table of
-    # contents) would otherwise never be retrieved: it is indexed as body text.
-    for i, b in enumerate(laid):
-        if b.kind == "heading" and (i + 1 == len(laid) or laid[i + 1].kind == "heading"):
-            b.kind = "body"
+    # The first heading is the title (it opens the article's first passage, passages.split_file).
     title, title_pieces = fallback_title, ()
     if laid and laid[0].kind == "heading":
         title, title_pieces = laid[0].text, tuple(laid[0].pieces)
         laid = laid[1:]
+    # A heading with nothing under it before the next heading (a slide of headings, a table of
+    # contents) would otherwise open no passage: it is indexed as body text.
+    for i, b in enumerate(laid):
+        if b.kind == "heading" and (i + 1 == len(laid) or laid[i + 1].kind == "heading"):
+            b.kind = "body"
     return [ArticleLayout(title=title, source=None, date=None, blocks=laid, title_pieces=title_pieces)]

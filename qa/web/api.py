@@ -27,7 +27,7 @@ from .admin_api import install_admin
 from .auth import AccessControl
 from .openai_api import OpenAIErrors, add_openai_routes
 from .routing import MethodGuard
-from .schema import CollectionQuery, document_honestly, request_models, responses
+from .schema import AskResponse, CollectionQuery, VerifyResponse, document_honestly, request_models, responses
 from .security import BodyLimit, Cors, SecurityHeaders, check_origins
 from .server import run
 
@@ -105,12 +105,20 @@ def create_app(service, settings: Settings) -> FastAPI:
     admin = install_admin(app, service, settings)
     collections = admin.collections
 
-    @app.post("/api/ask", summary="Answer a question with cited passages", responses=responses(400, 404, 422))
+    @app.post(
+        "/api/ask",
+        summary="Answer a question with cited passages",
+        responses={200: {"model": AskResponse, "description": "The answer and its hits."}, **responses(400, 404, 422)},
+    )
     def ask(body: AskRequest) -> dict:
         history = [t.model_dump() for t in body.history or []]
         return collections.service(body.collection).ask(body.question, body.top_k, history=history).to_dict()
 
-    @app.post("/api/verify", summary="Check a quotation against the corpus", responses=responses(400, 404, 422))
+    @app.post(
+        "/api/verify",
+        summary="Check a quotation against the corpus",
+        responses={200: {"model": VerifyResponse, "description": "The verdict and where."}, **responses(400, 404, 422)},
+    )
     def verify(body: VerifyRequest) -> dict:
         return collections.service(body.collection).verify(body.quote).to_dict()
 

@@ -3,6 +3,7 @@
 request_models(settings)   AskRequest and VerifyRequest, with minLength/maxLength/pattern from the
                            settings and the service's input rule (documented, enforced by the service)
 responses(*statuses)       the error responses of a route, each with the one error schema
+AskResponse, VerifyResponse  the 200 bodies of /api/ask and /api/verify (README, "JSON shapes")
 document_honestly(app)     drops the `{"detail": [...]}` 422 FastAPI invents where none can be sent
 """
 
@@ -20,6 +21,8 @@ __all__ = [
     "responses",
     "document_honestly",
     "ErrorResponse",
+    "AskResponse",
+    "VerifyResponse",
     "CollectionQuery",
     "CollectionName",
     "COLLECTION_RULE",
@@ -126,6 +129,88 @@ class ErrorResponse(BaseModel):
     """The one error shape: every 4xx and 5xx answer of every route."""
 
     error: ErrorDetail
+
+
+class Place(BaseModel):
+    """Where a citation stands, in every format: one shape whatever the file was."""
+
+    doc_id: str
+    file: str = Field(description="Relative to the checkout, or absolute for files outside it.")
+    title: str
+    paragraph: int = Field(description="1-based paragraph of the article; 0 = its headline (quote matches).")
+    start: int = Field(description="Character offset into the decoded file, or into the text extracted from it.")
+    end: int
+    page: int | None = Field(description="PDF page or PPTX slide, 1-based; null where a format has no pages.")
+    sheet: str | None = Field(description="XLSX worksheet; null for every other format.")
+    row: int | None = Field(description="XLSX row, 1-based; null for every other format.")
+    format: str = Field(description="The reader that read the file: txt md pdf docx pptx xlsx html.")
+
+
+class Copy(Place):
+    source: str | None
+    date: str | None
+    similarity: float = Field(description="1.0: the same text after normalisation; a near copy is at least 0.95.")
+
+
+class Span(BaseModel):
+    start: int
+    end: int
+
+
+class Hit(Place):
+    rank: int
+    score: float
+    source: str | None
+    date: str | None
+    text: str
+    pieces: list[list[int]] = Field(description="File spans [start, end] whose concatenation is `text`.")
+    highlight: Span = Field(description="The best-matching sentence, as offsets into `text`.")
+    dense_rank: int | None
+    keyword_rank: int | None
+    also_in: list[Copy]
+
+
+class AskResponse(BaseModel):
+    question: str
+    answer: str
+    hits: list[Hit]
+    search_query: str | None = Field(
+        None, description="What was searched: the question, or a follow-up read with the earlier turns."
+    )
+
+
+class Segment(BaseModel):
+    op: str = Field(description="equal | insert | delete | replace")
+    quote: str
+    source: str
+
+
+class Flag(BaseModel):
+    kind: str = Field(description="number | date | negation | name")
+    quote: str
+    source: str
+
+
+class QuoteMatch(Place):
+    source_text: str
+    similarity: float
+    normalizations: list[str]
+    diff: list[Segment]
+    flags: list[Flag]
+
+
+class QuotePart(BaseModel):
+    quote: str
+    verdict: str
+    matches: list[QuoteMatch]
+
+
+class VerifyResponse(BaseModel):
+    quote: str
+    verdict: str = Field(description="exact | normalized | altered | spliced | not_found")
+    matches: list[QuoteMatch]
+    parts: list[QuotePart]
+    message: str
 
 
 def responses(*statuses: int) -> dict:

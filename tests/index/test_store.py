@@ -66,6 +66,8 @@ def test_ingest_twice_changes_nothing_and_only_changed_files_are_reembedded(svc,
     build = svc.index.path.resolve()
     again = svc.ingest([corpus_dir])
     assert again["unchanged"] and again["embedded"] == 0
+    lines = [r.line() for r in again["file_reports"]]  # every file still gets its line
+    assert len(lines) == 2 and all(line.startswith("未变") and "unchanged, not re-read" in line for line in lines)
     assert svc.index.path.resolve() == build
 
     changed = corpus_dir / "000_ee36ff66a312e937.txt"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import sys
 import zipfile
 from pathlib import Path
 
@@ -12,6 +13,7 @@ import pytest
 from qa.config import Settings
 from qa.errors import UndecodableSource
 from qa.index.build import read_sources
+from qa.ingest.passages import build_corpus
 from qa.ingest.readers import ReadLimits, read_document
 from qa.ingest.sources import find_sources, read_source
 
@@ -103,6 +105,22 @@ def test_html_over_the_size_limit_is_cut_with_a_warning():
     assert "正文第一段" in document.text and any("max_html_mb" in w for w in document.warnings)
 
 
+def test_five_megabytes_of_navigation_keep_the_body_and_drop_the_menu(tmp_path):
+    """A saved page of 5 MB of menu links around one short story, read with the default settings (under
+    max_html_mb): the story is kept, not one link is. Its time and memory: bench/html_nav.py (README)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
+    from html_nav import BODY, nav_page
+
+    page = tmp_path / "nav.html"
+    page.write_bytes(nav_page(5))
+    assert page.stat().st_size >= 5_000_000
+    source = read_source(page, Settings.load().read_limits)
+    assert BODY in source.text and "新闻中心" not in source.text and source.report.warnings == []
+    corpus = build_corpus([source], 300)
+    # The page title opens the one passage, with the headline under it: no heading is lost.
+    assert [p.text for p in corpus.passages] == [f"示范区建设\n示范区建设进展\n{BODY}"]
+
+
 def test_symlinks_leaving_the_folder_are_not_followed_unless_allowed(tmp_path):
     folder = tmp_path / "docs"
     folder.mkdir()
@@ -146,6 +164,18 @@ def test_cli_reports_every_file_and_fails_only_when_nothing_was_read(tmp_path):
     assert "已读" in done.stdout and "good.txt" in done.stdout
     assert "未读" in done.stdout and "encrypted PDF" in done.stdout and "save it as DOCX" in done.stdout
     assert "Traceback" not in done.stderr
+    # Ingested again unchanged: nothing is re-read, and still every file gets its line.
+    again = run_qa("ingest", str(folder), env=env)
+    assert again.returncode == 0, again.stderr
+    lines = {
+        line.split(" ", 2)[1].rstrip(":"): line for line in again.stdout.splitlines() if line[:2] in ("未变", "未读")
+    }
+    assert {Path(f).name for f in lines} == {"good.txt", "secret.pdf", "old.doc"}, again.stdout
+    good = next(line for f, line in lines.items() if f.endswith("good.txt"))
+    assert good.startswith("未变") and "unchanged, not re-read" in good and "1 段" in good
+    secret = next(line for f, line in lines.items() if f.endswith("secret.pdf"))
+    assert secret.startswith("未读") and "encrypted PDF" in secret and "not tried again" in secret
+    assert "索引未变" in again.stdout and "已读" not in again.stdout
 
     bad = tmp_path / "all-bad"
     bad.mkdir()

@@ -36,9 +36,7 @@ def test_every_hit_reads_back_from_the_extracted_text(hits, texts):
     for hit in hits:
         d = hit.to_dict()
         text = texts[d["doc_id"]]
-        # Hits from plain text keep their original shape; every other format carries its pieces.
-        pieces = d["pieces"] if d.get("format", "txt") != "txt" else [list(p) for p in hit.passage.pieces]
-        assert ("pieces" in d) == (hit.citation.format != "txt")
+        pieces = d["pieces"]  # every format carries its pieces
         assert "".join(text[s:e] for s, e in pieces) == d["text"]
         assert (d["start"], d["end"]) == (pieces[0][0], pieces[-1][1])
         if len(pieces) == 1:
@@ -81,7 +79,8 @@ def test_api_serves_the_extracted_text(formats_service, texts):
     hit = client.post("/api/ask", json={"question": "各级监察委员会是行使国家监察职能的专责机关"}).json()["hits"][0]
     assert hit["format"] == "html" and {"page", "sheet", "row", "pieces"} <= set(hit)
     plain = client.post("/api/ask", json={"question": "维基大典的始作者是谁？"}).json()["hits"][0]
-    assert plain["file"].endswith("sample-chinese.txt") and "page" not in plain
+    assert plain["file"].endswith("sample-chinese.txt") and plain["format"] == "txt"
+    assert (plain["page"], plain["sheet"], plain["row"]) == (None, None, None)  # one shape for every format
 
 
 def test_pages_appear_in_the_ui_cards(formats_service):

@@ -17,7 +17,7 @@ from qa.evaluate import relevant_ids
 from qa.ingest import layout
 from qa.ingest.boilerplate import is_boilerplate, snippet_prefix
 from qa.ingest.layout import layout_articles
-from qa.ingest.passages import _key, build_corpus, chunk_spans, group_repeats, own_text
+from qa.ingest.passages import _key, build_corpus, chunk_spans, group_repeats, own_text, split_file
 from qa.ingest.sources import find_sources, read_source
 from tests.conftest import FORMATS, ROOT, SEEDS
 
@@ -116,6 +116,49 @@ def test_a_short_line_is_a_heading_only_when_it_introduces_text():
     )
     kinds = [b.kind for a in layout_articles(text, "f") for b in a.blocks]
     assert kinds == ["body", "list", "line", "line", "line"]
+
+
+def _split(text: str, name: str = "notes.txt"):
+    from qa.ingest.readers import read_document
+    from qa.ingest.sources import SourceFile
+
+    doc = read_document(text.encode("utf-8"), name)
+    source = SourceFile(
+        Path(name), name, doc.text, "utf-8", "0", doc.format, None if doc.blocks is None else tuple(doc.blocks)
+    )
+    return split_file(source, 300)
+
+
+def test_a_headline_opens_the_first_passage_of_its_article():
+    """No text is lost for being short: the headline is searchable as part of the passage under it,
+    in plain text (even a first line that is a clause, not a title) and in structured formats."""
+    arts, passages, _ = _split("产品说明书适用于以下型号，\n\n本产品出厂前已经过严格检测。请在常温下使用。\n")
+    assert arts[0].title == "产品说明书适用于以下型号，"
+    assert passages[0].text == "产品说明书适用于以下型号，\n本产品出厂前已经过严格检测。请在常温下使用。"
+    assert passages[0].heading == arts[0].title and own_text(passages[0]).startswith("本产品")
+    arts, passages, _ = _split("# 安装指南\n\n## 准备\n\n先关闭电源。然后拆下外壳。\n", "guide.md")
+    assert arts[0].title == "安装指南" and passages[0].text == "安装指南\n准备\n先关闭电源。然后拆下外壳。"
+    assert passages[0].heading == "安装指南\n准备" and own_text(passages[0]) == "先关闭电源。然后拆下外壳。"
+
+
+def test_a_file_without_a_headline_opens_no_passage_with_one():
+    """Where the title is the file name (no headline stands in the file), nothing is prepended."""
+    arts, passages, _ = _split(
+        "本产品出厂前已经过严格检测，请在常温下使用，避免阳光直射和潮湿的环境。\n\n第二段正文在此。\n"
+    )
+    assert arts[0].title == "notes" and arts[0].title_pieces == ()
+    assert [p.text for p in passages] == [
+        "本产品出厂前已经过严格检测，请在常温下使用，避免阳光直射和潮湿的环境。",
+        "第二段正文在此。",
+    ]
+    assert all(p.heading == "" for p in passages)
+
+
+def test_no_headline_is_lost(eval_corpus, seed_corpus):
+    for corpus in (eval_corpus, seed_corpus):
+        covered = {(p.citation.file, s, e) for p in corpus.passages for s, e in p.pieces}
+        for a in corpus.articles:
+            assert all((a.file, s, e) in covered for s, e in a.title_pieces), a.title
 
 
 # --- page-break repair and fragments ---------------------------------------------------------------

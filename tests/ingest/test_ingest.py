@@ -57,7 +57,11 @@ def test_every_citation_reads_back_from_its_file(corpus, seed_texts):
         if len(p.pieces) == 1:
             assert text[p.citation.start : p.citation.end] == p.text
     opened = [p for p in corpus.passages if p.heading and p.text.startswith(p.heading + "\n")]
-    assert len(opened) == 8  # the speech's second printing: each section title opens its first passage
+    # Each headline opens its article's first passage; in the speech's second printing each section
+    # title opens its first passage.
+    headlines = {a.doc_id: a.title for a in corpus.articles}
+    assert sorted(p.heading for p in opened if p.heading == headlines[p.doc_id]) == sorted(headlines.values())
+    assert len(opened) == 8 + len(headlines)
     straddling = [p for p in corpus.passages if len(p.pieces) > 1 and p not in opened]
     assert len(straddling) == 4
 

@@ -221,3 +221,26 @@ def test_markdown_structure_and_comments():
         ("table_row", "| 甲 | 1 |"),
     ]
     assert md == document.text
+
+
+def test_a_short_pdf_line_is_a_heading_only_when_it_reads_as_a_title():
+    """The PDF reader's headings follow the plain-text rule: a short line without a sentence end is a
+    heading when it reads as a title; a label with its value ("时间：…") or a clause is a line of text."""
+    from qa.ingest.readers.pdf import _Line, _paragraphs
+
+    texts = [
+        "项目进展概况",
+        "本次检查时间： 2023-11-02 09:30",
+        "负责人：李明",
+        "检查发现三处隐患，均已整改。",
+        "下一步计划",
+    ]
+    lines = [_Line(t, 50, 700 - 40 * i, 50 + 12 * len(t), 712 - 40 * i) for i, t in enumerate(texts)]
+    kinds = [(b.kind, b.text) for b in _paragraphs(lines, 1, "text layer")]
+    assert kinds == [
+        ("heading", "项目进展概况"),
+        ("paragraph", "本次检查时间： 2023-11-02 09:30"),
+        ("paragraph", "负责人：李明"),
+        ("paragraph", "检查发现三处隐患，均已整改。"),
+        ("heading", "下一步计划"),
+    ]

@@ -53,6 +53,21 @@ def test_every_status_the_api_sends_is_documented(schema):
                     assert ref == "#/components/schemas/ErrorResponse", (method, path, status)
 
 
+def test_the_answers_are_in_the_schema(schema):
+    """The 200 bodies of /api/ask and /api/verify are described key for key (README, "JSON shapes"); the
+    place keys are required and nullable in every format, so a plain-text hit says "page": null."""
+    from tests.conftest import QUOTE_MATCH_KEYS
+    from tests.test_cli import HIT_KEYS
+
+    defs = schema["components"]["schemas"]
+    for path, name in (("/api/ask", "AskResponse"), ("/api/verify", "VerifyResponse")):
+        ok = schema["paths"][path]["post"]["responses"]["200"]["content"]["application/json"]["schema"]
+        assert ok["$ref"] == f"#/components/schemas/{name}"
+    assert set(defs["Hit"]["required"]) == HIT_KEYS and set(defs["QuoteMatch"]["required"]) == QUOTE_MATCH_KEYS
+    for key in ("page", "sheet", "row"):
+        assert {"type": "null"} in defs["Hit"]["properties"][key]["anyOf"]
+
+
 def test_the_limits_are_in_the_schema(schema, service):
     bodies = schema["components"]["schemas"]
     question = bodies["AskRequest"]["properties"]["question"]

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from qa.errors import UndecodableSource
 from qa.ingest.charstats import commonness, rare_cjk, unusable_share
+from qa.ingest.layout import looks_like_heading
 from qa.ingest.repair import repair_text
 from qa.text import SENTENCE_END
 
@@ -118,7 +119,9 @@ def _paragraphs(lines: list[_Line], page: int, origin: str) -> list[TextBlock]:
     for b in blocks:
         if _LIST.match(b.text):
             b.kind = "list"
-        elif len(b.text) <= 40 and not any(c in SENTENCE_END for c in b.text):
+        elif len(b.text) <= 40 and not any(c in SENTENCE_END for c in b.text) and looks_like_heading(b.text):
+            # A short line is a heading only when it reads as a title (the rule plain text follows):
+            # "本次会议时间： 2024-04-25 14:00" or "主席：于佃海" are lines of text, not headings.
             b.kind = "heading"
     return blocks
 

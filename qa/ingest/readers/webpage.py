@@ -56,6 +56,7 @@ def _leaf_blocks(root, max_blocks: int) -> list[TextBlock]:
 def read(data: bytes, name: str, limits: ReadLimits) -> Document:
     import lxml.html
     from readability import Document as Readable
+    from readability.htmls import shorten_title
 
     warnings: list[str] = []
     if len(data) > limits.max_html_bytes:
@@ -69,9 +70,10 @@ def read(data: bytes, name: str, limits: ReadLimits) -> Document:
     html, encoding = decode_bytes(data, name, warnings)
     html = _META_CHARSET.sub(b"", html.encode("utf-8")).decode("utf-8")
     try:
-        page = Readable(html)
-        title = _clean(page.short_title() or "")
-        root = lxml.html.fromstring(page.summary(html_partial=True))
+        # The title from a plain lxml parse: readability's own short_title() would parse and clean the
+        # whole page once more (its cleaning pass is most of the time on a page of many links).
+        title = _clean(shorten_title(lxml.html.document_fromstring(html)) or "")
+        root = lxml.html.fromstring(Readable(html).summary(html_partial=True))
     except Exception as exc:  # readability/lxml raise their own errors on pages with no body
         raise UndecodableSource(f"{name} has no readable HTML content ({type(exc).__name__}).") from None
     blocks = _leaf_blocks(root, limits.max_pages * 50)
