@@ -44,7 +44,8 @@ EMBED_CHUNK = 256
 class BuildReport(dict):
     """What a build did: passages, embedded (new vectors), reused, files, seconds, repairs,
     `file_reports`: one FileReport per file found (read, partly read or refused, and why), and `steps`:
-    each build step's name, count, unit and seconds."""
+    each build step's name, count, unit and seconds; `ray_workers`: the process ids of the Ray actors
+    that embedded, when the embedding ran on Ray."""
 
 
 def extracted_text_name(sha256: str) -> str:
@@ -231,8 +232,16 @@ def build_index(
             len(texts) - len(todo),
         )
     fresh: dict[str, np.ndarray] = {}
+    ray_workers: list[int] = []
     with steps.step("embedding", len(todo), "texts") as advance:
-        for at in range(0, len(todo), EMBED_CHUNK):
+        if settings.ray and todo:
+            from .ray_embed import RayEmbedder  # the optional extra qa[ray]
+
+            embedder = RayEmbedder(settings)
+            done = embedder.embed([texts[i] for i in todo], advance)
+            fresh = {keys[i]: vector for i, vector in zip(todo, done)}
+            ray_workers = sorted(embedder.worker_pids)
+        for at in range(0, len(todo) if not settings.ray else 0, EMBED_CHUNK):
             chunk = todo[at : at + EMBED_CHUNK]
             for i, vector in zip(chunk, encoder.encode_passages([texts[i] for i in chunk])):
                 fresh[keys[i]] = vector
@@ -285,5 +294,6 @@ def build_index(
         repairs=list(corpus.repairs),
         file_reports=file_reports,
         steps=list(steps.history),
+        **({"ray_workers": ray_workers} if ray_workers else {}),
     )
     return index, report
