@@ -13,6 +13,7 @@ model runs on sentence-transformers.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -128,9 +129,20 @@ class Encoder:
             self._hash = self._compute_hash()
         return self._hash
 
+    def prefetch(self) -> None:
+        """Start loading the model in a background thread: the runtime and tokenizer load (mostly
+        outside the GIL) while the caller opens the index. Errors surface at the next `load()`."""
+        if self._model is None:
+            threading.Thread(target=self._load_quietly, name="qa-encoder-load", daemon=True).start()
+
+    def _load_quietly(self) -> None:
+        with contextlib.suppress(Exception):
+            self.load()
+
     def _compute_hash(self) -> str:
-        model = self.load()
         if self.settings.model == BUNDLED:
+            if self._path is None:
+                self._resolve()  # the hash is recorded beside the weights: no need to load the model
             meta = json.loads((self._path / "qa-model.json").read_text(encoding="utf-8"))
             if self.backend == "torch":
                 return meta["weights_sha256"]
@@ -141,6 +153,7 @@ class Encoder:
             # every machine exporting the same weights agrees.
             tag = f"{meta['weights_sha256']}:{self.backend}:v{EXPORT_VERSION}"
             return hashlib.sha256(tag.encode()).hexdigest()
+        model = self.load()
         if self._path is not None:
             files = [f for pattern in _WEIGHT_PATTERNS for f in self._path.rglob(pattern)]
             return _weights_sha256(files, self._path)

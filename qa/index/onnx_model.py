@@ -17,6 +17,7 @@ import json
 import os
 import shutil
 import tempfile
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -114,6 +115,13 @@ class OnnxEncoder:
         import onnxruntime as ort
         from tokenizers import Tokenizer
 
+        # The tokenizer (17 MB of JSON) loads in another thread while onnxruntime reads the graph:
+        # both run outside the GIL, so on two cores start-up takes the longer of the two, not the sum.
+        loaded: dict = {}
+        reader = threading.Thread(
+            target=lambda: loaded.update(t=Tokenizer.from_file(str(Path(folder) / "tokenizer.json")))
+        )
+        reader.start()
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
@@ -124,7 +132,12 @@ class OnnxEncoder:
             raise ModelError(
                 f"Could not load the ONNX model {model_file}: {exc}. Delete it to export it again."
             ) from exc
-        self.tokenizer = Tokenizer.from_file(str(Path(folder) / "tokenizer.json"))
+        reader.join()
+        if "t" not in loaded:
+            raise ModelError(
+                f"Could not read the tokenizer {Path(folder) / 'tokenizer.json'}; delete the folder to rebuild it."
+            )
+        self.tokenizer = loaded["t"]
         max_len = json.loads((Path(folder) / "sentence_bert_config.json").read_text(encoding="utf-8"))["max_seq_length"]
         self.tokenizer.enable_truncation(max_len)
         self.tokenizer.no_padding()
