@@ -2,6 +2,7 @@
 
     python bench/ingest_speed.py                          # 200 CMRC passages, backends torch, onnx, onnx-int8
     python bench/ingest_speed.py --passages 300 --backends onnx
+    python bench/ingest_speed.py --one onnx-int8 --fresh    # one backend's row (kept in bench/cache)
 
 The first N CMRC 2018 dev passages (../shared/benchmarks) are written one file each ("title\\n\\ntext").
 Each backend runs in its own process: load the encoder, then `build_index` on the folder (everything
@@ -138,10 +139,20 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--passages", type=int, default=200)
     ap.add_argument("--backends", default="torch,onnx,onnx-int8")
-    ap.add_argument("--one", help=argparse.SUPPRESS)  # internal: run one backend, print its JSON
+    ap.add_argument("--one", help="run one backend in this process, print its row as JSON (and keep it)")
+    ap.add_argument("--fresh", action="store_true", help="with --one: measure even if a kept row exists")
     args = ap.parse_args()
     if args.one:
-        print(json.dumps(run_one(args.one, args.passages)))
+        # A backend's row is kept in bench/cache, so that backends measured in separate runs (on a
+        # loaded machine, one at a time) make one table; every figure of a row comes from one process.
+        kept = ROOT / "bench" / "cache" / f"ingest-speed-{args.one}-{args.passages}.json"
+        if kept.exists() and not args.fresh:
+            print(kept.read_text(encoding="utf-8").strip())
+            return
+        row = json.dumps(run_one(args.one, args.passages))
+        kept.parent.mkdir(parents=True, exist_ok=True)
+        kept.write_text(row, encoding="utf-8")
+        print(row)
         return
     results = []
     for backend in args.backends.split(","):

@@ -47,7 +47,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "ann",
         "auto",
-        "FAISS index type: auto (flat below 200,000 vectors, hnsw from there), flat (exact), hnsw, ivf or ivfpq.",
+        "FAISS index type: auto (flat below 50,000 vectors, hnsw from there), flat (exact), hnsw, ivf or ivfpq.",
         ("auto", "flat", "hnsw", "ivf", "ivfpq"),
     ),
     Setting("max_passage_chars", 300, "Passages are cut at sentence ends to at most about this many characters."),

@@ -15,7 +15,7 @@ __all__ = ["DenseIndex", "KeywordIndex", "AUTO_HNSW_FROM"]
 
 # ann=auto: exact search below this many vectors, HNSW from it on (bench/scale.py: where flat search
 # stops being fast enough; see README "Search at scale").
-AUTO_HNSW_FROM = 200_000
+AUTO_HNSW_FROM = 50_000
 HNSW_M = 32
 HNSW_EF_CONSTRUCTION = 40
 HNSW_EF_SEARCH = 128
@@ -66,8 +66,9 @@ class DenseIndex:
             if kind == "ivf":
                 index = faiss.IndexIVFFlat(quantizer, dim, nlist, faiss.METRIC_INNER_PRODUCT)
             else:
-                # 48 sub-vectors of 8 dimensions, one byte each: 48 bytes a vector instead of 1,536.
-                index = faiss.IndexIVFPQ(quantizer, dim, nlist, PQ_SUBVECTORS, 8, faiss.METRIC_INNER_PRODUCT)
+                # e5-small: 48 sub-vectors of 8 dimensions, one byte each: 48 bytes a vector, not 1,536.
+                parts = next(m for m in (PQ_SUBVECTORS, 32, 24, 16, 8, 4, 2, 1) if dim % m == 0)
+                index = faiss.IndexIVFPQ(quantizer, dim, nlist, parts, 8, faiss.METRIC_INNER_PRODUCT)
             sample = vectors if n <= 100_000 else vectors[np.random.default_rng(0).choice(n, 100_000, replace=False)]
             index.train(sample)
             index.nprobe = max(1, nlist // 8) if kind == "ivf" else min(nlist, IVFPQ_NPROBE)
