@@ -5,7 +5,7 @@
     python bench/scale.py --sizes 100000 --search               # also the whole fused search (`qa ask`'s)
 
 The text is real: every passage and sentence view of CMRC 2018 and DRCD (dev and held-out splits,
-../shared/benchmarks; 37,652 texts), with the vectors bench/retrieval.py cached for them (same
+../shared/benchmarks; 38,052 texts), with the vectors bench/retrieval.py cached for them (same
 model, computed once). To reach a size the texts are repeated with light perturbation: each copy
 gets Gaussian noise on its vector (sigma 0.02 a dimension, renormalised: cosine about 0.93 to the
 original) and, for the keyword side, 5% of its tokens dropped. One vector per passage here (an index
