@@ -2,6 +2,10 @@
 
     python bench/latency.py              # 62 seed questions x 5 rounds warm, 5 cold starts
     python bench/latency.py --rounds 2 --cold 3
+    python bench/latency.py --rounds 0 --cold 5     # cold start only (the index built beforehand)
+
+The cold runs also say whether the `qa ask` process imported torch (`python -X importtime`), and
+the slowest top-level imports.
 
 Run on an otherwise idle machine; the numbers are wall-clock milliseconds on this machine's CPU.
 """
@@ -60,19 +64,39 @@ def cold(runs: int) -> dict:
     return {"n": len(times), "p50": statistics.median(times), "p95": percentile(times, 95), "max": max(times)}
 
 
+def imports() -> tuple[bool, list[tuple[float, str]]]:
+    """Whether one `qa ask` process imports torch, and its five slowest top-level imports (seconds)."""
+    out = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "qa", "ask", "长三角地区主要领导座谈会在哪里举行？"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=os.environ.copy(),
+    )
+    rows = []
+    for line in out.stderr.splitlines():
+        if line.startswith("import time:") and "|" in line:
+            _, cumulative, name = line.split("|")
+            if cumulative.strip().isdigit() and not name.startswith("  "):
+                rows.append((int(cumulative) / 1e6, name.strip()))
+    names = {name.strip() for line in out.stderr.splitlines() if "|" in line for name in [line.split("|")[-1]]}
+    return "torch" in names, sorted(rows, reverse=True)[:5]
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--cold", type=int, default=5)
     args = ap.parse_args()
-    rows = [
-        ("warm `qa ask` (in one process)", warm(args.rounds)),
-        ("cold start (process start → answer printed)", cold(args.cold)),
-    ]
+    rows = [("warm `qa ask` (in one process)", warm(args.rounds))] if args.rounds else []
+    rows.append(("cold start (process start → answer printed)", cold(args.cold)))
     print("| measurement | runs | p50 ms | p95 ms | max ms |")
     print("|---|---|---|---|---|")
     for name, r in rows:
         print(f"| {name} | {r['n']} | {r['p50']:.1f} | {r['p95']:.1f} | {r['max']:.1f} |")
+    torch, slowest = imports()
+    print(f"\n`qa ask` imports torch: {'yes' if torch else 'no'}; slowest top-level imports (s): "
+          + ", ".join(f"{name} {seconds:.2f}" for seconds, name in slowest))  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -65,6 +65,13 @@ def _parser() -> argparse.ArgumentParser:
         "ingest", parents=[common], help="add files or folders (txt md pdf docx pptx xlsx html) to the index"
     )
     ingest.add_argument("paths", nargs="+", type=Path)
+    ingest.add_argument(
+        "--ray",
+        nargs="?",
+        const="local",
+        metavar="ADDRESS",
+        help="embed on a Ray cluster (pip install 'qa[ray]'): its address, or none for a local Ray instance",
+    )
 
     ev = sub.add_parser("eval", parents=[common], help="Recall@k and MRR of keyword, dense and fused search")
     ev.add_argument("questions", type=Path, help='JSONL of {"question": ..., "gold": "a span of the source"}')
@@ -90,7 +97,7 @@ def _settings(args) -> Settings:
         if not sep:
             raise QAError(f"--set needs NAME=VALUE, got {item!r}.")
         overrides[name.strip()] = value
-    for name in ("index_name", "index_dir", "model", "host", "port", "root_path", "embed_origins"):
+    for name in ("index_name", "index_dir", "model", "host", "port", "root_path", "embed_origins", "ray"):
         value = getattr(args, name, None)
         if value is not None:
             overrides[name] = value

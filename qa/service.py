@@ -121,8 +121,9 @@ class QAService:
     def _say(self, message: str) -> None:
         (self.on_rebuild or log.warning)(message)
 
-    def ingest(self, paths: list[Path]) -> dict:
-        """Add files or folders to the index; unchanged passages keep their embeddings.
+    def ingest(self, paths: list[Path], steps=None) -> dict:
+        """Add files or folders to the index; unchanged passages keep their embeddings. `steps`: a
+        BuildProgress to report into (a job's status reads its rate and ETA), else bars or lines.
 
         Holds the index's writer lock from reading the current index to the swap, so a concurrent
         ingest from another process waits and then adds to this one's result."""
@@ -143,7 +144,7 @@ class QAService:
             if previous is None and path.exists():
                 log.warning("Rebuilding index %s: %s", path.name, reason)
             index, report = build_index(
-                self.settings, inputs, self.encoder, path, previous, self.progress, added=list(paths)
+                self.settings, inputs, self.encoder, path, previous, self.progress, added=list(paths), steps=steps
             )
             self._set_index(index)
             return dict(report, unchanged=False)

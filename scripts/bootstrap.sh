@@ -12,7 +12,7 @@ stamp=".venv/.qa-installed-$(cat pyproject.toml | sha256sum | cut -c1-16)-${1:-a
 if [ ! -f "$stamp" ]; then
   .venv/bin/python -m pip install --quiet --disable-pip-version-check torch==2.13.0
   if [ "${1:-app}" = "test" ]; then
-    .venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[test,ocr]'  # the OCR extra too, so the tests exercise it
+    .venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[test,ocr,ray]'  # the OCR and Ray extras too, so the tests exercise them
   else
     .venv/bin/python -m pip install --quiet --disable-pip-version-check -e .
   fi

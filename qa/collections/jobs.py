@@ -21,6 +21,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from qa.errors import NotFound, QAError
+from qa.index.progress import BuildProgress
 
 __all__ = ["Job", "JobFile", "Jobs"]
 
@@ -46,6 +47,8 @@ class Job:
     step: str | None = None  # the build step running now (reading, layout, embedding, …)
     step_done: int = 0
     step_total: int | None = None
+    step_rate: float | None = None  # the running step's units per second so far
+    eta_seconds: float | None = None  # the running step's time left at that rate
     files_done: int = 0  # files read by the build (the collection's files, not only the uploaded ones)
     files_total: int | None = None
     embedded: int = 0  # texts embedded so far (passages and their sentences; unchanged text is reused)
@@ -66,9 +69,11 @@ class Job:
     def from_dict(cls, d: dict) -> Job:
         return cls(**{**d, "files": [JobFile(**f) for f in d.get("files", [])]})
 
-    def advance(self, step: str, done: int, total: int | None) -> None:
-        """BuildProgress's callback: where the build stands."""
+    def advance(self, step: str, done: int, total: int | None, status: dict | None = None) -> None:
+        """BuildProgress's callback: where the build stands (`status`: its running step, rate and ETA)."""
         self.step, self.step_done, self.step_total = step, done, total
+        current = (status or {}).get("current") or {}
+        self.step_rate, self.eta_seconds = current.get("rate"), current.get("eta_seconds")
         if step == "reading":
             self.files_done, self.files_total = done, total
         elif step == "embedding":
@@ -164,12 +169,16 @@ class Jobs:
 
         self._worker.submit(run)
 
-    def progress(self, job: Job) -> Callable[[str, int, int | None], None]:
+    def progress(self, job: Job) -> BuildProgress:
+        """A BuildProgress that keeps `job` up to date (files read, texts embedded, rate, ETA)."""
+        steps = BuildProgress()
+
         def on_advance(step: str, done: int, total: int | None) -> None:
-            job.advance(step, done, total)
+            job.advance(step, done, total, steps.status())
             self._save(job)
 
-        return on_advance
+        steps.on_advance = on_advance
+        return steps
 
     def get(self, job_id: str) -> Job:
         with self._lock:

@@ -42,8 +42,10 @@ EMBED_CHUNK = 256
 
 
 class BuildReport(dict):
-    """What a build did: passages, embedded (new vectors), reused, files, seconds, repairs, and
-    `file_reports`: one FileReport per file found (read, partly read or refused, and why)."""
+    """What a build did: passages, embedded (new vectors), reused, files, seconds, repairs,
+    `file_reports`: one FileReport per file found (read, partly read or refused, and why), and `steps`:
+    each build step's name, count, unit and seconds; `ray_workers`: the process ids of the Ray actors
+    that embedded, when the embedding ran on Ray."""
 
 
 def extracted_text_name(sha256: str) -> str:
@@ -167,7 +169,9 @@ def build_index(
     `progress`: tqdm bars on stderr for each step (a terminal); otherwise one log line per step.
     `added` are the paths this ingest was asked to add: when not one file among them can be read, the
     build is refused (the index stays as it was) with every file's reason, rather than rebuilt without them.
-    `steps`: a BuildProgress of the caller's (a background job counts passages embedded with it)."""
+    `steps`: a BuildProgress to report into (a background job counts passages embedded with it, and can
+    read its `status()` with rate and ETA); by default one made from `progress`. The report's `steps`
+    lists each step's count and seconds."""
     started = time.monotonic()
     steps = steps or BuildProgress(bars=progress)
     path = path or settings.index_path
@@ -212,7 +216,13 @@ def build_index(
         and previous.manifest.get("model") == encoder.model_id
     ):
         reuse = dict(zip(previous.view_keys, previous.vectors))
-    todo = [i for i, key in enumerate(keys) if key not in reuse]
+    # Each distinct text is embedded once (a sentence repeated across copies of a passage, a view
+    # the previous build already has); the longest first, so every chunk holds texts of one length.
+    first_of: dict[str, int] = {}
+    for i, key in enumerate(keys):
+        if key not in reuse:
+            first_of.setdefault(key, i)
+    todo = sorted(first_of.values(), key=lambda i: -len(texts[i]))
     vectors = np.zeros((len(texts), encoder.dim), dtype=np.float32)
     if todo:
         log.info(
@@ -222,15 +232,23 @@ def build_index(
             len(todo),
             len(texts) - len(todo),
         )
+    fresh: dict[str, np.ndarray] = {}
+    ray_workers: list[int] = []
     with steps.step("embedding", len(todo), "texts") as advance:
-        for at in range(0, len(todo), EMBED_CHUNK):
+        if settings.ray and todo:
+            from .ray_embed import RayEmbedder  # the optional extra qa[ray]
+
+            embedder = RayEmbedder(settings)
+            done = embedder.embed([texts[i] for i in todo], advance)
+            fresh = {keys[i]: vector for i, vector in zip(todo, done)}
+            ray_workers = sorted(embedder.worker_pids)
+        for at in range(0, len(todo) if not settings.ray else 0, EMBED_CHUNK):
             chunk = todo[at : at + EMBED_CHUNK]
-            vectors[chunk] = encoder.encode_passages([texts[i] for i in chunk])
+            for i, vector in zip(chunk, encoder.encode_passages([texts[i] for i in chunk])):
+                fresh[keys[i]] = vector
             advance(len(chunk))
-    todo_set = set(todo)
     for i, key in enumerate(keys):
-        if i not in todo_set:
-            vectors[i] = reuse[key]
+        vectors[i] = fresh[key] if key in fresh else reuse[key]
 
     manifest = {
         **wanted_manifest(settings, encoder),
@@ -276,5 +294,7 @@ def build_index(
         seconds=round(time.monotonic() - started, 2),
         repairs=list(corpus.repairs),
         file_reports=file_reports,
+        steps=list(steps.history),
+        **({"ray_workers": ray_workers} if ray_workers else {}),
     )
     return index, report

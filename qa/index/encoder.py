@@ -1,11 +1,19 @@
 """The embedding model behind dense retrieval: resolves settings.model to a folder and encodes text.
 
+In:  settings.model, settings.encoder_backend, settings.threads.
+Out: `encode_queries` / `encode_passages` → (n, dim) float32 unit vectors; `model_id` and `weights_hash`
+     (what an index records, so vectors from another model or backend are never mixed).
+
 The default, "bundled:multilingual-e5-small", is built locally from packaged weights
-(see qa.index.bundled_model), so nothing reaches the network unless allow_download is on.
+(see qa.index.bundled_model), so nothing reaches the network unless allow_download is on. For it,
+encoder_backend picks the runtime: "onnx" (the graph exported locally once, run by onnxruntime;
+no torch import), "onnx-int8" (its MatMuls quantised) or "torch" (sentence-transformers). Any other
+model runs on sentence-transformers.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -36,7 +44,7 @@ def _weights_sha256(files: list[Path], root: Path) -> str:
 
 
 class Encoder:
-    """Lazily loaded sentence-transformers model; thread-safe to share across requests."""
+    """Lazily loaded embedding model (ONNX or sentence-transformers); thread-safe to share across requests."""
 
     def __init__(self, settings):
         self.settings = settings
@@ -44,6 +52,11 @@ class Encoder:
         self._model = None
         self._path: Path | None = None
         self._hash: str | None = None
+
+    @property
+    def backend(self) -> str:
+        """The runtime actually used: an ONNX backend applies to the bundled model only."""
+        return self.settings.encoder_backend if self.settings.model == BUNDLED else "torch"
 
     @property
     def model_id(self) -> str:
@@ -82,6 +95,11 @@ class Encoder:
                 os.environ["HF_HUB_OFFLINE"] = "1"
                 os.environ["TRANSFORMERS_OFFLINE"] = "1"
             source = self._resolve()
+            if self.backend != "torch":
+                from .onnx_model import OnnxEncoder, export
+
+                self._model = OnnxEncoder(export(self._path, self.backend), self._path, self.settings.threads)
+                return self._model
             import torch
             from sentence_transformers import SentenceTransformer
             from transformers.utils import logging as hf_logging
@@ -100,6 +118,8 @@ class Encoder:
     @property
     def dim(self) -> int:
         model = self.load()
+        if self.backend != "torch":
+            return model.dim
         get_dim = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
         return int(get_dim())
 
@@ -109,11 +129,31 @@ class Encoder:
             self._hash = self._compute_hash()
         return self._hash
 
+    def prefetch(self) -> None:
+        """Start loading the model in a background thread: the runtime and tokenizer load (mostly
+        outside the GIL) while the caller opens the index. Errors surface at the next `load()`."""
+        if self._model is None:
+            threading.Thread(target=self._load_quietly, name="qa-encoder-load", daemon=True).start()
+
+    def _load_quietly(self) -> None:
+        with contextlib.suppress(Exception):
+            self.load()
+
     def _compute_hash(self) -> str:
-        model = self.load()
         if self.settings.model == BUNDLED:
+            if self._path is None:
+                self._resolve()  # the hash is recorded beside the weights: no need to load the model
             meta = json.loads((self._path / "qa-model.json").read_text(encoding="utf-8"))
-            return meta["weights_sha256"]
+            if self.backend == "torch":
+                return meta["weights_sha256"]
+            from .onnx_model import EXPORT_VERSION
+
+            # The same weights under another runtime give (slightly) other vectors: another hash, so an
+            # index is rebuilt rather than mixing them. Derived, not hashed from the .onnx file, so that
+            # every machine exporting the same weights agrees.
+            tag = f"{meta['weights_sha256']}:{self.backend}:v{EXPORT_VERSION}"
+            return hashlib.sha256(tag.encode()).hexdigest()
+        model = self.load()
         if self._path is not None:
             files = [f for pattern in _WEIGHT_PATTERNS for f in self._path.rglob(pattern)]
             return _weights_sha256(files, self._path)
@@ -134,6 +174,8 @@ class Encoder:
         model = self.load()
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
+        if self.backend != "torch":
+            return model.encode(list(texts), prompt)  # sorts by token count and batches by tokens itself
         import torch
 
         with torch.inference_mode():

@@ -11,7 +11,16 @@ import numpy as np
 from qa.errors import CorruptIndex
 from qa.text import keyword_tokens
 
-__all__ = ["DenseIndex", "KeywordIndex"]
+__all__ = ["DenseIndex", "KeywordIndex", "AUTO_HNSW_FROM"]
+
+# ann=auto: exact search below this many vectors, HNSW from it on (bench/scale.py: where flat search
+# stops being fast enough; see README "Search at scale").
+AUTO_HNSW_FROM = 50_000
+HNSW_M = 32
+HNSW_EF_CONSTRUCTION = 40
+HNSW_EF_SEARCH = 128
+PQ_SUBVECTORS = 48
+IVFPQ_NPROBE = 32
 
 
 class DenseIndex:
@@ -39,20 +48,30 @@ class DenseIndex:
 
     @classmethod
     def build(cls, vectors: np.ndarray, owners: np.ndarray, kind: str = "flat") -> DenseIndex:
+        """kind: flat (exact), hnsw, ivf, ivfpq, or auto (flat below AUTO_HNSW_FROM vectors, hnsw above)."""
         import faiss
 
         vectors = np.ascontiguousarray(vectors, dtype=np.float32)
         n, dim = vectors.shape
+        if kind == "auto":
+            kind = "hnsw" if n >= AUTO_HNSW_FROM else "flat"
         if kind == "hnsw":
-            index = faiss.IndexHNSWFlat(dim, 32, faiss.METRIC_INNER_PRODUCT)
-            index.hnsw.efSearch = 128
-        elif kind == "ivf" and n >= 1000:
+            index = faiss.IndexHNSWFlat(dim, HNSW_M, faiss.METRIC_INNER_PRODUCT)
+            index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
+            index.hnsw.efSearch = HNSW_EF_SEARCH
+        elif kind in ("ivf", "ivfpq") and n >= 1000:
             # Too few vectors cannot train the coarse quantiser; such a corpus stays flat.
             nlist = int(min(4 * np.sqrt(n), n // 39))
             quantizer = faiss.IndexFlatIP(dim)
-            index = faiss.IndexIVFFlat(quantizer, dim, nlist, faiss.METRIC_INNER_PRODUCT)
-            index.train(vectors)
-            index.nprobe = max(1, nlist // 8)
+            if kind == "ivf":
+                index = faiss.IndexIVFFlat(quantizer, dim, nlist, faiss.METRIC_INNER_PRODUCT)
+            else:
+                # e5-small: 48 sub-vectors of 8 dimensions, one byte each: 48 bytes a vector, not 1,536.
+                parts = next(m for m in (PQ_SUBVECTORS, 32, 24, 16, 8, 4, 2, 1) if dim % m == 0)
+                index = faiss.IndexIVFPQ(quantizer, dim, nlist, parts, 8, faiss.METRIC_INNER_PRODUCT)
+            sample = vectors if n <= 100_000 else vectors[np.random.default_rng(0).choice(n, 100_000, replace=False)]
+            index.train(sample)
+            index.nprobe = max(1, nlist // 8) if kind == "ivf" else min(nlist, IVFPQ_NPROBE)
         else:
             index = faiss.IndexFlatIP(dim)
         if n:

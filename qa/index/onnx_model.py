@@ -1,0 +1,176 @@
+"""The bundled model as an ONNX graph, exported locally, and a torch-free encoder that runs it.
+
+In:  the materialised sentence-transformers folder (qa.index.bundled_model.materialise).
+Out: `<folder>/onnx/model.onnx` (fp32; exported once, here, with torch, never downloaded) and
+     optionally `<folder>/onnx/model_int8.onnx` (onnxruntime dynamic quantisation of its MatMuls);
+     `OnnxEncoder(path).encode(texts, prompt)` → (n, dim) float32 unit vectors, the same pipeline as
+     the folder's sentence-transformers modules: tokenizer.json (truncation at 512 tokens), the
+     transformer, mean pooling over real tokens, L2 normalisation.
+
+Only onnxruntime, tokenizers and numpy are imported to encode, so a process that only asks questions
+never imports torch (a second or more of start-up). Export imports torch and transformers, once.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+import threading
+from pathlib import Path
+
+import numpy as np
+
+from qa.errors import ModelError
+
+__all__ = ["OnnxEncoder", "export", "onnx_path", "EXPORT_VERSION"]
+
+# Bump when the exported graph or the quantisation recipe changes (the index's weights hash names it).
+EXPORT_VERSION = 1
+FILES = {"onnx": "model.onnx", "onnx-int8": "model_int8.onnx"}
+# Texts are sorted by length and cut into batches of at most this many tokens (padding included):
+# short sentences go in large batches, long passages in small ones, and little is spent on padding.
+BATCH_TOKENS = 4096
+MAX_BATCH = 64
+
+
+def onnx_path(folder: Path, kind: str) -> Path:
+    return Path(folder) / "onnx" / FILES[kind]
+
+
+def _export_fp32(folder: Path, target: Path) -> None:
+    import torch
+    from transformers import AutoModel
+
+    model = AutoModel.from_pretrained(str(folder), attn_implementation="eager")
+    model.eval()
+
+    class LastHidden(torch.nn.Module):
+        def __init__(self, bert):
+            super().__init__()
+            self.bert = bert
+
+        def forward(self, input_ids, attention_mask):
+            return self.bert(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+
+    ids = torch.ones(2, 8, dtype=torch.long)
+    dynamic = {0: "batch", 1: "tokens"}
+    with torch.inference_mode():
+        torch.onnx.export(
+            LastHidden(model),
+            (ids, torch.ones_like(ids)),
+            str(target),
+            input_names=["input_ids", "attention_mask"],
+            output_names=["last_hidden_state"],
+            dynamic_axes={"input_ids": dynamic, "attention_mask": dynamic, "last_hidden_state": dynamic},
+            opset_version=17,
+            dynamo=False,  # the TorchScript exporter: one self-contained file, no onnxscript rewrites
+        )
+
+
+def _quantise(source: Path, target: Path) -> None:
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    # MatMuls only: the word-embedding table stays fp32, since a lookup gains no speed from int8.
+    quantize_dynamic(str(source), str(target), weight_type=QuantType.QInt8, per_channel=True,
+                     op_types_to_quantize=["MatMul"])  # fmt: skip
+
+
+def export(folder: Path, kind: str = "onnx") -> Path:
+    """The ONNX file of `kind` ("onnx" fp32 or "onnx-int8") for the model folder, made once.
+
+    Written beside the target and renamed into place, so a crash or a concurrent exporter never
+    leaves a half-written graph that looks finished."""
+    target = onnx_path(folder, kind)
+    if target.is_file():
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    source = export(folder, "onnx") if kind == "onnx-int8" else None
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        if source is None:
+            _export_fp32(folder, tmp)
+        else:
+            _quantise(source, tmp)
+        tmp.chmod(0o644)
+        os.replace(tmp, target)
+    except ModelError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - exporter failures arrive as many exception types
+        raise ModelError(f"Could not export the embedding model in {folder} to ONNX ({kind}): {exc}") from exc
+    finally:
+        tmp.unlink(missing_ok=True)
+        for leftover in target.parent.glob("*.tmp.data"):  # large-model side files of a failed export
+            shutil.rmtree(leftover, ignore_errors=True)
+    return target
+
+
+class OnnxEncoder:
+    """An onnxruntime session and the folder's tokenizer; `encode` is safe to call from several threads."""
+
+    def __init__(self, model_file: Path, folder: Path, threads: int):
+        import onnxruntime as ort
+        from tokenizers import Tokenizer
+
+        # The tokenizer (17 MB of JSON) loads in another thread while onnxruntime reads the graph:
+        # both run outside the GIL, so on two cores start-up takes the longer of the two, not the sum.
+        loaded: dict = {}
+        reader = threading.Thread(
+            target=lambda: loaded.update(t=Tokenizer.from_file(str(Path(folder) / "tokenizer.json")))
+        )
+        reader.start()
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        try:
+            self.session = ort.InferenceSession(str(model_file), options, providers=["CPUExecutionProvider"])
+        except Exception as exc:  # noqa: BLE001 - a damaged file is reported, whatever onnxruntime raised
+            raise ModelError(
+                f"Could not load the ONNX model {model_file}: {exc}. Delete it to export it again."
+            ) from exc
+        reader.join()
+        if "t" not in loaded:
+            raise ModelError(
+                f"Could not read the tokenizer {Path(folder) / 'tokenizer.json'}; delete the folder to rebuild it."
+            )
+        self.tokenizer = loaded["t"]
+        max_len = json.loads((Path(folder) / "sentence_bert_config.json").read_text(encoding="utf-8"))["max_seq_length"]
+        self.tokenizer.enable_truncation(max_len)
+        self.tokenizer.no_padding()
+        config = json.loads((Path(folder) / "config_sentence_transformers.json").read_text(encoding="utf-8"))
+        self.prompts: dict[str, str] = config.get("prompts") or {}
+        self.pad_id = json.loads((Path(folder) / "config.json").read_text(encoding="utf-8")).get("pad_token_id", 1)
+        self.dim = int(self.session.get_outputs()[0].shape[-1])
+
+    def token_ids(self, texts: list[str], prompt: str) -> list[list[int]]:
+        prefix = self.prompts.get(prompt, "")
+        return [e.ids for e in self.tokenizer.encode_batch([prefix + t for t in texts])]
+
+    def encode(self, texts: list[str], prompt: str) -> np.ndarray:
+        """(n, dim) float32 unit vectors in input order."""
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        if not texts:
+            return out
+        ids = self.token_ids(list(texts), prompt)
+        order = sorted(range(len(ids)), key=lambda i: -len(ids[i]))
+        at = 0
+        while at < len(order):
+            longest = len(ids[order[at]])  # sorted longest first: the batch's first text sets its width
+            size = max(1, min(MAX_BATCH, BATCH_TOKENS // max(longest, 1)))
+            batch = order[at : at + size]
+            at += size
+            input_ids = np.full((len(batch), longest), self.pad_id, dtype=np.int64)
+            mask = np.zeros((len(batch), longest), dtype=np.int64)
+            for row, i in enumerate(batch):
+                input_ids[row, : len(ids[i])] = ids[i]
+                mask[row, : len(ids[i])] = 1
+            hidden = self.session.run(None, {"input_ids": input_ids, "attention_mask": mask})[0]
+            weights = mask[..., None].astype(np.float32)
+            pooled = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
+            pooled /= np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
+            out[batch] = pooled
+        return out
