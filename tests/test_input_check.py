@@ -42,6 +42,7 @@ def test_ui_shows_the_same_refusal(service):
 
     handlers = {f.fn.__name__: f.fn for f in build_ui(service).fns.values()}
     for text in CONTENT_FREE:
-        answer, cards = handlers["on_ask"](text)
-        assert 'class="qa-error"' in answer and "是空的" in answer and cards == ""
+        _, transcript, _ = handlers["on_send"](text, [])
+        answer = transcript[-1]["content"]  # the chat's reply to the turn: the refusal, and no cards
+        assert 'class="qa-error"' in answer and "是空的" in answer and "qa-card" not in answer
         assert 'class="qa-error"' in handlers["on_check"](text)

@@ -130,5 +130,6 @@ def build_chat_tab(service, collections=None):
     new_btn.click(lambda: ("", [], []), None, [question, chat, transcript])
     if collections is not None:
         # Another knowledge base is another conversation: earlier turns cannot be read against it.
-        picker.input(lambda: ("", [], []), None, [question, chat, transcript])
+        # The question box is left alone: what is being typed is meant for the new collection.
+        picker.input(lambda: ([], []), None, [chat, transcript])
     return picker

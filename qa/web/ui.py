@@ -121,11 +121,16 @@ def context_html(article: dict | None, hit: dict) -> str:
         if abs(p["paragraph"] - n) > _CONTEXT:
             continue
         if p["paragraph"] == n:
-            at = p["text"].find(hit["text"])
             hl = hit.get("highlight") or {}
-            body = (
-                _highlighted(p["text"], at + hl.get("start", 0), at + hl.get("end", 0)) if at >= 0 else esc(p["text"])
-            )
+            start, end = hl.get("start", 0), hl.get("end", 0)
+            at = p["text"].find(hit["text"])
+            if at >= 0:
+                start, end = at + start, at + end
+            else:  # a passage opened by its headline is not inside the paragraph: find the sentence itself
+                sentence = hit["text"][start:end]
+                start = p["text"].find(sentence) if sentence else -1
+                end = start + len(sentence)
+            body = _highlighted(p["text"], start, end) if start >= 0 else esc(p["text"])
             rows.append(f'<p class="qa-para qa-target"><span class="qa-pn">第{n}段</span>{body}</p>')
         else:
             rows.append(f'<p class="qa-para"><span class="qa-pn">第{p["paragraph"]}段</span>{esc(p["text"])}</p>')

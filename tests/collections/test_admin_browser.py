@@ -85,9 +85,10 @@ def test_admin_logs_in_uploads_a_pdf_watches_progress_and_asks_about_it(server_f
         box = page.locator("#qa-question textarea, #qa-question input").first
         box.fill(QUESTION)
         box.press("Enter")
-        page.locator("#qa-answer-box .qa-q", has_text=QUESTION).wait_for()
-        cards = page.locator("#qa-cards").inner_text()
-        assert "韩愈" in page.locator("#qa-answer-box").inner_text() + cards and "poem" in cards, cards
+        page.locator("#qa-chat .qa-q", has_text=QUESTION).wait_for()  # the 问答 tab is a chat transcript
+        turn = page.locator("#qa-chat .qa-turn").last
+        cards = " ".join(turn.locator(".qa-card").all_inner_texts())
+        assert "韩愈" in turn.inner_text() and "poem" in cards, cards
 
         # /embed?collection=NAME pins the widget to that collection
         page.goto(server.url + "/embed?collection=" + "诗词", wait_until="load")

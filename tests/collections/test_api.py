@@ -95,7 +95,8 @@ def test_upload_is_answered_with_a_citation_that_reads_back_then_delete_removes_
     assert status == 200, answer
     hit = answer["hits"][0]
     assert "四千七百万立方米" in hit["text"] and hit["file"] == good["stored"]
-    assert _file_text(hit["file"])[hit["start"] : hit["end"]] == hit["text"]  # the citation reads back
+    file_text = _file_text(hit["file"])
+    assert "".join(file_text[s:e] for s, e in hit["pieces"]) == hit["text"]  # the citation reads back
     status, _, seeds = server.call("POST", "/api/ask", {"question": QUESTION}, token=READ)
     assert status == 200 and all(h["file"].startswith("seeds/") for h in seeds["hits"])  # other collections untouched
 

@@ -205,7 +205,7 @@ def test_read_only_index_folder_ingest_fails_in_one_line_and_a_stale_index_still
     hits = json.loads(answer)["hits"]
     assert hits and not any(PLACE in h["text"] for h in hits)  # the passage its source no longer holds is withheld
     text = source.read_text(encoding="utf-8")
-    assert all(text[h["start"] : h["end"]] == h["text"] for h in hits if h["file"].endswith("forum.txt"))
+    assert all("".join(text[s:e] for s, e in h["pieces"]) == h["text"] for h in hits if h["file"].endswith("forum.txt"))
     # A verdict on a paragraph the source no longer holds is an error, not a served lie.
     rc, _, err = _read(out, "verify")
     _one_error_line(subprocess.CompletedProcess([], rc, "", err))

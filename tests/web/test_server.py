@@ -129,8 +129,9 @@ def test_the_gradio_page_traffic_still_works(server):
     client = Client(f"http://127.0.0.1:{server}/", verbose=False)
     checked = client.predict("引" * 5000, api_name="/on_check")
     assert 'class="qa-check"' in checked
-    answer, cards = client.predict("\u200b\u0000", api_name="/on_ask")
-    assert 'class="qa-error"' in answer and "是空的" in answer and cards == ""
+    _, transcript = client.predict("\u200b\u0000", api_name="/on_send")  # the chat tab's send
+    answer = "".join(part["text"] for part in transcript[-1]["content"])  # the client gives content parts
+    assert 'class="qa-error"' in answer and "是空的" in answer and "qa-card" not in answer
 
 
 # -- read timeouts --------------------------------------------------------------------------------

@@ -213,7 +213,15 @@
         if (p.paragraph === hit.paragraph) {
           para.className += " qa-target";
           var at = p.text.indexOf(hit.text), hl = hit.highlight || {};
-          if (at >= 0) appendHighlighted(para, p.text, at + (hl.start || 0), at + (hl.end || 0));
+          var start = hl.start || 0, end = hl.end || 0;
+          if (at >= 0) { start += at; end += at; }
+          else {
+            // A passage opened by its headline is not inside the paragraph: find the sentence itself.
+            var sentence = hit.text.slice(start, end);
+            start = sentence ? p.text.indexOf(sentence) : -1;
+            end = start + sentence.length;
+          }
+          if (start >= 0) appendHighlighted(para, p.text, start, end);
           else para.appendChild(document.createTextNode(p.text));
         } else {
           para.appendChild(document.createTextNode(p.text));
