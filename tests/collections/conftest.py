@@ -8,7 +8,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -19,14 +18,9 @@ from pathlib import Path
 import pytest
 
 from qa.config import project_root
+from tests.conftest import free_port, stop_process
 
 FORMATS = project_root().parent / "shared" / "corpora" / "formats"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def copy_seed_index(service, folder: Path) -> Path:
@@ -74,14 +68,8 @@ class Server:
         self.proc.wait(timeout=30)
 
     def stop(self) -> None:
-        if self.proc is None or self.proc.poll() is not None:
-            return
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+        if self.proc is not None:
+            stop_process(self.proc)
 
     def call(self, method: str, path: str, body=None, token: str | None = None, files=None, headers=None):
         """(status, headers, JSON body) of one request; `files`: [(name, bytes)] sent as multipart."""

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
 import threading
@@ -39,6 +38,8 @@ if not Path(CHROMIUM).exists():
 
 from playwright.sync_api import sync_playwright  # noqa: E402
 
+from tests.conftest import free_port, stop_process  # noqa: E402
+
 
 def _squash(text: str) -> str:
     return re.sub(r"\s+", "", text)
@@ -52,12 +53,6 @@ def _in_corpus(shown: str) -> bool:
     passage joins them; a dateline may stand between them in the file)."""
     text = _squash(shown)
     return text in CORPUS or any(text[:i] in CORPUS and text[i:] in CORPUS for i in range(1, len(text)))
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 # -- servers ---------------------------------------------------------------------------------------
@@ -148,12 +143,7 @@ class QAServer:
         raise RuntimeError(f"qa serve did not answer /healthz in {timeout}s:\n{self.log.read_text()[-3000:]}")
 
     def close(self):
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+        stop_process(self.proc)
 
 
 @pytest.fixture(scope="module")

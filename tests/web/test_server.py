@@ -10,58 +10,28 @@ from __future__ import annotations
 
 import http.client
 import json
-import os
 import socket
-import subprocess
-import sys
 import time
-import urllib.request
 
 import pytest
 
-from qa.config import project_root
+from tests.conftest import qa_serve
 
 READ_TIMEOUT, KEEP_ALIVE = 1, 2
 HANG = 30  # a socket that hears nothing for this long: the server kept a connection it should have closed
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(service, tmp_path_factory):
     """`python -m qa serve` on a free port, over the session's seed index (built by `service` first)."""
-    port = free_port()
     log = tmp_path_factory.mktemp("serve") / "serve.log"
     env = {
-        **os.environ,
         "QA_READ_TIMEOUT_SECONDS": str(READ_TIMEOUT),
         "QA_KEEP_ALIVE_SECONDS": str(KEEP_ALIVE),
         "QA_EMBED_ORIGINS": "",
     }
-    cmd = [sys.executable, "-m", "qa", "serve", "--host", "127.0.0.1", "--port", str(port)]
-    proc = subprocess.Popen(cmd, cwd=project_root(), env=env, stdout=log.open("w"), stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 600
-    while True:
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            raise RuntimeError(f"qa serve did not start:\n{log.read_text()[-3000:]}")
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as r:
-                if r.status == 200:
-                    break
-        except OSError:
-            time.sleep(0.5)
-    yield port
-    proc.terminate()
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
+    with qa_serve(log, env) as port:
+        yield port
 
 
 def connect(port: int) -> socket.socket:
