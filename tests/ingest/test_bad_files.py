@@ -135,12 +135,17 @@ def test_symlinks_leaving_the_folder_are_not_followed_unless_allowed(tmp_path):
     assert folder / "link.txt" in find_sources([folder], follow_symlinks=True)
 
 
-def test_a_batch_goes_on_past_bad_files(tmp_path):
-    folder = tmp_path / "batch"
+def _mixed_folder(folder: Path) -> Path:
+    """One readable file beside an encrypted PDF and a legacy .doc."""
     folder.mkdir()
     (folder / "good.txt").write_text(GOOD, encoding="utf-8")
     (folder / "secret.pdf").write_bytes(_encrypted_pdf())
     (folder / "old.doc").write_bytes(b"\xd0\xcf\x11\xe0")
+    return folder
+
+
+def test_a_batch_goes_on_past_bad_files(tmp_path):
+    folder = _mixed_folder(tmp_path / "batch")
     (folder / "empty.md").write_bytes(b"")
     sources, reports, skipped = read_sources(Settings.load(), [folder])
     assert [s.path.name for s in sources] == ["good.txt"]
@@ -153,11 +158,7 @@ def test_a_batch_goes_on_past_bad_files(tmp_path):
 def test_cli_reports_every_file_and_fails_only_when_nothing_was_read(tmp_path):
     from tests.conftest import run_qa
 
-    folder = tmp_path / "mixed"
-    folder.mkdir()
-    (folder / "good.txt").write_text(GOOD, encoding="utf-8")
-    (folder / "secret.pdf").write_bytes(_encrypted_pdf())
-    (folder / "old.doc").write_bytes(b"\xd0\xcf\x11\xe0")
+    folder = _mixed_folder(tmp_path / "mixed")
     env = {"QA_CORPUS": str(folder), "QA_INDEX_NAME": "mixed-batch"}
     done = run_qa("ingest", str(folder), env=env)
     assert done.returncode == 0, done.stderr
