@@ -105,8 +105,8 @@ def _without_lead(index):
     """The same index with a keyword index built without the article lead in each passage's text."""
     import dataclasses
 
-    from qa.index.build import keyword_text
     from qa.index.retrievers import KeywordIndex
+    from qa.index.views import keyword_text
 
     params = index.keyword.params
     texts = [keyword_text(dataclasses.replace(p, context="")) for p in index.passages]

@@ -32,8 +32,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from qa.config import Settings  # noqa: E402
-from qa.index.build import build_index, dense_views  # noqa: E402
+from qa.index.build import build_index  # noqa: E402
 from qa.index.encoder import Encoder  # noqa: E402
+from qa.index.views import dense_views  # noqa: E402
 
 CMRC = ROOT.parent / "shared" / "benchmarks" / "cmrc2018" / "passages.jsonl"
 STEPS = ("reading", "layout", "keyword tokens", "embedding", "keyword index", "FAISS", "writing")
@@ -100,10 +101,9 @@ def run_one(backend: str, n: int, sample: int = 48) -> dict:
         out["vectors"] = report["vectors"]
         out["embedded"] = report["embedded"]
         out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        texts, _ = dense_views(index.passages, settings.sentence_vectors)
-        views, _ = dense_views(index.passages, False)
+        views = [v.text for v in dense_views(index.passages, False)]
         passage_views = set(views)
-        sentences = [t for t in texts if t not in passage_views]
+        sentences = [v.text for v in dense_views(index.passages, True) if v.text not in passage_views]
         for kind, group in (("passage", views[:sample]), ("sentence", sentences[: 3 * sample])):
             started = time.perf_counter()
             encoder.encode_passages(group)

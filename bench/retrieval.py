@@ -26,10 +26,10 @@ sys.path.insert(0, str(ROOT))
 
 from qa.config import Settings  # noqa: E402
 from qa.evaluate import evaluate, format_table, load_questions  # noqa: E402
-from qa.index.build import dense_views, keyword_text  # noqa: E402
 from qa.index.encoder import Encoder  # noqa: E402
 from qa.index.retrievers import DenseIndex, KeywordIndex  # noqa: E402
 from qa.index.store import Index  # noqa: E402
+from qa.index.views import dense_views, keyword_text  # noqa: E402
 from qa.records import Citation, Passage  # noqa: E402
 from qa.search.hybrid import Searcher  # noqa: E402
 from qa.service import QAService  # noqa: E402
@@ -91,9 +91,10 @@ def public_index(dataset: str, settings: Settings, encoder: Encoder, split: str 
         )
         for i, r in enumerate(rows)
     ]
-    texts, owners = dense_views(passages, settings.sentence_vectors)
+    views = dense_views(passages, settings.sentence_vectors)
+    owners = [v.owner for v in views]
     name = f"{dataset}-{split}-views-{encoder.weights_hash[:12]}"
-    vectors = _cached(name, texts, lambda t: encoder.encode_passages(t, show_progress=True))
+    vectors = _cached(name, [v.text for v in views], lambda t: encoder.encode_passages(t, show_progress=True))
     keyword = KeywordIndex.build(
         [keyword_text(p) for p in passages], settings.keyword_tokens, settings.bm25_k1, settings.bm25_b
     )

@@ -57,7 +57,7 @@ def _rows(path: Path) -> list[dict]:
 
 def base_views() -> tuple[list[str], np.ndarray]:
     """Every passage and sentence view of the four public splits and its cached vector."""
-    from qa.index.build import dense_views
+    from qa.index.views import dense_views
     from qa.records import Citation, Passage
 
     texts, vectors = [], []
@@ -67,7 +67,7 @@ def base_views() -> tuple[list[str], np.ndarray]:
             Passage(i, Citation(r["id"], "x", r["title"], None, None, 1, 0, len(r["text"])), r["text"], r["title"])
             for i, r in enumerate(rows)
         ]
-        views, _ = dense_views(passages, True)
+        views = [v.text for v in dense_views(passages, True)]
         (cached,) = CACHE.glob(f"{dataset}-{split}-views-{TORCH_HASH}-*.npy")
         v = np.load(cached)
         assert len(v) == len(views), (cached, len(v), len(views))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import time
 from pathlib import Path
@@ -14,19 +13,16 @@ from qa.errors import EmptyCorpus, SourceError, UndecodableSource
 from qa.ingest.passages import build_corpus
 from qa.ingest.report import FileReport
 from qa.ingest.sources import SourceFile, display_path, file_sha256, find_sources, read_source
-from qa.records import Passage
-from qa.text import TOKENIZER_VERSION, keyword_tokens, sentence_spans, to_simplified
+from qa.text import TOKENIZER_VERSION, keyword_tokens
 
 from .progress import BuildProgress
 from .retrievers import DenseIndex, KeywordIndex
 from .store import Index, corpus_hash, library_versions, read_manifest, write_index
+from .views import dense_views, embed_views, in_chunks, keyword_text, views_to_embed
 
 __all__ = [
     "build_index",
     "wanted_manifest",
-    "embedding_text",
-    "keyword_text",
-    "dense_views",
     "BuildReport",
     "LAYOUT_VERSION",
 ]
@@ -35,10 +31,6 @@ log = logging.getLogger("qa")
 
 # Bump when layout repair, chunking or the embedded views change for the same files and settings.
 LAYOUT_VERSION = 11
-
-# Texts embedded per progress update: small enough for a moving bar, large enough that
-# sentence-transformers still sorts each batch by length.
-EMBED_CHUNK = 256
 
 
 class BuildReport(dict):
@@ -85,51 +77,6 @@ def read_sources(
     for note in notes:
         reports.append(FileReport(note.split(":", 1)[0], "link", error=note.split(": ", 1)[1]))
     return sources, reports, skipped
-
-
-def _headed(p: Passage) -> str:
-    """The heading (unless the passage holds it already), then the passage text. The heading gives a
-    passage the topic its own sentences leave implicit."""
-    return f"{p.heading}\n{p.text}" if p.heading and p.heading not in p.text else p.text
-
-
-def embedding_text(p: Passage) -> str:
-    """What the dense index sees of a passage: heading and text in simplified characters.
-
-    The article lead is left out on purpose: in a short passage its vector outweighed the passage's own words.
-    """
-    return to_simplified(_headed(p))
-
-
-def keyword_text(p: Passage) -> str:
-    """What the keyword index sees: the article's lead, then heading and text.
-
-    A question names the event ("2020年度长三角地区主要领导座谈会……以什么为主题？"); only the lead
-    passage says those words, the passage that answers says "会议……为主题". With the lead in every
-    passage of its article, the event's words no longer single out the lead passage and the rest of
-    the question picks the passage. The lead passage holds its lead twice, so it still wins questions
-    about the lead itself (where, when, who).
-    """
-    return f"{p.context}\n{_headed(p)}" if p.context else _headed(p)
-
-
-def dense_views(passages, sentence_vectors: bool) -> tuple[list[str], list[int]]:
-    """Texts to embed and the passage each belongs to: the passage, and each sentence of a longer one."""
-    texts: list[str] = []
-    owners: list[int] = []
-    for p in passages:
-        texts.append(embedding_text(p))
-        owners.append(p.id)
-        spans = sentence_spans(p.text) if sentence_vectors else []
-        if len(spans) > 1:
-            for s, e in spans:
-                texts.append(to_simplified(p.text[s:e]))
-                owners.append(p.id)
-    return texts, owners
-
-
-def _text_key(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:24]
 
 
 def wanted_manifest(settings: Settings, encoder) -> dict:
@@ -206,9 +153,7 @@ def build_index(
             f"{', '.join(s.file for s in sources)} 没有可索引的文字（空文件或只有标点）。/ "
             f"{', '.join(s.file for s in sources)} hold no words to index (empty or punctuation only)."
         )
-    texts, owners = dense_views(corpus.passages, settings.sentence_vectors)
-    keys = [_text_key(t) for t in texts]
-
+    views = dense_views(corpus.passages, settings.sentence_vectors)
     reuse: dict[str, np.ndarray] = {}
     if (
         previous is not None
@@ -216,39 +161,28 @@ def build_index(
         and previous.manifest.get("model") == encoder.model_id
     ):
         reuse = dict(zip(previous.view_keys, previous.vectors))
-    # Each distinct text is embedded once (a sentence repeated across copies of a passage, a view
-    # the previous build already has); the longest first, so every chunk holds texts of one length.
-    first_of: dict[str, int] = {}
-    for i, key in enumerate(keys):
-        if key not in reuse:
-            first_of.setdefault(key, i)
-    todo = sorted(first_of.values(), key=lambda i: -len(texts[i]))
-    vectors = np.zeros((len(texts), encoder.dim), dtype=np.float32)
+    todo = views_to_embed(views, reuse)
     if todo:
         log.info(
             "正在嵌入 %d 段文字（复用 %d 段）/ embedding %d texts (%d reused)",
-            len(todo),
-            len(texts) - len(todo),
-            len(todo),
-            len(texts) - len(todo),
+            todo,
+            len(views) - todo,
+            todo,
+            len(views) - todo,
         )
-    fresh: dict[str, np.ndarray] = {}
     ray_workers: list[int] = []
-    with steps.step("embedding", len(todo), "texts") as advance:
+    with steps.step("embedding", todo, "texts") as advance:
+        embed = in_chunks(encoder.encode_passages, advance)
         if settings.ray and todo:
             from .ray_embed import RayEmbedder  # the optional extra qa[ray]
 
             embedder = RayEmbedder(settings)
-            done = embedder.embed([texts[i] for i in todo], advance)
-            fresh = {keys[i]: vector for i, vector in zip(todo, done)}
+            embed = lambda texts: embedder.embed(texts, advance)  # noqa: E731
+        vectors, embedded = embed_views(views, embed, encoder.dim, reuse)
+        if settings.ray and todo:
             ray_workers = sorted(embedder.worker_pids)
-        for at in range(0, len(todo) if not settings.ray else 0, EMBED_CHUNK):
-            chunk = todo[at : at + EMBED_CHUNK]
-            for i, vector in zip(chunk, encoder.encode_passages([texts[i] for i in chunk])):
-                fresh[keys[i]] = vector
-            advance(len(chunk))
-    for i, key in enumerate(keys):
-        vectors[i] = fresh[key] if key in fresh else reuse[key]
+    keys = [v.key for v in views]
+    owners = [v.owner for v in views]
 
     manifest = {
         **wanted_manifest(settings, encoder),
@@ -287,9 +221,9 @@ def build_index(
     )
     report = BuildReport(
         passages=len(corpus.passages),
-        vectors=len(texts),
-        embedded=len(todo),
-        reused=len(texts) - len(todo),
+        vectors=len(views),
+        embedded=embedded,
+        reused=len(views) - embedded,
         files=len(sources),
         seconds=round(time.monotonic() - started, 2),
         repairs=list(corpus.repairs),

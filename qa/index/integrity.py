@@ -106,7 +106,7 @@ def verify_structure(passages, articles, vectors: np.ndarray, owners: np.ndarray
     n = len(passages)
     if any(p.id != i for i, p in enumerate(passages)):
         raise CorruptIndex("passages.jsonl is out of order (passage ids do not count up from 0).")
-    # dense_views emits each passage's views together, in passage order.
+    # qa.index.views.dense_views emits each passage's views together, in passage order.
     if len(owners) and (np.any(np.diff(owners) < 0) or owners[0] != 0 or owners[-1] != n - 1):
         raise CorruptIndex("owners.npy is out of order (vectors do not follow their passages).")
     if len(owners) and len(np.unique(owners)) != n:

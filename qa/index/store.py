@@ -57,7 +57,7 @@ class Index:
     manifest: dict
     articles: list[Article]
     passages: list[Passage]
-    vectors: np.ndarray  # one row per dense view (see indexer.dense_views)
+    vectors: np.ndarray  # one row per dense view (see qa.index.views.dense_views)
     view_keys: list[str]  # hash of each view's text: unchanged text is never embedded twice
     dense: DenseIndex
     keyword: KeywordIndex

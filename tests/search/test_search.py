@@ -8,8 +8,8 @@ import pytest
 
 from qa.errors import EmptyInput, InputError, InputTooLong
 from qa.evaluate import evaluate, load_questions
-from qa.index.build import keyword_text
 from qa.index.retrievers import DenseIndex
+from qa.index.views import keyword_text
 from qa.search.fusion import convex, rrf
 from qa.search.glossary import Glossary, corpus_glossary
 from qa.text import keyword_tokens, normalize, normalize_with_map, sentence_spans
