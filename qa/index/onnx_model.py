@@ -1,14 +1,18 @@
 """The bundled model as an ONNX graph, exported locally, and a torch-free encoder that runs it.
 
 In:  the materialised sentence-transformers folder (qa.index.bundled_model.materialise).
-Out: `<folder>/onnx/model.onnx` (fp32; exported once, here, with torch, never downloaded) and
-     optionally `<folder>/onnx/model_int8.onnx` (onnxruntime dynamic quantisation of its MatMuls);
+Out: `<folder>/onnx/model.v2.onnx` (fp32; exported once, here, with torch, never downloaded),
+     optionally `<folder>/onnx/model_int8.v2.onnx` (onnxruntime dynamic quantisation of its MatMuls),
+     and `<folder>/onnx/word_embeddings.v2.npy`, the word-embedding table both graphs start from;
      `OnnxEncoder(path).encode(texts, prompt)` → (n, dim) float32 unit vectors, the same pipeline as
      the folder's sentence-transformers modules: tokenizer.json (truncation at 512 tokens), the
      transformer, mean pooling over real tokens, L2 normalisation.
 
-Only onnxruntime, tokenizers and numpy are imported to encode, so a process that only asks questions
-never imports torch (a second or more of start-up). Export imports torch and transformers, once.
+The word-embedding table (250,002 × 384 floats, 384 MB, 82% of the model) is kept out of the graph
+and memory-mapped: a lookup touches only the rows of the tokens it meets, so a process that asks one
+question reads a few pages of it instead of parsing 470 MB of graph (about a second of start-up).
+Only onnxruntime, tokenizers and numpy are imported to encode, so such a process never imports torch
+either. Export imports torch and transformers, once.
 """
 
 from __future__ import annotations
@@ -24,11 +28,14 @@ import numpy as np
 
 from qa.errors import ModelError
 
-__all__ = ["OnnxEncoder", "export", "onnx_path", "EXPORT_VERSION"]
+__all__ = ["OnnxEncoder", "export", "onnx_path", "embeddings_path", "EXPORT_VERSION"]
 
 # Bump when the exported graph or the quantisation recipe changes (the index's weights hash names it).
-EXPORT_VERSION = 1
-FILES = {"onnx": "model.onnx", "onnx-int8": "model_int8.onnx"}
+EXPORT_VERSION = 2
+FILES = {"onnx": f"model.v{EXPORT_VERSION}.onnx", "onnx-int8": f"model_int8.v{EXPORT_VERSION}.onnx"}
+WORD_EMBEDDINGS = f"word_embeddings.v{EXPORT_VERSION}.npy"
+# What earlier export versions left beside the model: removed when this version exports.
+_OLD_FILES = ("model.onnx", "model_int8.onnx")
 # Texts are sorted by length and cut into batches of at most this many tokens (padding included):
 # short sentences go in large batches, long passages in small ones, and little is spent on padding.
 BATCH_TOKENS = 4096
@@ -39,34 +46,53 @@ def onnx_path(folder: Path, kind: str) -> Path:
     return Path(folder) / "onnx" / FILES[kind]
 
 
+def embeddings_path(folder: Path) -> Path:
+    return Path(folder) / "onnx" / WORD_EMBEDDINGS
+
+
 def _export_fp32(folder: Path, target: Path) -> None:
+    """The transformer from its input embeddings on (graph), and the word-embedding table (npy)."""
     import torch
     from transformers import AutoModel
 
     model = AutoModel.from_pretrained(str(folder), attn_implementation="eager")
     model.eval()
+    table = model.get_input_embeddings().weight.detach().cpu().numpy().astype(np.float32)
+    _write_atomically(embeddings_path(folder), lambda tmp: np.save(tmp, table))
 
     class LastHidden(torch.nn.Module):
         def __init__(self, bert):
             super().__init__()
             self.bert = bert
 
-        def forward(self, input_ids, attention_mask):
-            return self.bert(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+        def forward(self, inputs_embeds, attention_mask):
+            return self.bert(inputs_embeds=inputs_embeds, attention_mask=attention_mask).last_hidden_state
 
-    ids = torch.ones(2, 8, dtype=torch.long)
+    embeds = torch.zeros(2, 8, table.shape[1])
     dynamic = {0: "batch", 1: "tokens"}
     with torch.inference_mode():
         torch.onnx.export(
             LastHidden(model),
-            (ids, torch.ones_like(ids)),
+            (embeds, torch.ones(2, 8, dtype=torch.long)),
             str(target),
-            input_names=["input_ids", "attention_mask"],
+            input_names=["inputs_embeds", "attention_mask"],
             output_names=["last_hidden_state"],
-            dynamic_axes={"input_ids": dynamic, "attention_mask": dynamic, "last_hidden_state": dynamic},
+            dynamic_axes={"inputs_embeds": dynamic, "attention_mask": dynamic, "last_hidden_state": dynamic},
             opset_version=17,
             dynamo=False,  # the TorchScript exporter: one self-contained file, no onnxscript rewrites
         )
+
+
+def _write_atomically(target: Path, write) -> None:
+    fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    os.close(fd)
+    try:
+        with open(name, "wb") as f:
+            write(f)
+        os.chmod(name, 0o644)
+        os.replace(name, target)
+    finally:
+        Path(name).unlink(missing_ok=True)
 
 
 def _quantise(source: Path, target: Path) -> None:
@@ -83,9 +109,11 @@ def export(folder: Path, kind: str = "onnx") -> Path:
     Written beside the target and renamed into place, so a crash or a concurrent exporter never
     leaves a half-written graph that looks finished."""
     target = onnx_path(folder, kind)
-    if target.is_file():
+    if target.is_file() and embeddings_path(folder).is_file():
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
+    for old in _OLD_FILES:  # an earlier version's graph (embedding table inside): 400+ MB each
+        (target.parent / old).unlink(missing_ok=True)
     source = export(folder, "onnx") if kind == "onnx-int8" else None
     fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     os.close(fd)
@@ -138,6 +166,8 @@ class OnnxEncoder:
                 f"Could not read the tokenizer {Path(folder) / 'tokenizer.json'}; delete the folder to rebuild it."
             )
         self.tokenizer = loaded["t"]
+        # Memory-mapped: the pages of the rows a text's tokens name are read, not the 384 MB table.
+        self.word_embeddings = np.load(embeddings_path(folder), mmap_mode="r")
         max_len = json.loads((Path(folder) / "sentence_bert_config.json").read_text(encoding="utf-8"))["max_seq_length"]
         self.tokenizer.enable_truncation(max_len)
         self.tokenizer.no_padding()
@@ -168,7 +198,8 @@ class OnnxEncoder:
             for row, i in enumerate(batch):
                 input_ids[row, : len(ids[i])] = ids[i]
                 mask[row, : len(ids[i])] = 1
-            hidden = self.session.run(None, {"input_ids": input_ids, "attention_mask": mask})[0]
+            embeds = np.ascontiguousarray(self.word_embeddings[input_ids], dtype=np.float32)
+            hidden = self.session.run(None, {"inputs_embeds": embeds, "attention_mask": mask})[0]
             weights = mask[..., None].astype(np.float32)
             pooled = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
             pooled /= np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
