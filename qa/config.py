@@ -37,9 +37,10 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting(
         "encoder_backend",
-        "torch",
-        "Runtime of the bundled model: onnx (exported locally once, onnxruntime, no torch), onnx-int8 "
-        "(its MatMuls quantised to int8) or torch (sentence-transformers). Other models always use torch.",
+        "onnx",
+        "Runtime of the bundled model: onnx (exported locally once, run by onnxruntime, no torch; the same "
+        "vectors as torch), onnx-int8 (its MatMuls quantised to int8: faster, slightly other vectors) or "
+        "torch (sentence-transformers). Other models always use torch.",
         ("onnx", "onnx-int8", "torch"),
     ),
     Setting("model_cache", "~/.cache/qa/models", "Where the bundled model is materialised once."),

@@ -6,9 +6,9 @@ Out: `encode_queries` / `encode_passages` → (n, dim) float32 unit vectors; `mo
 
 The default, "bundled:multilingual-e5-small", is built locally from packaged weights
 (see qa.index.bundled_model), so nothing reaches the network unless allow_download is on. For it,
-encoder_backend picks the runtime: "onnx" (the graph exported locally once, run by onnxruntime;
-no torch import), "onnx-int8" (its MatMuls quantised) or "torch" (sentence-transformers). Any other
-model runs on sentence-transformers.
+encoder_backend picks the runtime: "onnx" (the default: the graph exported locally once, run by
+onnxruntime; no torch import), "onnx-int8" (its MatMuls quantised) or "torch" (sentence-transformers).
+Any other model runs on sentence-transformers.
 """
 
 from __future__ import annotations
@@ -144,13 +144,15 @@ class Encoder:
             if self._path is None:
                 self._resolve()  # the hash is recorded beside the weights: no need to load the model
             meta = json.loads((self._path / "qa-model.json").read_text(encoding="utf-8"))
-            if self.backend == "torch":
+            if self.backend in ("torch", "onnx"):
+                # fp32 under either runtime: the same vectors (cosine 0.9999999 on 100 CMRC passages),
+                # so an index built by one is searched by the other without a rebuild.
                 return meta["weights_sha256"]
             from .onnx_model import EXPORT_VERSION
 
-            # The same weights under another runtime give (slightly) other vectors: another hash, so an
-            # index is rebuilt rather than mixing them. Derived, not hashed from the .onnx file, so that
-            # every machine exporting the same weights agrees.
+            # int8 gives slightly other vectors: another hash, so an index is rebuilt rather than
+            # mixing them. Derived, not hashed from the .onnx file, so that every machine exporting the
+            # same weights agrees.
             tag = f"{meta['weights_sha256']}:{self.backend}:v{EXPORT_VERSION}"
             return hashlib.sha256(tag.encode()).hexdigest()
         model = self.load()

