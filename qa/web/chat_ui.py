@@ -1,14 +1,16 @@
 """The 问答 tab of the Gradio page as a chat: a gr.Chatbot transcript in which every answer keeps its
 own citation cards (highlighted sentence, 展开上下文, 复制引文), a 新对话 button and example questions.
 
-In:  the QAService; each question with the transcript the browser sends along.
-Out: the transcript with the new turn: the question (escaped), and the answer as HTML — how a
-     follow-up was read (search_query), the answer with [n] markers and the cards (ui.py builds both).
+In:  the QAService; each question with the earlier questions of the conversation.
+Out: the new turn: the question (escaped), and the answer as HTML — how a follow-up was read
+     (search_query), the answer with [n] markers and the cards (ui.py builds both).
 
-The transcript is kept in the Gradio session's state (gr.State: the server's memory for this browser
-tab, dropped when the tab closes; nothing is written anywhere), not sent back with each question: the
-answers with their cards are about 15 KB a turn, and a page sending its transcript would pass
-max_body_bytes (64 KiB, 413) at the fourth turn. The earlier questions are read from it.
+The conversation lives in the page, not on the server. The transcript is the chatbot's value in the
+browser: the server returns only the new turn (a hidden component), and a browser-side step appends
+it, so the rendered answers (about 15 KB a turn with their cards) are never sent back, and no request
+passes max_body_bytes however long the conversation. What the server needs of earlier turns, their
+questions, travels with each question (a hidden list in the page, at most max_history_turns).
+新对话 and a change of collection clear both in the browser. Reloading the page starts over.
 """
 
 from __future__ import annotations
@@ -54,6 +56,11 @@ if (!window.__qaCopy) {
 """
 
 
+# Runs in the browser after each reply: the transcript grows there, the server never sees it. (A js
+# step returns the list of its outputs' values, hence the outer brackets around the one output.)
+APPEND_TURN_JS = "(chat, turn) => [[...(chat || []), ...(turn || [])]]"
+
+
 def _text_of(content) -> str:
     """A transcript message's text: a string, or Gradio's list of parts [{"type": "text", "text": ...}]."""
     if isinstance(content, str):
@@ -66,12 +73,17 @@ def _text_of(content) -> str:
 
 
 def history_from_transcript(transcript: list | None) -> list[dict]:
-    """The earlier questions, oldest first, from the chatbot value (user messages hold the escaped question)."""
+    """The earlier questions, oldest first, from a chatbot value (user messages hold the escaped question)."""
     out = []
     for m in transcript or []:
         if isinstance(m, dict) and m.get("role") == "user":
             out.append({"question": html.unescape(_text_of(m.get("content"))), "answer": ""})
     return out
+
+
+def _earlier(asked) -> list[str]:
+    """The page's list of earlier questions, as sent by the browser: strings only."""
+    return [q for q in asked if isinstance(q, str)] if isinstance(asked, list) else []
 
 
 def _answer_message(service, answer: dict) -> str:
@@ -89,17 +101,21 @@ def build_chat_tab(service, collections=None):
     """The components of the 问答 tab, created inside the caller's gr.Blocks / gr.Tab.
     `collections` (qa/collections) gives the tab a collection picker, which this returns."""
 
-    def on_send(question: str, transcript: list | None, collection: str | None = None):
-        transcript = list(transcript or [])
-        history = history_from_transcript(transcript)
+    keep = service.settings.max_history_turns
+
+    def on_send(question: str, asked: list | None, collection: str | None = None):
+        earlier = _earlier(asked)
         shown = html.escape(question or "")
         try:
             service_now = collections.service(collection) if collections is not None else service
+            history = [{"question": q, "answer": ""} for q in earlier]
             reply = _answer_message(service_now, service_now.ask(question, history=history).to_dict())
         except QAError as exc:
             reply = f'<div class="qa-error">{html.escape(exc.message)}</div>'
-        transcript += [{"role": "user", "content": shown}, {"role": "assistant", "content": reply}]
-        return "", transcript, transcript
+        else:
+            earlier = (earlier + [question])[-keep:] if keep else []
+        turn = [{"role": "user", "content": shown}, {"role": "assistant", "content": reply}]
+        return "", turn, earlier
 
     chat = gr.Chatbot(
         elem_id="qa-chat",
@@ -124,12 +140,18 @@ def build_chat_tab(service, collections=None):
     picker = collection_picker(collections)
     gr.Examples([[q] for q in service.examples()], inputs=[question], label="示例问题")
     gr.HTML("", elem_id="qa-copy-helper", js_on_load=COPY_ANYWHERE_JS)
-    transcript = gr.State([])  # this tab's conversation; the chatbot only shows it
-    question.submit(on_send, [question, transcript, picker], [question, chat, transcript])
-    ask_btn.click(on_send, [question, transcript, picker], [question, chat, transcript])
-    new_btn.click(lambda: ("", [], []), None, [question, chat, transcript])
+    asked = gr.JSON([], visible=False, elem_id="qa-asked")  # the earlier questions, kept in the page
+    # The server's reply, the new turn only: a hidden chatbot, so that it arrives in the transcript's
+    # own message format and the browser only has to append it.
+    turn = gr.Chatbot([], visible=False, elem_id="qa-turn-out")
+    for event in (question.submit, ask_btn.click):
+        event(on_send, [question, asked, picker], [question, turn, asked]).then(
+            None, [chat, turn], [chat], js=APPEND_TURN_JS
+        )
+    new_btn.click(None, None, [question, chat, asked], js="() => ['', [], []]")
+    chat.clear(None, None, [asked], js="() => [[]]")  # the chatbot's own 🗑 button: a new conversation too
     if collections is not None:
         # Another knowledge base is another conversation: earlier turns cannot be read against it.
         # The question box is left alone: what is being typed is meant for the new collection.
-        picker.input(lambda: ([], []), None, [chat, transcript])
+        picker.input(None, None, [chat, asked], js="() => [[], []]")
     return picker

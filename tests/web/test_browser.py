@@ -232,7 +232,7 @@ def gradio_ask(p, question: str):
 
 
 # A four-turn conversation: a question, then three ordinal follow-ups read from it. Four turns, because
-# a page that sent its whole transcript back with each question passed the 64 KiB body limit at the fourth.
+# a page that sent its whole transcript back with each question would pass the 64 KiB body limit at the fourth.
 CONVERSATION = ["习近平讲话中的第一项重点工作是什么？", "第二项呢？", "那第三项呢？", "第四项呢？"]
 LIST_ITEMS = {1: "第二，加大科技攻关力度", 2: "第三，提升长三角城市发展质量", 3: "第四，增强欠发达区域高质量发展动能"}
 
@@ -258,10 +258,16 @@ def check_turns(turns) -> None:
 
 
 def test_gradio_chat_holds_a_conversation_with_cards_in_context(qa, page):
+    sent: list[str] = []
+    page.on("request", lambda r: sent.append(r.post_data or "") if r.method == "POST" else None)
     page.goto(qa.url + "/", wait_until="load")
     for question in CONVERSATION:
         gradio_ask(page, question)
     check_turns(page.locator("#qa-chat .qa-turn"))
+    # The transcript stays in the page: a question carries the earlier questions, never the answers.
+    asks = [body for body in sent if CONVERSATION[0] in body]
+    assert len(asks) == len(CONVERSATION) and CONVERSATION[-2] in asks[-1]
+    assert all("qa-card" not in body and len(body.encode()) < 4096 for body in asks), [len(b) for b in asks]
     answer = page.locator("#qa-chat .qa-turn").last
     cards = answer.locator(".qa-card")
     first = cards.first
@@ -289,6 +295,14 @@ def test_gradio_chat_holds_a_conversation_with_cards_in_context(qa, page):
     page.locator("#qa-new").click()
     page.wait_for_function("document.querySelectorAll('#qa-chat .qa-turn').length === 0")
     gradio_ask(page, CONVERSATION[2])
+    assert page.locator("#qa-chat .qa-read-as").count() == 0
+
+    # So does the chatbot's own clear button: the questions before it are forgotten too.
+    gradio_ask(page, CONVERSATION[0])
+    labels = ("Clear", "清空对话", "清除")  # Gradio labels the button in the page's language
+    page.locator(", ".join(f"#qa-chat button[aria-label='{label}']" for label in labels)).first.click()
+    page.wait_for_function("document.querySelectorAll('#qa-chat .qa-turn').length === 0")
+    gradio_ask(page, CONVERSATION[1])
     assert page.locator("#qa-chat .qa-read-as").count() == 0
 
 

@@ -99,8 +99,10 @@ def test_the_gradio_page_traffic_still_works(server):
     client = Client(f"http://127.0.0.1:{server}/", verbose=False)
     checked = client.predict("引" * 5000, api_name="/on_check")
     assert 'class="qa-check"' in checked
-    _, transcript = client.predict("\u200b\u0000", api_name="/on_send")  # the chat tab's send
-    answer = "".join(part["text"] for part in transcript[-1]["content"])  # the client gives content parts
+    _, turn, asked = client.predict("\u200b\u0000", [], api_name="/on_send")  # the chat tab's send
+    # Only the new turn comes back (the transcript stays in the page), as content parts.
+    answer = "".join(part["text"] for part in turn[-1]["content"])
+    assert asked == [] and len(turn) == 2
     assert 'class="qa-error"' in answer and "是空的" in answer and "qa-card" not in answer
 
 
