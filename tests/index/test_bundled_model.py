@@ -169,7 +169,10 @@ def test_onnx_export_is_made_once_and_torch_is_not_imported_to_encode(bundled_di
         assert onnx_path(bundled_dir, kind).is_file()  # made by the test above
     # The word-embedding table (384 MB) is one memory-mapped file beside the graphs, not inside them.
     assert embeddings_path(bundled_dir).stat().st_size > 300e6
-    assert onnx_path(bundled_dir, "onnx").stat().st_size < 120e6 and onnx_path(bundled_dir, "onnx-int8").stat().st_size < 40e6
+    assert (
+        onnx_path(bundled_dir, "onnx").stat().st_size < 120e6
+        and onnx_path(bundled_dir, "onnx-int8").stat().st_size < 40e6
+    )
     script = (
         "import sys\n"
         "from qa.config import Settings\n"
