@@ -133,7 +133,10 @@ class Encoder:
         """Start loading the model in a background thread: the runtime and tokenizer load (mostly
         outside the GIL) while the caller opens the index. Errors surface at the next `load()`."""
         if self._model is None:
-            threading.Thread(target=self._load_quietly, name="qa-encoder-load", daemon=True).start()
+            # Not a daemon: a process that ends (an error, an answer from the keyword side alone) while
+            # onnxruntime is still creating its session inside this thread aborts ("terminate called
+            # without an active exception", exit 134) if the interpreter tears the thread down.
+            threading.Thread(target=self._load_quietly, name="qa-encoder-load", daemon=False).start()
 
     def _load_quietly(self) -> None:
         with contextlib.suppress(Exception):
