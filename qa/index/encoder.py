@@ -151,12 +151,14 @@ class Encoder:
                 # fp32 under either runtime: the same vectors (cosine 0.9999999 on 100 CMRC passages),
                 # so an index built by one is searched by the other without a rebuild.
                 return meta["weights_sha256"]
-            from .onnx_model import EXPORT_VERSION
+            from .onnx_model import EXPORT_VERSION, INT8_RECIPE
 
             # int8 gives slightly other vectors: another hash, so an index is rebuilt rather than
             # mixing them. Derived, not hashed from the .onnx file, so that every machine exporting the
             # same weights agrees.
-            tag = f"{meta['weights_sha256']}:{self.backend}:v{EXPORT_VERSION}"
+            tag = f"{meta['weights_sha256']}:{self.backend}:v{EXPORT_VERSION}" + (
+                f":r{INT8_RECIPE}" if self.backend == "onnx-int8" else ""
+            )
             return hashlib.sha256(tag.encode()).hexdigest()
         model = self.load()
         if self._path is not None:

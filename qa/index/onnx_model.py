@@ -32,10 +32,12 @@ __all__ = ["OnnxEncoder", "export", "onnx_path", "embeddings_path", "EXPORT_VERS
 
 # Bump when the exported graph or the quantisation recipe changes (the index's weights hash names it).
 EXPORT_VERSION = 2
-FILES = {"onnx": f"model.v{EXPORT_VERSION}.onnx", "onnx-int8": f"model_int8.v{EXPORT_VERSION}.onnx"}
+# Bump when the int8 recipe changes (which MatMuls are quantised): its file and weights hash change.
+INT8_RECIPE = 2
+FILES = {"onnx": f"model.v{EXPORT_VERSION}.onnx", "onnx-int8": f"model_int8.v{EXPORT_VERSION}.r{INT8_RECIPE}.onnx"}
 WORD_EMBEDDINGS = f"word_embeddings.v{EXPORT_VERSION}.npy"
-# What earlier export versions left beside the model: removed when this version exports.
-_OLD_FILES = ("model.onnx", "model_int8.onnx")
+# What earlier export versions and recipes left beside the model: removed when this one exports.
+_OLD_FILES = ("model.onnx", "model_int8.onnx", "model_int8.v2.onnx")
 # Texts are sorted by length and cut into batches of at most this many tokens (padding included):
 # short sentences go in large batches, long passages in small ones, and little is spent on padding.
 BATCH_TOKENS = 4096
@@ -96,11 +98,18 @@ def _write_atomically(target: Path, write) -> None:
 
 
 def _quantise(source: Path, target: Path) -> None:
+    import onnx
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    # MatMuls only: the word-embedding table stays fp32, since a lookup gains no speed from int8.
+    # Every MatMul but the feed-forward output of each layer (1536 → 384) goes to int8. Those read the
+    # GELU's output, whose outliers int8 rounds worst: kept in fp32, agreement with the fp32 graph on
+    # 660 CMRC texts rose from cosine min 0.9948 / mean 0.99695 to 0.9985 / 0.99916, for about 14%
+    # of int8's speed. (Keeping the last two layers in fp32 instead changed nothing: 0.9949.)
+    graph = onnx.load(str(source), load_external_data=False).graph
+    ffn_out = [n.name for n in graph.node if n.op_type == "MatMul" and n.name.endswith("/output/dense/MatMul")
+               and "/attention/" not in n.name]  # fmt: skip
     quantize_dynamic(str(source), str(target), weight_type=QuantType.QInt8, per_channel=True,
-                     op_types_to_quantize=["MatMul"])  # fmt: skip
+                     op_types_to_quantize=["MatMul"], nodes_to_exclude=ffn_out)  # fmt: skip
 
 
 def export(folder: Path, kind: str = "onnx") -> Path:
@@ -112,7 +121,7 @@ def export(folder: Path, kind: str = "onnx") -> Path:
     if target.is_file() and embeddings_path(folder).is_file():
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
-    for old in _OLD_FILES:  # an earlier version's graph (embedding table inside): 400+ MB each
+    for old in _OLD_FILES:  # an earlier version's graphs (v1 held the embedding table: 400+ MB each)
         (target.parent / old).unlink(missing_ok=True)
     source = export(folder, "onnx") if kind == "onnx-int8" else None
     fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
