@@ -2,7 +2,8 @@
 
 In:  the materialised sentence-transformers folder (qa.index.bundled_model.materialise).
 Out: `<folder>/onnx/model.v2.onnx` (fp32; exported once, here, with torch, never downloaded),
-     optionally `<folder>/onnx/model_int8.v2.onnx` (onnxruntime dynamic quantisation of its MatMuls),
+     optionally `<folder>/onnx/model_int8.v2.r2.onnx` (onnxruntime dynamic quantisation of its
+     MatMuls but the feed-forward outputs),
      and `<folder>/onnx/word_embeddings.v2.npy`, the word-embedding table both graphs start from;
      `OnnxEncoder(path).encode(texts, prompt)` → (n, dim) float32 unit vectors, the same pipeline as
      the folder's sentence-transformers modules: tokenizer.json (truncation at 512 tokens), the
