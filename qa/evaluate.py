@@ -10,28 +10,58 @@ from .records import Article, Passage
 from .search.hybrid import Searcher
 from .text import is_punct, normalize
 
-__all__ = ["load_questions", "relevant_ids", "metrics", "evaluate", "format_table", "MODES"]
+__all__ = [
+    "load_questions",
+    "read_rows",
+    "first_relevant",
+    "relevant_ids",
+    "metrics",
+    "evaluate",
+    "format_table",
+    "MODES",
+]
 
 MODES = ("keyword", "dense", "fused")
 CUTOFFS = (1, 5, 20)
 
 
-def load_questions(path: Path) -> list[dict]:
+def read_rows(path: Path, what: str, check) -> list[dict]:
+    """The JSON objects of a JSONL file, blank lines skipped. `check(row)` returns what is wrong with a
+    row (or None). A missing file, a line that is not JSON, not an object or fails the check is an
+    InputError naming the file and line."""
     path = Path(path)
     if not path.exists():
-        raise SourceNotFound(f'No question file {path}. It needs lines of {{"question": ..., "gold": ...}}.')
+        raise SourceNotFound(f"No {what} file {path}. It needs lines of {{{_NEEDS[what]}}}.")
     rows = []
     for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
         if not line.strip():
             continue
         try:
             row = json.loads(line)
-            if not isinstance(row.get("question"), str) or not isinstance(row.get("gold"), str):
-                raise ValueError("needs string fields 'question' and 'gold'")
-        except (ValueError, AttributeError) as exc:
-            raise InputError(f"{path}:{n}: not a question line ({exc}).") from None
+            problem = check(row) if isinstance(row, dict) else "not a JSON object"
+        except ValueError as exc:
+            problem = str(exc)
+        if problem:
+            raise InputError(f"{path}:{n}: not a {what} line ({problem}).")
         rows.append(row)
     return rows
+
+
+_NEEDS = {"question": '"question": ..., "gold": ...', "conversation": '"turns": [...], "gold": ...'}
+
+
+def load_questions(path: Path) -> list[dict]:
+    def check(row: dict) -> str | None:
+        if not isinstance(row.get("question"), str) or not isinstance(row.get("gold"), str):
+            return "needs string fields 'question' and 'gold'"
+        return None
+
+    return read_rows(path, "question", check)
+
+
+def first_relevant(pids, rel: set[int]) -> int | None:
+    """The 1-based rank of the first relevant passage id, or None."""
+    return next((i for i, pid in enumerate(pids, start=1) if pid in rel), None)
 
 
 def _key(text: str) -> str:
@@ -105,7 +135,7 @@ def evaluate(searcher: Searcher, questions: list[dict], modes=MODES, relevant=No
         qvec = searcher.embed_question(row["question"]) if set(modes) & {"dense", "fused"} else None
         for mode in modes:
             order = searcher.rank(row["question"], mode, k=max(CUTOFFS), query_vector=qvec)
-            first = next((i for i, r in enumerate(order, start=1) if r.pid in rel), None)
+            first = first_relevant((r.pid for r in order), rel)
             ranks[mode].append(first)
             if first != 1:
                 misses[mode].append(row["question"])

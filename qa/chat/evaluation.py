@@ -11,8 +11,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from qa.errors import InputError, SourceNotFound
-from qa.evaluate import CUTOFFS, metrics, relevant_ids
+from qa.evaluate import CUTOFFS, first_relevant, metrics, read_rows, relevant_ids
 from qa.search.hybrid import Searcher
 
 from .conversation import resolve_turn
@@ -22,30 +21,26 @@ __all__ = ["load_conversations", "is_conversation_file", "evaluate_conversations
 
 
 def load_conversations(path: Path) -> list[dict]:
-    path = Path(path)
-    if not path.exists():
-        raise SourceNotFound(f'No conversation file {path}. It needs lines of {{"turns": [...], "gold": ...}}.')
-    rows = []
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if line.strip():
-            row = json.loads(line)
-            turns = row.get("turns")
-            if not (isinstance(turns, list) and turns and all(isinstance(t, str) for t in turns)):
-                raise InputError(f"{path}:{n}: needs 'turns', a list of questions.")
-            rows.append(row)
-    return rows
+    def check(row: dict) -> str | None:
+        turns = row.get("turns")
+        if not (isinstance(turns, list) and turns and all(isinstance(t, str) for t in turns)):
+            return "needs 'turns', a list of questions"
+        return None
+
+    return read_rows(path, "conversation", check)
 
 
 def is_conversation_file(path: Path) -> bool:
-    """True when the file's first line is a conversation (has "turns")."""
+    """True when the file's first line is a conversation (has "turns"). Anything else, unreadable
+    lines included, is left to load_questions, which names what is wrong."""
     for line in Path(path).read_text(encoding="utf-8").splitlines():
         if line.strip():
-            return "turns" in json.loads(line)
+            try:
+                first = json.loads(line)
+            except ValueError:
+                return False
+            return isinstance(first, dict) and "turns" in first
     return False
-
-
-def _rank(searcher: Searcher, hits_pids: list[int], rel: set[int]) -> int | None:
-    return next((i for i, pid in enumerate(hits_pids, start=1) if pid in rel), None)
 
 
 def evaluate_conversations(searcher: Searcher, rows: list[dict]) -> dict:
@@ -59,8 +54,8 @@ def evaluate_conversations(searcher: Searcher, rows: list[dict]) -> dict:
         turn = resolve_turn(searcher, row["turns"][-1], history)
         with_ctx = [h.passage.id for h in turn.hits(searcher, k)]
         alone = [h.passage.id for h in searcher.search(row["turns"][-1], k)]
-        for mode, pids in (("with context", with_ctx), ("without context", alone)):
-            r = _rank(searcher, pids, rel)
+        rank_with, rank_without = first_relevant(with_ctx, rel), first_relevant(alone, rel)
+        for mode, r in (("with context", rank_with), ("without context", rank_without)):
             for group in ("all", row.get("kind", "other")):
                 ranks[mode].setdefault(group, []).append(r)
         queries.append(
@@ -68,8 +63,8 @@ def evaluate_conversations(searcher: Searcher, rows: list[dict]) -> dict:
                 "id": row.get("id"),
                 "kind": turn.followup.kind,
                 "search_query": turn.search_query,
-                "rank_with": _rank(searcher, with_ctx, rel),
-                "rank_without": _rank(searcher, alone, rel),
+                "rank_with": rank_with,
+                "rank_without": rank_without,
             }
         )
     out = {mode: {g: {**metrics(r), "questions": len(r)} for g, r in groups.items()} for mode, groups in ranks.items()}

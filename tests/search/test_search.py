@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from qa.errors import EmptyInput, InputError, InputTooLong
+from qa.errors import EmptyInput, InputError, InputTooLong, SourceNotFound
 from qa.evaluate import evaluate, load_questions
 from qa.index.retrievers import DenseIndex
 from qa.index.views import keyword_text
@@ -228,3 +228,31 @@ def test_an_english_question_does_not_match_on_single_latin_letters(settings):
     mixed, mixed_bound = searcher._keyword_scores(chinese)
     same, same_bound = keyword.scores(f"{chinese} {searcher.glossary.terms(chinese)}")
     assert mixed_bound == same_bound and np.array_equal(mixed, same)
+
+
+@pytest.mark.parametrize(
+    "loader, text, problem",
+    [
+        ("questions", '{"question": "q", "gold": "g"}\nnot json\n', ":2: not a question line (Expecting value"),
+        ("questions", '{"question": "q"}\n', ":1: not a question line (needs string fields"),
+        ("questions", "[1, 2]\n", ":1: not a question line (not a JSON object)"),
+        (
+            "conversations",
+            '{"turns": ["a"], "gold": "g"}\n{"turns": []}\n',
+            ":2: not a conversation line (needs 'turns'",
+        ),
+        ("conversations", '"turns"\n', ":1: not a conversation line (not a JSON object)"),
+    ],
+)
+def test_question_and_conversation_files_name_their_bad_line(tmp_path, loader, text, problem):
+    from qa.chat.evaluation import is_conversation_file, load_conversations
+
+    path = tmp_path / "set.jsonl"
+    path.write_text(text, encoding="utf-8")
+    load = load_questions if loader == "questions" else load_conversations
+    with pytest.raises(InputError) as caught:
+        load(path)
+    assert problem in caught.value.message
+    assert is_conversation_file(path) == text.startswith('{"turns"')
+    with pytest.raises(SourceNotFound):
+        load(tmp_path / "missing.jsonl")
