@@ -61,7 +61,7 @@ def _export_fp32(folder: Path, target: Path) -> None:
     model = AutoModel.from_pretrained(str(folder), attn_implementation="eager")
     model.eval()
     table = model.get_input_embeddings().weight.detach().cpu().numpy().astype(np.float32)
-    _write_atomically(embeddings_path(folder), lambda tmp: np.save(tmp, table))
+    _write_atomically(embeddings_path(folder), lambda tmp: _save_npy(tmp, table))
 
     class LastHidden(torch.nn.Module):
         def __init__(self, bert):
@@ -87,15 +87,22 @@ def _export_fp32(folder: Path, target: Path) -> None:
 
 
 def _write_atomically(target: Path, write) -> None:
+    """`write(tmp)` fills a temporary path beside `target`, which is then renamed into place: a crash
+    or a concurrent exporter never leaves a half-written file that looks finished."""
     fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     os.close(fd)
+    tmp = Path(name)
     try:
-        with open(name, "wb") as f:
-            write(f)
-        os.chmod(name, 0o644)
-        os.replace(name, target)
+        write(tmp)
+        tmp.chmod(0o644)
+        os.replace(tmp, target)
     finally:
-        Path(name).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
+
+
+def _save_npy(path: Path, array: np.ndarray) -> None:
+    with path.open("wb") as f:  # a file object: np.save would add ".npy" to the temporary name
+        np.save(f, array)
 
 
 def _quantise(source: Path, target: Path) -> None:
@@ -114,10 +121,8 @@ def _quantise(source: Path, target: Path) -> None:
 
 
 def export(folder: Path, kind: str = "onnx") -> Path:
-    """The ONNX file of `kind` ("onnx" fp32 or "onnx-int8") for the model folder, made once.
-
-    Written beside the target and renamed into place, so a crash or a concurrent exporter never
-    leaves a half-written graph that looks finished."""
+    """The ONNX file of `kind` ("onnx" fp32 or "onnx-int8") for the model folder, made once (each
+    file written beside its target and renamed into place: `_write_atomically`)."""
     target = onnx_path(folder, kind)
     if target.is_file() and embeddings_path(folder).is_file():
         return target
@@ -125,22 +130,16 @@ def export(folder: Path, kind: str = "onnx") -> Path:
     for old in _OLD_FILES:  # an earlier version's graphs (v1 held the embedding table: 400+ MB each)
         (target.parent / old).unlink(missing_ok=True)
     source = export(folder, "onnx") if kind == "onnx-int8" else None
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
     try:
         if source is None:
-            _export_fp32(folder, tmp)
+            _write_atomically(target, lambda tmp: _export_fp32(folder, tmp))
         else:
-            _quantise(source, tmp)
-        tmp.chmod(0o644)
-        os.replace(tmp, target)
+            _write_atomically(target, lambda tmp: _quantise(source, tmp))
     except ModelError:
         raise
     except Exception as exc:  # noqa: BLE001 - exporter failures arrive as many exception types
         raise ModelError(f"Could not export the embedding model in {folder} to ONNX ({kind}): {exc}") from exc
     finally:
-        tmp.unlink(missing_ok=True)
         for leftover in target.parent.glob("*.tmp.data"):  # large-model side files of a failed export
             shutil.rmtree(leftover, ignore_errors=True)
     return target
