@@ -25,7 +25,7 @@ from qa.errors import NotFound, QAError
 from .admin_ui import collection_picker
 from .ui import answer_html, cards_html
 
-__all__ = ["build_chat_tab", "CHAT_CSS", "history_from_transcript"]
+__all__ = ["build_chat_tab", "CHAT_CSS"]
 
 CHAT_CSS = """
 #qa-chat .qa-read-as { color: #5b6472; font-size: .85rem; margin-bottom: .2rem; }
@@ -59,26 +59,6 @@ if (!window.__qaCopy) {
 # Runs in the browser after each reply: the transcript grows there, the server never sees it. (A js
 # step returns the list of its outputs' values, hence the outer brackets around the one output.)
 APPEND_TURN_JS = "(chat, turn) => [[...(chat || []), ...(turn || [])]]"
-
-
-def _text_of(content) -> str:
-    """A transcript message's text: a string, or Gradio's list of parts [{"type": "text", "text": ...}]."""
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        return "".join(p.get("text", "") for p in content if isinstance(p, dict))
-    if isinstance(content, dict):
-        return str(content.get("text", ""))
-    return ""
-
-
-def history_from_transcript(transcript: list | None) -> list[dict]:
-    """The earlier questions, oldest first, from a chatbot value (user messages hold the escaped question)."""
-    out = []
-    for m in transcript or []:
-        if isinstance(m, dict) and m.get("role") == "user":
-            out.append({"question": html.unescape(_text_of(m.get("content"))), "answer": ""})
-    return out
 
 
 def _earlier(asked) -> list[str]:
