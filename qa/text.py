@@ -281,6 +281,7 @@ def _load_jieba_cache(tok, cache: Path) -> bool:
 
 
 def _save_jieba_cache(tok, cache: Path) -> None:
+    tmp = None
     try:
         cache.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{cache.name}.", dir=cache.parent)
@@ -288,7 +289,10 @@ def _save_jieba_cache(tok, cache: Path) -> None:
             pickle.dump((tok.FREQ, tok.total), f, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(tmp, cache)
     except OSError:
-        pass  # a read-only home: every process builds the dictionary itself, as jieba would
+        pass  # a read-only home or a full disk: every process builds the dictionary, as jieba would
+    finally:
+        if tmp:
+            Path(tmp).unlink(missing_ok=True)  # nothing left behind by a write that failed
 
 
 def _useful(token: str) -> bool:
