@@ -6,8 +6,9 @@ Out: `encode_queries` / `encode_passages` → (n, dim) float32 unit vectors; `mo
 
 The default, "bundled:multilingual-e5-small", is built locally from packaged weights
 (see qa.index.bundled_model), so nothing reaches the network unless allow_download is on. For it,
-encoder_backend picks the runtime: "onnx" (the default: the graph exported locally once, run by
-onnxruntime; no torch import), "onnx-int8" (its MatMuls quantised) or "torch" (sentence-transformers).
+encoder_backend picks the runtime: "onnx-int8" (the default: the graph exported locally once,
+smoothed and quantised to int8 (qa.index.smoothing), run by onnxruntime; no torch import), "onnx" (the
+same graph in fp32: torch's vectors) or "torch" (sentence-transformers).
 Any other model runs on sentence-transformers.
 """
 
@@ -96,9 +97,11 @@ class Encoder:
                 os.environ["TRANSFORMERS_OFFLINE"] = "1"
             source = self._resolve()
             if self.backend != "torch":
-                from .onnx_model import OnnxEncoder, export
+                from .onnx_model import MAX_BATCH, OnnxEncoder, export
+                from .smoothing import INT8_MAX_BATCH
 
-                self._model = OnnxEncoder(export(self._path, self.backend), self._path, self.settings.threads)
+                batch = INT8_MAX_BATCH if self.backend == "onnx-int8" else MAX_BATCH
+                self._model = OnnxEncoder(export(self._path, self.backend), self._path, self.settings.threads, batch)
                 return self._model
             import torch
             from sentence_transformers import SentenceTransformer

@@ -2,8 +2,8 @@
 
 In:  the materialised sentence-transformers folder (qa.index.bundled_model.materialise).
 Out: `<folder>/onnx/model.v2.onnx` (fp32; exported once, here, with torch, never downloaded),
-     optionally `<folder>/onnx/model_int8.v2.r2.onnx` (onnxruntime dynamic quantisation of its
-     MatMuls but the feed-forward outputs),
+     optionally `<folder>/onnx/model_int8.v2.r3.onnx` (every weighted MatMul in int8 after
+     SmoothQuant: qa.index.smoothing),
      and `<folder>/onnx/word_embeddings.v2.npy`, the word-embedding table both graphs start from;
      `OnnxEncoder(path).encode(texts, prompt)` → (n, dim) float32 unit vectors, the same pipeline as
      the folder's sentence-transformers modules: tokenizer.json (truncation at 512 tokens), the
@@ -34,11 +34,11 @@ __all__ = ["OnnxEncoder", "export", "onnx_path", "embeddings_path", "EXPORT_VERS
 # Bump when the exported graph or the quantisation recipe changes (the index's weights hash names it).
 EXPORT_VERSION = 2
 # Bump when the int8 recipe changes (which MatMuls are quantised): its file and weights hash change.
-INT8_RECIPE = 2
+INT8_RECIPE = 3
 FILES = {"onnx": f"model.v{EXPORT_VERSION}.onnx", "onnx-int8": f"model_int8.v{EXPORT_VERSION}.r{INT8_RECIPE}.onnx"}
 WORD_EMBEDDINGS = f"word_embeddings.v{EXPORT_VERSION}.npy"
 # What earlier export versions and recipes left beside the model: removed when this one exports.
-_OLD_FILES = ("model.onnx", "model_int8.onnx", "model_int8.v2.onnx")
+_OLD_FILES = ("model.onnx", "model_int8.onnx", "model_int8.v2.onnx", "model_int8.v2.r2.onnx")
 # Texts are sorted by length and cut into batches of at most this many tokens (padding included):
 # short sentences go in large batches, long passages in small ones, and little is spent on padding.
 BATCH_TOKENS = 4096
@@ -105,21 +105,6 @@ def _save_npy(path: Path, array: np.ndarray) -> None:
         np.save(f, array)
 
 
-def _quantise(source: Path, target: Path) -> None:
-    import onnx
-    from onnxruntime.quantization import QuantType, quantize_dynamic
-
-    # Every MatMul but the feed-forward output of each layer (1536 → 384) goes to int8. Those read the
-    # GELU's output, whose outliers int8 rounds worst: kept in fp32, agreement with the fp32 graph on
-    # 660 CMRC texts rose from cosine min 0.9948 / mean 0.99695 to 0.9985 / 0.99916, for about 14%
-    # of int8's speed. (Keeping the last two layers in fp32 instead changed nothing: 0.9949.)
-    graph = onnx.load(str(source), load_external_data=False).graph
-    ffn_out = [n.name for n in graph.node if n.op_type == "MatMul" and n.name.endswith("/output/dense/MatMul")
-               and "/attention/" not in n.name]  # fmt: skip
-    quantize_dynamic(str(source), str(target), weight_type=QuantType.QInt8, per_channel=True,
-                     op_types_to_quantize=["MatMul"], nodes_to_exclude=ffn_out)  # fmt: skip
-
-
 def export(folder: Path, kind: str = "onnx") -> Path:
     """The ONNX file of `kind` ("onnx" fp32 or "onnx-int8") for the model folder, made once (each
     file written beside its target and renamed into place: `_write_atomically`)."""
@@ -130,11 +115,13 @@ def export(folder: Path, kind: str = "onnx") -> Path:
     for old in _OLD_FILES:  # an earlier version's graphs (v1 held the embedding table: 400+ MB each)
         (target.parent / old).unlink(missing_ok=True)
     source = export(folder, "onnx") if kind == "onnx-int8" else None
+    from .smoothing import quantise_smoothed
+
     try:
         if source is None:
             _write_atomically(target, lambda tmp: _export_fp32(folder, tmp))
         else:
-            _write_atomically(target, lambda tmp: _quantise(source, tmp))
+            _write_atomically(target, lambda tmp: quantise_smoothed(source, tmp, folder))
     except ModelError:
         raise
     except Exception as exc:  # noqa: BLE001 - exporter failures arrive as many exception types
@@ -148,7 +135,7 @@ def export(folder: Path, kind: str = "onnx") -> Path:
 class OnnxEncoder:
     """An onnxruntime session and the folder's tokenizer; `encode` is safe to call from several threads."""
 
-    def __init__(self, model_file: Path, folder: Path, threads: int):
+    def __init__(self, model_file: Path, folder: Path, threads: int, max_batch: int = MAX_BATCH):
         import onnxruntime as ort
         from tokenizers import Tokenizer
 
@@ -184,22 +171,21 @@ class OnnxEncoder:
         self.prompts: dict[str, str] = config.get("prompts") or {}
         self.pad_id = json.loads((Path(folder) / "config.json").read_text(encoding="utf-8")).get("pad_token_id", 1)
         self.dim = int(self.session.get_outputs()[0].shape[-1])
+        self.max_batch = max_batch
 
     def token_ids(self, texts: list[str], prompt: str) -> list[list[int]]:
         prefix = self.prompts.get(prompt, "")
         return [e.ids for e in self.tokenizer.encode_batch([prefix + t for t in texts])]
 
-    def encode(self, texts: list[str], prompt: str) -> np.ndarray:
-        """(n, dim) float32 unit vectors in input order."""
-        out = np.zeros((len(texts), self.dim), dtype=np.float32)
-        if not texts:
-            return out
+    def batches(self, texts: list[str], prompt: str):
+        """(positions, graph inputs) per batch: texts sorted by length, at most `max_batch` texts and
+        BATCH_TOKENS tokens (padding included) each."""
         ids = self.token_ids(list(texts), prompt)
         order = sorted(range(len(ids)), key=lambda i: -len(ids[i]))
         at = 0
         while at < len(order):
             longest = len(ids[order[at]])  # sorted longest first: the batch's first text sets its width
-            size = max(1, min(MAX_BATCH, BATCH_TOKENS // max(longest, 1)))
+            size = max(1, min(self.max_batch, BATCH_TOKENS // max(longest, 1)))
             batch = order[at : at + size]
             at += size
             input_ids = np.full((len(batch), longest), self.pad_id, dtype=np.int64)
@@ -208,8 +194,14 @@ class OnnxEncoder:
                 input_ids[row, : len(ids[i])] = ids[i]
                 mask[row, : len(ids[i])] = 1
             embeds = np.ascontiguousarray(self.word_embeddings[input_ids], dtype=np.float32)
-            hidden = self.session.run(None, {"inputs_embeds": embeds, "attention_mask": mask})[0]
-            weights = mask[..., None].astype(np.float32)
+            yield batch, {"inputs_embeds": embeds, "attention_mask": mask}
+
+    def encode(self, texts: list[str], prompt: str) -> np.ndarray:
+        """(n, dim) float32 unit vectors in input order."""
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for batch, feed in self.batches(texts, prompt):
+            hidden = self.session.run(None, feed)[0]
+            weights = feed["attention_mask"][..., None].astype(np.float32)
             pooled = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
             pooled /= np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
             out[batch] = pooled
