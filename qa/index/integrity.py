@@ -111,9 +111,30 @@ def verify_structure(passages, articles, vectors: np.ndarray, owners: np.ndarray
         raise CorruptIndex("owners.npy is out of order (vectors do not follow their passages).")
     if len(owners) and len(np.unique(owners)) != n:
         raise CorruptIndex("owners.npy leaves passages without a vector.")
-    if not np.isfinite(vectors).all():
+    if not _all_finite(vectors):
         raise CorruptIndex("vectors.npy holds NaN or infinite values.")
     known = {a.doc_id for a in articles}
     missing = {p.doc_id for p in passages} - known
     if missing:
         raise CorruptIndex(f"articles.jsonl lacks {len(missing)} article(s) that passages belong to.")
+
+
+FINITE_BLOCK_BYTES = 32 << 20
+
+
+def _all_finite(vectors: np.ndarray) -> bool:
+    """No NaN or infinity in `vectors`. A memory-mapped array is read through its file in blocks, so
+    the check does not leave every page of a large index mapped into the process."""
+    if not isinstance(vectors, np.memmap) or vectors.filename is None:
+        return bool(np.isfinite(vectors).all())
+    row_bytes = vectors.dtype.itemsize * int(np.prod(vectors.shape[1:], dtype=np.int64))
+    rows = max(1, FINITE_BLOCK_BYTES // max(row_bytes, 1))
+    with open(vectors.filename, "rb") as f:
+        f.seek(vectors.offset)
+        for at in range(0, len(vectors), rows):
+            block = np.fromfile(
+                f, dtype=vectors.dtype, count=min(rows, len(vectors) - at) * (row_bytes // vectors.dtype.itemsize)
+            )
+            if not np.isfinite(block).all():
+                return False
+    return True

@@ -90,7 +90,7 @@ class DenseIndex:
 
         try:
             owners = np.load(folder / cls.OWNERS, allow_pickle=False)
-            return cls(faiss.read_index(str(folder / cls.FILE)), owners)
+            return cls(_read_mapped(faiss, folder / cls.FILE), owners)
         except Exception as exc:  # faiss raises RuntimeError with C++ text on damaged files
             raise CorruptIndex(f"The dense index in {folder} cannot be read ({exc}).") from exc
 
@@ -107,6 +107,16 @@ class DenseIndex:
                 if pid not in best:
                     best[pid] = float(s)  # results come best first
         return sorted(best.items(), key=lambda kv: -kv[1])[:k]
+
+
+def _read_mapped(faiss, path: Path):
+    """The FAISS index at `path` with its vectors memory-mapped (flat and HNSW storage), so a process
+    serving a large index holds only the pages its searches touch; index kinds that cannot be mapped
+    are read into memory."""
+    try:
+        return faiss.read_index(str(path), faiss.IO_FLAG_MMAP_IFC)
+    except RuntimeError:
+        return faiss.read_index(str(path))
 
 
 def _bm25s():

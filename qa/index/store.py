@@ -82,7 +82,9 @@ class Index:
         try:
             passages = [Passage.from_dict(json.loads(line)) for line in _lines(folder / "passages.jsonl")]
             articles = [Article.from_dict(json.loads(line)) for line in _lines(folder / "articles.jsonl")]
-            vectors = np.load(folder / "vectors.npy", allow_pickle=False)
+            # Memory-mapped: a search reads the rows of its candidates only, so a large index is not
+            # held in memory twice (FAISS has its own copy) or read whole at start.
+            vectors = np.load(folder / "vectors.npy", mmap_mode="r", allow_pickle=False)
             view_keys = json.loads((folder / "view_keys.json").read_text(encoding="utf-8"))
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise CorruptIndex(f"The index at {path} is damaged ({exc}).") from exc

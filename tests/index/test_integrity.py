@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -170,4 +171,36 @@ def test_forged_keyword_arrays_that_pass_the_hashes_fail_the_structure_check(tin
     }
     manifest.write_text(json.dumps(m), encoding="utf-8")
     with pytest.raises(CorruptIndex, match="keyword index .* malformed"):
+        Index.load(tiny.index_path)
+
+
+def test_a_served_index_maps_its_vectors_and_faiss_file_and_answers_the_same(tiny):
+    import faiss
+
+    index = Index.load(tiny.index_path)
+    assert isinstance(index.vectors, np.memmap)
+    mapped = Path("/proc/self/maps").read_text()
+    assert str((tiny.build / "vectors.npy").resolve()) in mapped
+    assert str((tiny.build / "dense.faiss").resolve()) in mapped
+    in_memory = faiss.read_index(str(tiny.build / "dense.faiss"))
+    queries = np.asarray(index.vectors[:5])
+    assert (index.dense.index.search(queries, 5)[1] == in_memory.search(queries, 5)[1]).all()
+
+
+@pytest.mark.parametrize("where", ["first", "last"])
+def test_a_nan_in_any_block_of_a_mapped_vectors_file_fails_the_structure_check(tiny, monkeypatch, where):
+    """Forged so the hashes pass; read through the file in blocks of two rows, the NaN is found in
+    the first and in the last block alike."""
+    folder = tiny.build
+    f = folder / "vectors.npy"
+    vectors = np.load(f)
+    assert len(vectors) > 4
+    vectors[0 if where == "first" else -1, 3] = np.nan
+    np.save(f, vectors)
+    manifest = folder / "manifest.json"
+    m = json.loads(manifest.read_text(encoding="utf-8"))
+    m["files"]["vectors.npy"] = {"bytes": f.stat().st_size, "sha256": hashlib.sha256(f.read_bytes()).hexdigest()}
+    manifest.write_text(json.dumps(m), encoding="utf-8")
+    monkeypatch.setattr(integrity, "FINITE_BLOCK_BYTES", 2 * vectors.shape[1] * 4)
+    with pytest.raises(CorruptIndex, match="NaN"):
         Index.load(tiny.index_path)
