@@ -9,7 +9,7 @@ The text is real: every passage and sentence view of CMRC 2018 and DRCD (dev and
 model, computed once). To reach a size the texts are repeated with light perturbation: each copy
 gets Gaussian noise on its vector (sigma 0.02 a dimension, renormalised: cosine about 0.93 to the
 original) and, for the keyword side, 5% of its tokens dropped. One vector per passage here (an index
-with sentence vectors holds about 3.5 vectors a passage: 100k passages are about 350k vectors).
+with sentence vectors holds about 6.8 vectors a CMRC-like passage: 100k passages are about 680k vectors).
 Queries are 200 real CMRC/DRCD dev questions with their cached query vectors.
 
 Per size and `ann` kind, printed as a table: build seconds, size on disk, RSS of a fresh process that
