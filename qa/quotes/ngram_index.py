@@ -77,9 +77,11 @@ class NormalizedCorpus:
         punct = np.array([c for c in uniq.tolist() if is_punct(chr(c))], dtype=np.int64)
         core = ~np.isin(cps, punct)
         self._core_to_norm = np.flatnonzero(core).astype(offset)
-        keys = gram_keys(cps[core])
-        self._core = cps[core].astype(np.int32)  # code points are < 2**21
+        core_cps = cps[core]
         del cps
+        keys = gram_keys(core_cps)
+        self._core = core_cps.astype(np.int32)  # code points are < 2**21
+        del core_cps
         self._order = np.argsort(keys, kind="stable").astype(offset)  # sorted gram index → core offset
         self._keys = keys[self._order]
         self._core_starts = np.searchsorted(self._core_to_norm, self._norm_starts)
