@@ -4,15 +4,17 @@
     python bench/serve_scale.py --passages 1000000 --no-sentence-vectors --work /tmp/serve-1m-p
 
 The index is written once per --work folder by qa's own writer (`write_index`), as `qa ingest` would
-write it, from the CMRC 2018 and DRCD passages (four splits, ../shared/benchmarks): each passage is a
-source file under <work>/docs, one article and one passage (title as heading), repeated until there
-are N passages. A copy has its own doc id and cites the same file and span, so every citation holds
-when the server re-reads it. Vectors: each view's cached vector (bench/retrieval.py, the default
-model's weights), with Gaussian noise on every copy (as bench/scale.py); keyword tokens: 5% dropped in
-every copy. `ann` is the shipped default (auto: HNSW at this size). Embedding 1M passages for real
-would take days on this machine; everything after embedding is qa's own code.
+write it, from the CMRC 2018 and DRCD passages (four splits, ../shared/benchmarks): each public
+passage is a source file under <work>/docs, cut at sentence ends into passages of at most
+`max_passage_chars` (one article and one passage each, title as heading), repeated until there are
+N passages. A copy has its own doc id and cites the same file and span, so every citation holds when
+the server re-reads it. Vectors: a passage's sentences keep their cached vectors (bench/retrieval.py,
+fp32) and the passage gets their mean, with Gaussian noise on every copy (as bench/scale.py); copies
+share their original's keyword token ids. `ann` is the shipped default (auto: HNSW at this size).
+Embedding 1M passages for real would take days on this machine; everything after embedding is qa's
+own code.
 
-Then `qa serve` starts on it as a user would start it (the default onnx encoder embeds the questions),
+Then `qa serve` starts on it as a user would start it (the default runtime embeds the questions),
 and the script prints: seconds until /healthz answers, RSS after start, and after 200 CMRC/DRCD dev
 questions through /api/ask (a first round warms, the second is timed) p50/p95, RSS and peak RSS
 (VmHWM) of the server process.
@@ -88,7 +90,7 @@ def build(work: Path, n: int, sentence_vectors: bool) -> Path:
     from qa.config import Settings
     from qa.index.build import wanted_manifest
     from qa.index.encoder import Encoder
-    from qa.index.retrievers import _BM25, DenseIndex, KeywordIndex
+    from qa.index.retrievers import _BM25, DenseIndex, KeywordIndex, _bm25s
     from qa.index.store import write_index
     from qa.index.views import keyword_text
     from qa.ingest.sources import display_path, file_sha256
@@ -139,7 +141,7 @@ def build(work: Path, n: int, sentence_vectors: bool) -> Path:
         [vocab.setdefault(t, len(vocab)) for t in keyword_tokens(keyword_text(p), settings.keyword_tokens)]
         for p in records[: len(base)]
     ]
-    bm25 = _bm25s_module().BM25(k1=settings.bm25_k1, b=settings.bm25_b)
+    bm25 = _bm25s().BM25(k1=settings.bm25_k1, b=settings.bm25_b)
     bm25.index(([base_ids[pid % len(base)] for pid in range(n)], vocab), show_progress=False)
     keyword = KeywordIndex(_BM25(bm25), {"mode": settings.keyword_tokens, "k1": settings.bm25_k1, "b": settings.bm25_b})
     print(f"  keyword index built in {time.perf_counter() - step:.0f} s", file=sys.stderr)
@@ -171,12 +173,6 @@ def build(work: Path, n: int, sentence_vectors: bool) -> Path:
         f"  written in {time.perf_counter() - step:.0f} s; total {time.perf_counter() - started:.0f} s", file=sys.stderr
     )
     return path
-
-
-def _bm25s_module():
-    from qa.index.retrievers import _bm25s
-
-    return _bm25s()
 
 
 def _status(pid: int) -> dict[str, float]:
