@@ -127,14 +127,12 @@ def _all_finite(vectors: np.ndarray) -> bool:
     the check does not leave every page of a large index mapped into the process."""
     if not isinstance(vectors, np.memmap) or vectors.filename is None:
         return bool(np.isfinite(vectors).all())
-    row_bytes = vectors.dtype.itemsize * int(np.prod(vectors.shape[1:], dtype=np.int64))
-    rows = max(1, FINITE_BLOCK_BYTES // max(row_bytes, 1))
+    per_row = int(np.prod(vectors.shape[1:], dtype=np.int64))
+    rows = max(1, FINITE_BLOCK_BYTES // max(per_row * vectors.dtype.itemsize, 1))
     with open(vectors.filename, "rb") as f:
         f.seek(vectors.offset)
         for at in range(0, len(vectors), rows):
-            block = np.fromfile(
-                f, dtype=vectors.dtype, count=min(rows, len(vectors) - at) * (row_bytes // vectors.dtype.itemsize)
-            )
+            block = np.fromfile(f, dtype=vectors.dtype, count=min(rows, len(vectors) - at) * per_row)
             if not np.isfinite(block).all():
                 return False
     return True

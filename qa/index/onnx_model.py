@@ -31,7 +31,7 @@ from qa.errors import ModelError
 
 __all__ = ["OnnxEncoder", "export", "onnx_path", "embeddings_path", "EXPORT_VERSION"]
 
-# Bump when the exported graph or the quantisation recipe changes (the index's weights hash names it).
+# Bump when the exported graph changes (the index's weights hash names it).
 EXPORT_VERSION = 2
 # Bump when the int8 recipe changes (which MatMuls are quantised): its file and weights hash change.
 INT8_RECIPE = 3
