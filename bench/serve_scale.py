@@ -16,8 +16,10 @@ own code.
 
 Then `qa serve` starts on it as a user would start it (the default runtime embeds the questions),
 and the script prints: seconds until /healthz answers, RSS after start, and after 200 CMRC/DRCD dev
-questions through /api/ask (a first round warms, the second is timed) p50/p95, RSS and peak RSS
-(VmHWM) of the server process.
+questions through /api/ask (a first round warms, the second is timed) p50/p95, then 100 quote checks
+through /api/verify (50 files: 30 characters as printed, and with one character changed) p50/p95,
+RSS and peak RSS (VmHWM) of the server process. RSS counts the pages of memory-mapped index files
+the process has touched (RssFile) as well as its own memory (RssAnon).
 """
 
 from __future__ import annotations
@@ -184,14 +186,23 @@ def _status(pid: int) -> dict[str, float]:
     return out
 
 
-def _ask(port: int, question: str) -> float:
-    body = json.dumps({"question": question, "collection": COLLECTION}).encode()
-    request = urllib.request.Request(f"http://127.0.0.1:{port}/api/ask", body, {"Content-Type": "application/json"})
+def _post(port: int, route: str, **fields) -> float:
+    body = json.dumps({**fields, "collection": COLLECTION}).encode()
+    request = urllib.request.Request(f"http://127.0.0.1:{port}{route}", body, {"Content-Type": "application/json"})
     started = time.perf_counter()
     with urllib.request.urlopen(request, timeout=120) as response:
         assert response.status == 200
         json.load(response)
     return (time.perf_counter() - started) * 1000
+
+
+def quotes(docs: Path, n: int = 50) -> list[str]:
+    """From `n` source files: 30 characters quoted as printed, and the same with one character changed."""
+    out = []
+    for f in sorted(docs.rglob("*.txt"))[:: max(1, len(list(docs.rglob("*.txt"))) // n)][:n]:
+        exact = f.read_text(encoding="utf-8")[10:40]
+        out += [exact, exact[:15] + ("不" if exact[15] != "不" else "是") + exact[16:]]
+    return out
 
 
 def serve(work: Path, sentence_vectors: bool, port: int) -> dict:
@@ -216,12 +227,14 @@ def serve(work: Path, sentence_vectors: bool, port: int) -> dict:
                 raise SystemExit(f"qa serve exited: see {work / 'serve.log'}")
             time.sleep(0.5)
         result = {"start_s": time.perf_counter() - started, "after_start": _status(proc.pid)}
-        _ask(port, questions[0])
+        _post(port, "/api/ask", question=questions[0])
         result["after_first"] = _status(proc.pid)
         for q in questions:
-            _ask(port, q)
-        times = [_ask(port, q) for q in questions]
+            _post(port, "/api/ask", question=q)
+        times = [_post(port, "/api/ask", question=q) for q in questions]
         result.update(p50=statistics.median(times), p95=percentile(times, 95), after=_status(proc.pid))
+        times = [_post(port, "/api/verify", quote=q) for q in quotes(work / "docs")]
+        result.update(quote_p50=statistics.median(times), quote_p95=percentile(times, 95), after_quotes=_status(proc.pid))
         return result
     finally:
         stop_process(proc)
@@ -243,12 +256,13 @@ def main() -> None:
     print(json.dumps(r))
     mb = lambda d: f"{d['VmRSS']:,.0f} (anon {d['RssAnon']:,.0f}, mapped files {d['RssFile']:,.0f})"  # noqa: E731
     print("| passages | vectors | index on disk GB | start s | RSS MB after start | RSS MB after 400 questions | "
-          "peak RSS MB | /api/ask p50 ms | p95 ms |")  # fmt: skip
-    print("|---|---|---|---|---|---|---|---|---|")
+          "RSS MB after 100 quotes | peak RSS MB | /api/ask p50 ms | p95 ms | /api/verify p50 ms | p95 ms |")  # fmt: skip
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     views = json.loads((path / "manifest.json").read_text(encoding="utf-8")).get("passages")
     print(f"| {views:,}{'' if sentence_vectors else ' (no sentence vectors)'} | "
           f"{np.load(path / 'owners.npy', mmap_mode='r').shape[0]:,} | {disk:.1f} | {r['start_s']:.0f} | "
-          f"{mb(r['after_start'])} | {mb(r['after'])} | {r['after']['VmHWM']:,.0f} | {r['p50']:.0f} | {r['p95']:.0f} |")  # fmt: skip
+          f"{mb(r['after_start'])} | {mb(r['after'])} | {mb(r['after_quotes'])} | {r['after_quotes']['VmHWM']:,.0f} | "
+          f"{r['p50']:.0f} | {r['p95']:.0f} | {r['quote_p50']:.0f} | {r['quote_p95']:.0f} |")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -88,7 +88,6 @@ class QAService:
         self._searcher: Searcher | None = None
         self._quotes = None
         self._sources: SourceTexts | None = None
-        self._paragraphs: dict | None = None
 
     # -- index ------------------------------------------------------------------------------
     @property
@@ -111,7 +110,6 @@ class QAService:
         self._searcher = Searcher(index, self.encoder, self.settings)
         self._quotes = None
         self._sources = SourceTexts(index.manifest["sources"], index.path.resolve())
-        self._paragraphs = None
 
     def use_index(self, index: Index) -> None:
         """Answer from `index` from now on: a build swapped in by a collection job or another process."""
@@ -178,7 +176,8 @@ class QAService:
 
             with self._lock:
                 if self._quotes is None:
-                    self._quotes = QuoteChecker(self.index.articles, max_chars=self.settings.max_quote_chars)
+                    corpus = self.index.quote_corpus  # built at ingest, memory-mapped
+                    self._quotes = QuoteChecker(corpus=corpus, max_chars=self.settings.max_quote_chars)
         return self._quotes
 
     def verify(self, quote: str):
@@ -243,24 +242,25 @@ class QAService:
 
     def _quote_claims(self, check: QuoteCheck) -> list[Cited]:
         """The paragraphs a quote check cites: each match's and each part's."""
-        if self._paragraphs is None:
-            self._paragraphs = {
-                (a.doc_id, para.number): Cited(a.file, para.text, para.pieces)
-                for a in self.index.articles
-                for para in a.quotable()
-            }
-        matches = [*check.matches, *(m for part in check.parts for m in part.matches)]
-        missing = Cited("", "", ())  # a match whose paragraph the index lacks cannot hold
-        return [self._paragraphs.get((m.citation.doc_id, m.citation.paragraph), missing) for m in matches]
+        corpus = self.index.quote_corpus
+        claims = []
+        for m in [*check.matches, *(m for part in check.parts for m in part.matches)]:
+            slot = corpus.slot(m.citation.doc_id, m.citation.paragraph)
+            if slot is None:  # a match whose paragraph the index lacks cannot hold
+                claims.append(Cited("", "", ()))
+            else:
+                article, para = corpus.para(slot)
+                claims.append(Cited(article.file, para.text, para.pieces))
+        return claims
 
     # -- documents ----------------------------------------------------------------------------
     def documents(self) -> list[Article]:
         return list(self.index.articles)
 
     def document(self, doc_id: str) -> Article:
-        for article in self.index.articles:
-            if article.doc_id == doc_id:
-                return article
+        article = self.index.article(doc_id)
+        if article is not None:
+            return article
         raise NotFound(f"没有编号为 {doc_id!r} 的文档。/ No document {doc_id!r}; GET /api/documents lists them.")
 
     def document_text(self, doc_id: str) -> dict:
@@ -293,9 +293,11 @@ class QAService:
                         row = json.loads(line)
                         if row.get("kind", "factual") == "factual":
                             found.append(row["question"])
-        if not found:
-            found = [f"{a.title}讲了什么？" for a in self.index.articles]
-        step = max(1, len(found) // n)  # spread over the set rather than the first few, which share a topic
+        articles = self.index.articles
+        total = len(found) or len(articles)
+        step = max(1, total // n)  # spread over the set rather than the first few, which share a topic
+        if not found:  # headings, read only for the articles shown (a large index keeps them on disk)
+            return [f"{articles[i].title}讲了什么？" for i in range(0, total, step)][:n]
         return found[::step][:n]
 
     def health(self) -> dict:

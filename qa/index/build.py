@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from pathlib import Path
@@ -9,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from qa.config import Settings
-from qa.errors import EmptyCorpus, SourceError, UndecodableSource
+from qa.errors import CorruptIndex, EmptyCorpus, SourceError, UndecodableSource
 from qa.ingest.passages import build_corpus
 from qa.ingest.report import FileReport
 from qa.ingest.sources import SourceFile, display_path, file_sha256, find_sources, read_source
@@ -160,7 +161,8 @@ def build_index(
         and previous.manifest.get("weights_hash") == encoder.weights_hash
         and previous.manifest.get("model") == encoder.model_id
     ):
-        reuse = dict(zip(previous.view_keys, previous.vectors))
+        with contextlib.suppress(CorruptIndex):  # unreadable keys: everything is embedded again
+            reuse = dict(zip(previous.view_keys, previous.vectors))
     todo = views_to_embed(views, reuse)
     if todo:
         log.info(
@@ -216,9 +218,7 @@ def build_index(
         final = write_index(
             path, manifest, list(corpus.articles), list(corpus.passages), vectors, keys, dense, keyword, extracted
         )
-    index = Index(
-        path, read_manifest(final), list(corpus.articles), list(corpus.passages), vectors, keys, dense, keyword
-    )
+    index = Index.open(path, final, read_manifest(final), dense, keyword)
     report = BuildReport(
         passages=len(corpus.passages),
         vectors=len(views),

@@ -21,7 +21,7 @@ import numpy as np
 from qa.errors import CorruptIndex
 from qa.ingest.sources import file_sha256
 
-__all__ = ["record_files", "verify_files", "verify_structure", "HASH_CACHE_MIN_BYTES"]
+__all__ = ["record_files", "verify_files", "verify_structure", "blocks", "HASH_CACHE_MIN_BYTES"]
 
 # Files at least this large are hashed once per (size, mtime) and the result cached; smaller ones
 # (manifest-sized JSON, owners of a small corpus) are cheaper to hash than to look up.
@@ -102,10 +102,14 @@ def verify_files(folder: Path, recorded: dict, cache_file: Path | None = None) -
 
 
 def verify_structure(passages, articles, vectors: np.ndarray, owners: np.ndarray) -> None:
-    """What must hold between the files of any build, whatever its hashes say."""
+    """What must hold between the files of any build, whatever its hashes say. `passages` and
+    `articles` are RecordFiles: a large one is read through once, field by field, not kept."""
     n = len(passages)
-    if any(p.id != i for i, p in enumerate(passages)):
-        raise CorruptIndex("passages.jsonl is out of order (passage ids do not count up from 0).")
+    ids = set()
+    for i, (pid, doc_id) in enumerate(passages.fields("id", "doc_id")):
+        if pid != i:
+            raise CorruptIndex("passages.jsonl is out of order (passage ids do not count up from 0).")
+        ids.add(doc_id)
     # qa.index.views.dense_views emits each passage's views together, in passage order.
     if len(owners) and (np.any(np.diff(owners) < 0) or owners[0] != 0 or owners[-1] != n - 1):
         raise CorruptIndex("owners.npy is out of order (vectors do not follow their passages).")
@@ -113,26 +117,30 @@ def verify_structure(passages, articles, vectors: np.ndarray, owners: np.ndarray
         raise CorruptIndex("owners.npy leaves passages without a vector.")
     if not _all_finite(vectors):
         raise CorruptIndex("vectors.npy holds NaN or infinite values.")
-    known = {a.doc_id for a in articles}
-    missing = {p.doc_id for p in passages} - known
-    if missing:
-        raise CorruptIndex(f"articles.jsonl lacks {len(missing)} article(s) that passages belong to.")
+    for (doc_id,) in articles.fields("doc_id"):
+        ids.discard(doc_id)
+    if ids:
+        raise CorruptIndex(f"articles.jsonl lacks {len(ids)} article(s) that passages belong to.")
 
 
-FINITE_BLOCK_BYTES = 32 << 20
+BLOCK_BYTES = 32 << 20
+
+
+def blocks(array: np.ndarray):
+    """`array` in blocks of rows of about BLOCK_BYTES. A memory-mapped array is read through
+    its file, so a check of every value does not leave every page of a large index mapped into the
+    process (they would count in its resident memory for as long as it serves)."""
+    if not isinstance(array, np.memmap) or array.filename is None:
+        yield np.asarray(array)
+        return
+    per_row = int(np.prod(array.shape[1:], dtype=np.int64))
+    rows = max(1, BLOCK_BYTES // max(per_row * array.dtype.itemsize, 1))
+    with open(array.filename, "rb") as f:
+        f.seek(array.offset)
+        for at in range(0, len(array), rows):
+            yield np.fromfile(f, dtype=array.dtype, count=min(rows, len(array) - at) * per_row)
 
 
 def _all_finite(vectors: np.ndarray) -> bool:
-    """No NaN or infinity in `vectors`. A memory-mapped array is read through its file in blocks, so
-    the check does not leave every page of a large index mapped into the process."""
-    if not isinstance(vectors, np.memmap) or vectors.filename is None:
-        return bool(np.isfinite(vectors).all())
-    per_row = int(np.prod(vectors.shape[1:], dtype=np.int64))
-    rows = max(1, FINITE_BLOCK_BYTES // max(per_row * vectors.dtype.itemsize, 1))
-    with open(vectors.filename, "rb") as f:
-        f.seek(vectors.offset)
-        for at in range(0, len(vectors), rows):
-            block = np.fromfile(f, dtype=vectors.dtype, count=min(rows, len(vectors) - at) * per_row)
-            if not np.isfinite(block).all():
-                return False
-    return True
+    """No NaN or infinity in `vectors`."""
+    return all(bool(np.isfinite(block).all()) for block in blocks(vectors))

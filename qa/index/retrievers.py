@@ -11,6 +11,8 @@ import numpy as np
 from qa.errors import CorruptIndex
 from qa.text import keyword_tokens
 
+from .integrity import blocks
+
 __all__ = ["DenseIndex", "KeywordIndex", "AUTO_HNSW_FROM"]
 
 # ann=auto: exact search below this many vectors, HNSW from it on (bench/scale.py: where flat search
@@ -128,16 +130,24 @@ def _bm25s():
 
 
 class _BM25:
-    """One bm25s model over token lists, saved as a folder of plain files."""
+    """One bm25s model over token lists, saved as a folder of plain files.
 
-    def __init__(self, bm25):
+    Loaded memory-mapped: a query reads the score columns of its own terms only, so an index of a
+    million passages (3 GB of score arrays) is not read whole into every server."""
+
+    TERM_BEST = "term_best.npy"
+
+    def __init__(self, bm25, term_best: np.ndarray | None = None):
         self.bm25 = bm25
         self.vocab = bm25.vocab_dict
-        # Per term, the best score any one document gets for it (the score matrix holds a column per term).
-        data, indptr = bm25.scores["data"], bm25.scores["indptr"]
-        self.term_best = np.zeros(len(indptr) - 1, dtype=np.float32)
-        filled = np.diff(indptr) > 0
-        self.term_best[filled] = np.maximum.reduceat(data, indptr[:-1][filled])
+        if term_best is None:
+            # Per term, the best score any one document gets for it (the score matrix holds a column
+            # per term). Stored with the index: computed at load it would read every page.
+            data, indptr = bm25.scores["data"], bm25.scores["indptr"]
+            term_best = np.zeros(len(indptr) - 1, dtype=np.float32)
+            filled = np.diff(indptr) > 0
+            term_best[filled] = np.maximum.reduceat(data, indptr[:-1][filled])
+        self.term_best = term_best
 
     @property
     def size(self) -> int:
@@ -149,11 +159,18 @@ class _BM25:
         bm25.index(token_lists, show_progress=False)
         return cls(bm25)
 
+    def save(self, path: Path) -> None:
+        self.bm25.save(str(path), show_progress=False)
+        np.save(path / self.TERM_BEST, self.term_best)
+
     @classmethod
     def load(cls, path: Path) -> _BM25:
-        bm25 = _bm25s().BM25.load(str(path), show_progress=False, verbosity=0)
+        bm25 = _bm25s().BM25.load(str(path), mmap=True, show_progress=False, verbosity=0)
+        term_best = np.load(path / cls.TERM_BEST, allow_pickle=False)
         _check_sparse(bm25.scores, len(bm25.vocab_dict))
-        return cls(bm25)
+        if term_best.shape != (len(bm25.scores["indptr"]) - 1,) or not np.isfinite(term_best).all():
+            raise ValueError("its best scores per term do not fit its score matrix")
+        return cls(bm25, term_best)
 
     def scores(self, tokens: list[str]) -> tuple[np.ndarray, float]:
         """BM25 score of every document, and an upper bound of them: each token scored as in the
@@ -166,15 +183,17 @@ class _BM25:
 
 def _check_sparse(scores: dict, terms: int) -> None:
     """The score matrix must be a well-formed CSC matrix (one column per term, rows are documents):
-    an out-of-range document id would otherwise fail on the first query that reaches it."""
-    data, indices, indptr = (np.asarray(scores[k]) for k in ("data", "indices", "indptr"))
+    an out-of-range document id would otherwise fail on the first query that reaches it. The large
+    arrays are read through their files in blocks (integrity.blocks), not through the mapping."""
+    data, indices = scores["data"], scores["indices"]
+    indptr = np.asarray(scores["indptr"])
     docs = int(scores["num_docs"])
     if (
         not 0 < len(indptr) <= terms + 1
         or len(data) != len(indices)
         or (len(indptr) and (indptr[0] != 0 or indptr[-1] != len(indices) or np.any(np.diff(indptr) < 0)))
-        or (len(indices) and (indices.min() < 0 or indices.max() >= docs))
-        or not np.isfinite(data).all()
+        or any(len(b) and (b.min() < 0 or b.max() >= docs) for b in blocks(indices))
+        or not all(np.isfinite(b).all() for b in blocks(data))
     ):
         raise ValueError("its score matrix is malformed (term or document ids out of range)")
 
@@ -206,7 +225,7 @@ class KeywordIndex:
 
     def save(self, folder: Path) -> None:
         path = folder / self.FOLDER
-        self.bm25.bm25.save(str(path / "text"), show_progress=False)
+        self.bm25.save(path / "text")
         (path / "qa.json").write_text(json.dumps(self.params), encoding="utf-8")
 
     @classmethod

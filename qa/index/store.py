@@ -1,9 +1,10 @@
 """An index on disk: a folder of plain files plus a manifest, built aside and swapped in atomically.
 
     embeddings/<name>            symlink → the current build (replaced with one atomic rename)
-    embeddings/.<name>-<stamp>/  a build: manifest.json, passages.jsonl, articles.jsonl,
-                                 vectors.npy, view_keys.json, dense.faiss,
-                                 owners.npy, keyword/ (bm25s files)
+    embeddings/.<name>-<stamp>/  a build: manifest.json, passages.jsonl, articles.jsonl (each with
+                                 its line table, *.offsets.npy), vectors.npy, view_keys.json,
+                                 dense.faiss, owners.npy, keyword/ (bm25s files),
+                                 quotes/ (the quote checker's n-gram arrays)
 
     embeddings/.<name>.lock      held by the one process writing this index (see lock.py)
     embeddings/.<name>.hashes.json  cached sha256 of the large arrays, by (path, size, mtime)
@@ -25,15 +26,18 @@ import os
 import re
 import shutil
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from qa.errors import CorruptIndex, IndexWriteError
+from qa.quotes.ngram_index import NormalizedCorpus
 from qa.records import Article, Passage
 
 from .integrity import record_files, verify_files, verify_structure
+from .record_file import RecordFile, write_records
 from .retrievers import DenseIndex, KeywordIndex
 
 __all__ = [
@@ -47,20 +51,22 @@ __all__ = [
     "library_versions",
 ]
 
-FORMAT_VERSION = 2  # 2: the manifest records size and sha256 of every file
+FORMAT_VERSION = 3  # 2: the manifest records size and sha256 of every file; 3: line tables, quotes/
 MANIFEST = "manifest.json"
+QUOTES = "quotes"
 
 
 @dataclass
 class Index:
     path: Path
     manifest: dict
-    articles: list[Article]
-    passages: list[Passage]
-    vectors: np.ndarray  # one row per dense view (see qa.index.views.dense_views)
-    view_keys: list[str]  # hash of each view's text: unchanged text is never embedded twice
+    articles: Sequence[Article]  # RecordFile: read on demand when large (record_file.py)
+    passages: Sequence[Passage]
+    vectors: np.ndarray  # one row per dense view (see qa.index.views.dense_views), memory-mapped
     dense: DenseIndex
     keyword: KeywordIndex
+    quote_corpus: NormalizedCorpus  # the quote checker's arrays, memory-mapped
+    folder: Path  # the build folder the files are read from (`path` is a link that may move on)
 
     def dense_scores(self, query: np.ndarray, pids: list[int]) -> dict[int, float]:
         """Exact dense score (best view) of the given passages."""
@@ -73,6 +79,25 @@ class Index:
 
     def __post_init__(self):
         self._views_of = None
+        self._view_keys = None
+
+    @property
+    def view_keys(self) -> list[str]:
+        """Hash of each view's text (unchanged text is never embedded twice); read when a rebuild
+        asks for it, not by a server, which never needs them."""
+        if self._view_keys is None:
+            try:
+                keys = json.loads((self.folder / "view_keys.json").read_text(encoding="utf-8"))
+            except (OSError, ValueError) as exc:
+                raise CorruptIndex(f"view_keys.json of the index at {self.path} cannot be read ({exc}).") from exc
+            if not isinstance(keys, list) or len(keys) != len(self.vectors):
+                raise CorruptIndex(f"view_keys.json of the index at {self.path} does not match its vectors.")
+            self._view_keys = keys
+        return self._view_keys
+
+    def article(self, doc_id: str) -> Article | None:
+        i = self.quote_corpus.article_index(doc_id)
+        return None if i is None else self.articles[i]
 
     @classmethod
     def load(cls, path: Path) -> Index:
@@ -80,32 +105,45 @@ class Index:
         folder = path.resolve()
         verify_files(folder, manifest["files"], cache_file=hash_cache_path(path))
         try:
-            passages = [Passage.from_dict(json.loads(line)) for line in _lines(folder / "passages.jsonl")]
-            articles = [Article.from_dict(json.loads(line)) for line in _lines(folder / "articles.jsonl")]
-            # Memory-mapped: a search reads the rows of its candidates only, so a large index is not
-            # held in memory twice (FAISS has its own copy) or read whole at start.
-            vectors = np.load(folder / "vectors.npy", mmap_mode="r", allow_pickle=False)
-            view_keys = json.loads((folder / "view_keys.json").read_text(encoding="utf-8"))
-        except (OSError, ValueError, KeyError, TypeError) as exc:
+            index = cls.open(path, folder, manifest)
+        except (OSError, ValueError, KeyError, TypeError, IndexError) as exc:
             raise CorruptIndex(f"The index at {path} is damaged ({exc}).") from exc
-        dense = DenseIndex.load(folder)
-        keyword = KeywordIndex.load(folder)
-        counts = {len(passages), manifest.get("passages"), dense.passages, keyword.size}
-        views = {len(vectors), len(view_keys), dense.size, len(dense.owners)}
+        counts = {len(index.passages), manifest.get("passages"), index.dense.passages, index.keyword.size}
+        views = {len(index.vectors), index.dense.size, len(index.dense.owners)}
         if len(counts) != 1 or len(views) != 1:
             raise CorruptIndex(
                 f"The index at {path} is inconsistent (passage counts {sorted(map(str, counts))}, "
                 f"vector counts {sorted(map(str, views))})."
             )
-        verify_structure(passages, articles, vectors, dense.owners)
-        return cls(path, manifest, articles, passages, vectors, view_keys, dense, keyword)
+        verify_structure(index.passages, index.articles, index.vectors, index.dense.owners)
+        return index
 
-
-def _lines(path: Path):
-    with path.open(encoding="utf-8") as f:
-        for line in f:
-            if line.strip():
-                yield line
+    @classmethod
+    def open(
+        cls,
+        path: Path,
+        folder: Path,
+        manifest: dict,
+        dense: DenseIndex | None = None,
+        keyword: KeywordIndex | None = None,
+    ) -> Index:
+        """The build in `folder` (written by write_index), its large parts read on demand; `dense`
+        and `keyword` when the caller already holds them (the build that just wrote them)."""
+        articles = RecordFile(folder / "articles.jsonl", Article.from_dict)
+        # Memory-mapped: a search reads the rows of its candidates only, so a large index is not
+        # held in memory twice (FAISS has its own copy) or read whole at start.
+        vectors = np.load(folder / "vectors.npy", mmap_mode="r", allow_pickle=False)
+        return cls(
+            path,
+            manifest,
+            articles,
+            RecordFile(folder / "passages.jsonl", Passage.from_dict),
+            vectors,
+            dense or DenseIndex.load(folder),
+            keyword or KeywordIndex.load(folder),
+            NormalizedCorpus.load(folder / QUOTES, articles),
+            folder,
+        )
 
 
 def hash_cache_path(path: Path) -> Path:
@@ -171,12 +209,6 @@ def library_versions() -> dict:
     return out
 
 
-def _write_jsonl(path: Path, rows) -> None:
-    with path.open("w", encoding="utf-8") as f:
-        for row in rows:
-            f.write(json.dumps(row, ensure_ascii=False) + "\n")
-
-
 def write_index(
     path: Path,
     manifest: dict,
@@ -203,12 +235,13 @@ def write_index(
         parent.mkdir(parents=True, exist_ok=True)
         remove_unfinished_builds(path)
         tmp.mkdir()
-        _write_jsonl(tmp / "passages.jsonl", (p.to_dict() for p in passages))
-        _write_jsonl(tmp / "articles.jsonl", (a.to_dict() for a in articles))
+        write_records(tmp / "passages.jsonl", (p.to_dict() for p in passages))
+        write_records(tmp / "articles.jsonl", (a.to_dict() for a in articles))
         np.save(tmp / "vectors.npy", np.asarray(vectors, dtype=np.float32))
         (tmp / "view_keys.json").write_text(json.dumps(view_keys), encoding="utf-8")
         dense.save(tmp)
         keyword.save(tmp)
+        NormalizedCorpus(articles).save(tmp / QUOTES)
         for name, text in (texts or {}).items():
             (tmp / name).parent.mkdir(parents=True, exist_ok=True)
             (tmp / name).write_text(text, encoding="utf-8")

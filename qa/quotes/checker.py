@@ -64,11 +64,17 @@ class _Query:
 
 
 class QuoteChecker:
-    """Checks quotes against all paragraphs of `articles`; build once, call `check` many times."""
+    """Checks quotes against all paragraphs of `articles`; build once, call `check` many times.
+    `corpus`: their NormalizedCorpus when it is already at hand (an index build maps the one it wrote)."""
 
-    def __init__(self, articles: list[Article] | tuple[Article, ...], max_chars: int = 5000):
+    def __init__(
+        self,
+        articles: list[Article] | tuple[Article, ...] = (),
+        max_chars: int = 5000,
+        corpus: NormalizedCorpus | None = None,
+    ):
         self.max_chars = max_chars
-        self._corpus = NormalizedCorpus(articles)
+        self._corpus = corpus if corpus is not None else NormalizedCorpus(articles)
 
     # --- public ---------------------------------------------------------------------------------
 
@@ -143,7 +149,7 @@ class QuoteChecker:
     def _match_at(self, q: _Query, n0: int, n1: int) -> QuoteMatch:
         """An exact or normalised match of the whole quote at normalised span [n0, n1)."""
         idx = self._corpus.para_of(n0)
-        para = self._corpus.paras[idx][1]
+        para = self._corpus.para(idx)[1]
         raw = self._corpus.raw_offsets(n0, n1)
         r0, r1 = raw[0], raw[-1] + 1
         names: list[str] = []
@@ -174,12 +180,11 @@ class QuoteChecker:
     def _align(self, q: _Query, place: Place, flags: bool = True) -> tuple[QuoteMatch, int]:
         """Align the quote inside the place's window; the match and its edit distance.
         Flags (names need jieba's tagger) are left out for candidates that may not be shown."""
-        text = self._corpus.text
         n0, n1 = self._corpus.window(place)
-        s, e, ops = align(text[n0:n1], q.norm)
+        s, e, ops = align(self._corpus.text_at(n0, n1), q.norm)
         n0, n1 = n0 + s, n0 + e
         idx = self._corpus.para_of(n0)
-        para = self._corpus.paras[idx][1]
+        para = self._corpus.para(idx)[1]
         raw = self._corpus.raw_offsets(n0, n1)
         r0, r1 = raw[0], raw[-1] + 1
 
@@ -196,7 +201,7 @@ class QuoteChecker:
                 if qs != q.raw[a:b] or ss != para.text[c:d]:
                     names.add("whitespace")
         flags = change_flags(segments, q.raw, para.text) if flags else []
-        distance = Levenshtein.distance(text[n0:n1], q.norm)
+        distance = Levenshtein.distance(self._corpus.text_at(n0, n1), q.norm)
         similarity = 1.0 - distance / max(n1 - n0, len(q.norm))
         cite = self._corpus.cite(idx, r0, r1)
         match = QuoteMatch(cite, para.text[r0:r1], similarity, sorted(names), diff, flags)

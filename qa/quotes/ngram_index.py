@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -10,6 +11,7 @@ from qa.records import Article, Citation, Paragraph
 from qa.text import is_punct, quote_normalize_with_map
 
 __all__ = ["GRAM", "NormalizedCorpus", "Place", "codepoints", "gram_keys"]
+
 
 GRAM = 3
 _GRAM_CAP = 1000  # a 3-gram printed more often than this says little about where a quote is from
@@ -42,49 +44,83 @@ def gram_keys(cps: np.ndarray) -> np.ndarray:
 
 class NormalizedCorpus:
     """Every non-empty paragraph normalised (qa.text.quote_normalize_with_map) and joined with line breaks
-    into one string, `text`. Its punctuation-free "core" characters are cut into 3-grams held in a
-    sorted array, so finding where a gram occurs is a binary search, not a scan of the corpus.
-    Three coordinate systems: core offsets (3-grams), normalised offsets (`text`), and raw offsets
-    into a paragraph's text, which `cite` turns into file offsets."""
+    into one text, held as its code points. Its punctuation-free "core" characters are cut into
+    3-grams held in a sorted array, so finding where a gram occurs is a binary search, not a scan of
+    the corpus. Three coordinate systems: core offsets (3-grams), normalised offsets (the text), and
+    raw offsets into a paragraph's text, which `cite` turns into file offsets.
 
-    def __init__(self, articles: list[Article] | tuple[Article, ...]):
-        self.paras: list[tuple[Article, Paragraph]] = []
-        self._slot: dict[tuple[str, int], int] = {}  # (doc_id, paragraph number) → index in paras
-        norms: list[str] = []
-        maps: list[np.ndarray] = []
-        for article in articles:
-            for para in article.quotable():
-                norm, nmap = quote_normalize_with_map(para.text)
-                if not norm:
-                    continue
-                self._slot[(article.doc_id, para.number)] = len(self.paras)
-                self.paras.append((article, para))
-                norms.append(norm)
-                maps.append(np.asarray(nmap, dtype=np.int32))
-        # "\n" never survives normalisation, so it separates paragraphs and no match or 3-gram
-        # crosses from one paragraph into the next.
-        self.text = "\n".join(norms)
-        lengths = np.array([len(n) + 1 for n in norms], dtype=np.int64)
-        self._norm_starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]) if norms else np.zeros(0, np.int64)
-        # Offsets and code points are int32 (the corpus text would need 2**31 characters to overflow
-        # them): five arrays a character, so at 1M passages 24 instead of 40 bytes a character.
-        offset = np.int32 if len(self.text) < 2**31 else np.int64
-        self._raw_of = np.full(len(self.text), -1, dtype=offset)  # normalised pos → paragraph offset
-        for start, m in zip(self._norm_starts, maps):
-            self._raw_of[start : start + len(m)] = m
-        cps = codepoints(self.text)
-        uniq = np.unique(cps)
-        punct = np.array([c for c in uniq.tolist() if is_punct(chr(c))], dtype=np.int64)
-        core = ~np.isin(cps, punct)
-        self._core_to_norm = np.flatnonzero(core).astype(offset)
-        core_cps = cps[core]
-        del cps
-        keys = gram_keys(core_cps)
-        self._core = core_cps.astype(np.int32)  # code points are < 2**21
-        del core_cps
-        self._order = np.argsort(keys, kind="stable").astype(offset)  # sorted gram index → core offset
-        self._keys = keys[self._order]
-        self._core_starts = np.searchsorted(self._core_to_norm, self._norm_starts)
+    Built from articles (`NormalizedCorpus(articles)`), or written into an index build at ingest
+    (`save`) and memory-mapped from it (`load`): 20 bytes a corpus character, about 4 GB at a million
+    passages, of which a check reads a few pages."""
+
+    ARRAYS = ("cps", "raw_of", "core_to_norm", "order", "keys", "norm_starts", "core_starts", "paras")
+
+    def __init__(self, articles, arrays: dict[str, np.ndarray] | None = None):
+        # articles: a sequence (list, or qa.index.record_file.RecordFile, read on demand)
+        self.articles = articles
+        self._docs: dict[str, int] | None = None  # doc_id → index in articles, built when first needed
+        a = arrays if arrays is not None else _build_arrays(articles)
+        self._cps = a["cps"]  # code point of every normalised character
+        self._raw_of = a["raw_of"]  # normalised pos → paragraph offset
+        self._core_to_norm = a["core_to_norm"]
+        self._order = a["order"]  # sorted gram index → core offset
+        self._keys = a["keys"]  # the sorted 3-gram keys
+        self._norm_starts = a["norm_starts"]  # where each paragraph starts in the text
+        self._core_starts = a["core_starts"]  # … and in the core
+        self._paras = a["paras"]  # per paragraph: article index, position in quotable(), number
+
+    def save(self, folder: Path) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        for name in self.ARRAYS:
+            np.save(folder / f"{name}.npy", getattr(self, f"_{name}"))
+
+    @classmethod
+    def load(cls, folder: Path, articles) -> NormalizedCorpus:
+        """Map the arrays `save` wrote (a check then reads only the pages it needs)."""
+        arrays = {name: np.load(folder / f"{name}.npy", mmap_mode="r", allow_pickle=False) for name in cls.ARRAYS}
+        n_text, n_core, n_paras = len(arrays["cps"]), len(arrays["core_to_norm"]), len(arrays["paras"])
+        shapes = (
+            len(arrays["raw_of"]) == n_text
+            and len(arrays["order"]) == len(arrays["keys"]) == max(0, n_core - GRAM + 1)
+            and len(arrays["norm_starts"]) == len(arrays["core_starts"]) == n_paras
+            and (
+                n_paras == 0 or (arrays["paras"].shape[1:] == (3,) and int(arrays["paras"][:, 0].max()) < len(articles))
+            )
+        )
+        if not shapes:
+            raise ValueError("the quote index arrays do not fit together")
+        return cls(articles, arrays)
+
+    @property
+    def size(self) -> int:
+        """Normalised characters (paragraph breaks included)."""
+        return len(self._cps)
+
+    def text_at(self, n0: int, n1: int) -> str:
+        """The normalised text in [n0, n1)."""
+        return np.ascontiguousarray(self._cps[max(0, n0) : max(0, n1)], dtype="<u4").tobytes().decode("utf-32-le")
+
+    def para(self, idx: int) -> tuple[Article, Paragraph]:
+        article_index, position, _ = (int(v) for v in self._paras[idx])
+        article = self.articles[article_index]
+        return article, article.quotable()[position]
+
+    def article_index(self, doc_id: str) -> int | None:
+        if self._docs is None:
+            # A RecordFile reads one field of every record without building them.
+            fields = getattr(self.articles, "fields", None)
+            ids = (d for (d,) in fields("doc_id")) if fields else (a.doc_id for a in self.articles)
+            self._docs = {d: i for i, d in enumerate(ids)}
+        return self._docs.get(doc_id)
+
+    def slot(self, doc_id: str, number: int) -> int | None:
+        """The index of paragraph `number` of article `doc_id`, or None when it holds no text."""
+        article = self.article_index(doc_id)
+        if article is None:
+            return None
+        lo, hi = np.searchsorted(self._paras[:, 0], [article, article + 1]) if len(self._paras) else (0, 0)
+        found = np.flatnonzero(self._paras[lo:hi, 2] == number)
+        return int(lo + found[0]) if len(found) else None
 
     # --- offsets ---------------------------------------------------------------------------------
 
@@ -100,17 +136,19 @@ class NormalizedCorpus:
 
     def cite(self, idx: int, r0: int, r1: int) -> Citation:
         """Paragraph offsets → file offsets through the paragraph's pieces (page-break repairs)."""
-        article, para = self.paras[idx]
+        article, para = self.para(idx)
         return article.citation(para.number, _file_offset(para, r0), _file_offset(para, r1 - 1) + 1)
 
     def runs_on(self, first: Citation, second: Citation) -> bool:
         """Whether `first` ends its paragraph and `second` begins the next one of the same article
         (punctuation and space aside): one quotation running on across a paragraph break."""
-        a = self._slot.get((first.doc_id, first.paragraph))
-        b = self._slot.get((second.doc_id, second.paragraph))
-        if a is None or b != a + 1 or first.doc_id != second.doc_id:
+        if first.doc_id != second.doc_id:
             return False
-        pa, pb = self.paras[a][1], self.paras[b][1]
+        a = self.slot(first.doc_id, first.paragraph)
+        b = self.slot(second.doc_id, second.paragraph)
+        if a is None or b != a + 1:
+            return False
+        pa, pb = self.para(a)[1], self.para(b)[1]
         rest = pa.text[_text_offset(pa, first.end) :]
         before = pb.text[: _text_offset(pb, second.start)]
         return all(is_punct(c) or c.isspace() for c in rest + before)
@@ -139,7 +177,9 @@ class NormalizedCorpus:
         p_n1 = p_n0 + self._para_norm_len(place.para)
         p_c0 = int(self._core_starts[place.para])
         p_c1 = (
-            int(self._core_starts[place.para + 1]) - 1 if place.para + 1 < len(self._core_starts) else len(self._core)
+            int(self._core_starts[place.para + 1]) - 1
+            if place.para + 1 < len(self._core_starts)
+            else len(self._core_to_norm)
         )
         c0 = max(p_c0, min(place.c0, p_c1 - 1))
         c1 = max(c0 + 1, min(place.c1, p_c1))
@@ -149,7 +189,7 @@ class NormalizedCorpus:
         return max(p_n0, n0), min(p_n1, n1)
 
     def _para_norm_len(self, idx: int) -> int:
-        end = int(self._norm_starts[idx + 1]) - 1 if idx + 1 < len(self._norm_starts) else len(self.text)
+        end = int(self._norm_starts[idx + 1]) - 1 if idx + 1 < len(self._norm_starts) else len(self._cps)
         return end - int(self._norm_starts[idx])
 
     # --- lookups ---------------------------------------------------------------------------------
@@ -170,7 +210,7 @@ class NormalizedCorpus:
         starts = self._order[lo[o] : hi[o]] - o
         starts = starts[starts >= 0]
         candidates = (self._core_to_norm[starts] - lead).tolist()
-        return [n for n in candidates if n >= 0 and self.text.startswith(norm, n)]
+        return [n for n in candidates if n >= 0 and self.text_at(n, n + len(norm)) == norm]
 
     def places(self, keys: np.ndarray, core_len: int, limit: int) -> list[Place]:
         """Up to `limit` places a quote (core 3-gram `keys`, `core_len` core characters) may come
@@ -216,14 +256,14 @@ class NormalizedCorpus:
         lo, hi = self._lookup(keys)
         runs: list[Place] = []
         i, n = 0, len(core)
+        last = len(self._core_to_norm) - 1
         while i <= n - GRAM:
-            cand = self._order[lo[i] : hi[i]]
+            cand = self._order[lo[i] : hi[i]].astype(np.int64)
             k = GRAM
             while len(cand) and i + k < n:
                 ahead = cand + k
-                keep = cand[
-                    (ahead < len(self._core)) & (self._core[np.minimum(ahead, len(self._core) - 1)] == core[i + k])
-                ]
+                following = self._cps[self._core_to_norm[np.minimum(ahead, last)]]
+                keep = cand[(ahead <= last) & (following == core[i + k])]
                 if not len(keep):
                     break
                 cand, k = keep, k + 1
@@ -241,6 +281,48 @@ class NormalizedCorpus:
             if len(runs) > max_runs:
                 break
         return runs
+
+
+def _build_arrays(articles) -> dict[str, np.ndarray]:
+    paras: list[tuple[int, int, int]] = []
+    norms: list[str] = []
+    maps: list[np.ndarray] = []
+    for a, article in enumerate(articles):
+        for position, para in enumerate(article.quotable()):
+            norm, nmap = quote_normalize_with_map(para.text)
+            if not norm:
+                continue
+            paras.append((a, position, para.number))
+            norms.append(norm)
+            maps.append(np.asarray(nmap, dtype=np.int32))
+    # "\n" never survives normalisation, so it separates paragraphs and no match or 3-gram
+    # crosses from one paragraph into the next.
+    text = "\n".join(norms)
+    del norms
+    cps = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
+    del text
+    lengths = np.array([len(m) + 1 for m in maps], dtype=np.int64)
+    norm_starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]) if maps else np.zeros(0, np.int64)
+    # Offsets are int32 (the corpus text would need 2**31 characters to overflow them).
+    offset = np.int32 if len(cps) < 2**31 else np.int64
+    raw_of = np.full(len(cps), -1, dtype=offset)  # normalised pos → paragraph offset
+    for start, m in zip(norm_starts, maps):
+        raw_of[start : start + len(m)] = m
+    del maps
+    punct = np.array([c for c in np.unique(cps).tolist() if is_punct(chr(c))], dtype=np.uint32)
+    core_to_norm = np.flatnonzero(~np.isin(cps, punct)).astype(offset)
+    keys = gram_keys(cps[core_to_norm].astype(np.int64))
+    order = np.argsort(keys, kind="stable").astype(offset)
+    return {
+        "cps": cps,
+        "raw_of": raw_of,
+        "core_to_norm": core_to_norm,
+        "order": order,
+        "keys": keys[order],
+        "norm_starts": norm_starts,
+        "core_starts": np.searchsorted(core_to_norm, norm_starts).astype(np.int64),
+        "paras": np.asarray(paras, dtype=np.int32).reshape(-1, 3),
+    }
 
 
 def _text_offset(para: Paragraph, file_offset: int) -> int:

@@ -201,6 +201,6 @@ def test_a_nan_in_any_block_of_a_mapped_vectors_file_fails_the_structure_check(t
     m = json.loads(manifest.read_text(encoding="utf-8"))
     m["files"]["vectors.npy"] = {"bytes": f.stat().st_size, "sha256": hashlib.sha256(f.read_bytes()).hexdigest()}
     manifest.write_text(json.dumps(m), encoding="utf-8")
-    monkeypatch.setattr(integrity, "FINITE_BLOCK_BYTES", 2 * vectors.shape[1] * 4)
+    monkeypatch.setattr(integrity, "BLOCK_BYTES", 2 * vectors.shape[1] * 4)
     with pytest.raises(CorruptIndex, match="NaN"):
         Index.load(tiny.index_path)
