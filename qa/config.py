@@ -111,6 +111,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("ocr", True, "OCR PDF pages without a usable text layer when the extra qa[ocr] is installed."),
     Setting("threads", 2, "CPU threads for the embedding model."),
     Setting(
+        "mapped_pages_mb",
+        2048,
+        "MB of file pages (memory-mapped index files and libraries) a server may hold after a request; past it, "
+        "it lets go of the index's (they stay in the OS page cache). 0 = after every request.",
+    ),
+    Setting(
         "ray",
         "",
         "Run a build's embedding step on Ray (extra qa[ray]): empty = off, local (a Ray instance on this "

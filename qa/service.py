@@ -192,6 +192,14 @@ class QAService:
         withholds them (or, without drop_false, the request fails: a verdict is never served on
         text that is not there)."""
         index = self.index
+        try:
+            return self._checked(index, produce, claims, drop_false)
+        finally:
+            # Past a budget, the index pages requests read stay in the page cache, not in this
+            # process's resident memory (qa/index/paging.py).
+            index.release_pages(self.settings.mapped_pages_mb)
+
+    def _checked(self, index: Index, produce, claims, drop_false):
         result = produce()
         false = self._sources_now().false(claims(result))
         if not false:

@@ -10,6 +10,8 @@ Out: an Index folder (manifest, passages, articles, vectors, FAISS, bm25s files)
     ray_embed.py      a build's embedding step on a Ray cluster (extra qa[ray])
     retrievers.py     DenseIndex (FAISS) and KeywordIndex (BM25 over jieba words and character n-grams)
     store.py          the folder of plain files plus manifest; atomic write and read
+    record_file.py    passages.jsonl / articles.jsonl with a line table: records read on demand
+    paging.py         mapped index files read at random (no read-ahead into resident memory)
     integrity.py      size + sha256 of every file (large arrays' hashes cached), structure checks
     lock.py           one writer at a time per index (a lock file held for the whole build)
     citations.py      every served citation re-read from its source file

@@ -77,6 +77,10 @@ class RecordFile(Sequence):
     def in_memory(self) -> bool:
         return self._items is not None
 
+    def mappings(self) -> list:
+        """The memory mapping of a file kept on disk (for qa.index.paging)."""
+        return [self._map] if self._map is not None else []
+
     def __len__(self) -> int:
         return len(self._items) if self._items is not None else len(self._starts)
 

@@ -12,6 +12,7 @@ from qa.errors import CorruptIndex
 from qa.text import keyword_tokens
 
 from .integrity import blocks
+from .paging import mapped_by
 
 __all__ = ["DenseIndex", "KeywordIndex", "AUTO_HNSW_FROM"]
 
@@ -39,6 +40,11 @@ class DenseIndex:
     def __init__(self, index, owners: np.ndarray):
         self.index = index
         self.owners = np.asarray(owners, dtype=np.int64)
+        self.ranges: list[tuple[int, int]] = []  # where FAISS mapped dense.faiss, when load() had it mapped
+
+    def mappings(self) -> list[tuple[int, int]]:
+        """The FAISS storage's mapping (qa.index.paging): valid while this object holds the index."""
+        return self.ranges
 
     @property
     def size(self) -> int:
@@ -92,7 +98,10 @@ class DenseIndex:
 
         try:
             owners = np.load(folder / cls.OWNERS, allow_pickle=False)
-            return cls(_read_mapped(faiss, folder / cls.FILE), owners)
+            index, ranges = mapped_by(lambda: _read_mapped(faiss, folder / cls.FILE), folder / cls.FILE)
+            dense = cls(index, owners)
+            dense.ranges = ranges
+            return dense
         except Exception as exc:  # faiss raises RuntimeError with C++ text on damaged files
             raise CorruptIndex(f"The dense index in {folder} cannot be read ({exc}).") from exc
 
@@ -152,6 +161,10 @@ class _BM25:
     @property
     def size(self) -> int:
         return int(self.bm25.scores["num_docs"])
+
+    def mappings(self) -> list[np.ndarray]:
+        """The score matrix's arrays, memory-mapped when `load` read them (for qa.index.paging)."""
+        return [self.bm25.scores[name] for name in ("data", "indices", "indptr")]
 
     @classmethod
     def build(cls, token_lists: list[list[str]], k1: float, b: float) -> _BM25:
@@ -213,6 +226,9 @@ class KeywordIndex:
     @property
     def size(self) -> int:
         return self.bm25.size
+
+    def mappings(self) -> list[np.ndarray]:
+        return self.bm25.mappings()
 
     @classmethod
     def build(cls, texts: list[str], mode: str, k1: float = 1.2, b: float = 0.5) -> KeywordIndex:

@@ -36,6 +36,7 @@ from qa.errors import CorruptIndex, IndexWriteError
 from qa.quotes.ngram_index import NormalizedCorpus
 from qa.records import Article, Passage
 
+from . import paging
 from .integrity import record_files, verify_files, verify_structure
 from .record_file import RecordFile, write_records
 from .retrievers import DenseIndex, KeywordIndex
@@ -65,20 +66,21 @@ class Index:
     vectors: np.ndarray  # one row per dense view (see qa.index.views.dense_views), memory-mapped
     dense: DenseIndex
     keyword: KeywordIndex
-    quote_corpus: NormalizedCorpus  # the quote checker's arrays, memory-mapped
-    folder: Path  # the build folder the files are read from (`path` is a link that may move on)
+    # The quote checker's arrays (memory-mapped), and the build folder the files are read from (`path`
+    # is a link that may move on); None for an index put together in memory (bench/retrieval.py).
+    quote_corpus: NormalizedCorpus | None = None
+    folder: Path | None = None
 
     def dense_scores(self, query: np.ndarray, pids: list[int]) -> dict[int, float]:
-        """Exact dense score (best view) of the given passages."""
-        if self._views_of is None:
-            views: dict[int, list[int]] = {}
-            for i, pid in enumerate(self.dense.owners):
-                views.setdefault(int(pid), []).append(i)
-            self._views_of = views
-        return {pid: float(np.max(self.vectors[self._views_of[pid]] @ query)) for pid in pids}
+        """Exact dense score (best view) of the given passages. A passage's views are one run of the
+        sorted owners (verify_structure), so no table of them is built (at 1M passages it was a
+        dictionary of a million lists)."""
+        owners = self.dense.owners
+        lo = np.searchsorted(owners, pids, side="left").tolist()
+        hi = np.searchsorted(owners, pids, side="right").tolist()
+        return {pid: float(np.max(self.vectors[a:b] @ query)) for pid, a, b in zip(pids, lo, hi)}
 
     def __post_init__(self):
-        self._views_of = None
         self._view_keys = None
 
     @property
@@ -133,7 +135,7 @@ class Index:
         # Memory-mapped: a search reads the rows of its candidates only, so a large index is not
         # held in memory twice (FAISS has its own copy) or read whole at start.
         vectors = np.load(folder / "vectors.npy", mmap_mode="r", allow_pickle=False)
-        return cls(
+        index = cls(
             path,
             manifest,
             articles,
@@ -144,6 +146,23 @@ class Index:
             NormalizedCorpus.load(folder / QUOTES, articles),
             folder,
         )
+        paging.advise_random(index.mappings())
+        return index
+
+    def mappings(self) -> list:
+        """Every memory mapping of this index's files (qa.index.paging)."""
+        quotes = self.quote_corpus.mappings() if self.quote_corpus is not None else []
+        records = [m for r in (self.passages, self.articles) if isinstance(r, RecordFile) for m in r.mappings()]
+        return [self.vectors, *records, *self.dense.mappings(), *self.keyword.mappings(), *quotes]
+
+    def release_pages(self, keep_mb: float = 0) -> bool:
+        """Let go of the index pages this process has read (they stay in the page cache) once its
+        mapped file pages pass `keep_mb`: called after each request, so a server's resident memory
+        stays its own plus that much. Returns whether it did."""
+        if keep_mb > 0 and paging.mapped_file_mb() <= keep_mb:
+            return False
+        paging.release(self.mappings())
+        return True
 
 
 def hash_cache_path(path: Path) -> Path:

@@ -91,6 +91,10 @@ class NormalizedCorpus:
             raise ValueError("the quote index arrays do not fit together")
         return cls(articles, arrays)
 
+    def mappings(self) -> list[np.ndarray]:
+        """The arrays, memory-mapped when `load` read them (for qa.index.paging)."""
+        return [getattr(self, f"_{name}") for name in self.ARRAYS]
+
     @property
     def size(self) -> int:
         """Normalised characters (paragraph breaks included)."""

@@ -15,6 +15,9 @@ from pathlib import Path
 import pytest
 
 from qa.config import Settings
+from qa.index import record_file
+from qa.index.store import Index
+from qa.service import QAService
 from tests.conftest import SEEDS
 
 # The forum article: its lead says where the forum was held.
@@ -97,3 +100,21 @@ def tiny(tmp_path, tiny_built) -> Tiny:
     manifest.write_text(json.dumps(m, ensure_ascii=False, indent=2), encoding="utf-8")
     (root / "idx" / ".tiny.hashes.json").unlink(missing_ok=True)
     return Tiny(root, root / "docs", tiny_built.encoder)
+
+
+@pytest.fixture(scope="session")
+def on_disk(service):
+    """The seeds index opened as a large one would be: every records file read on demand."""
+    _ = service.index
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(record_file, "IN_MEMORY_BYTES", 0)
+        index = Index.load(service.index.path)
+    svc = QAService(service.settings)
+    svc.encoder = service.encoder
+    svc.use_index(index)
+    return svc
+
+
+@pytest.fixture(scope="session")
+def on_disk_index(on_disk):
+    return on_disk.index

@@ -16,22 +16,8 @@ from qa.errors import CorruptIndex
 from qa.index import record_file
 from qa.index.store import Index
 from qa.quotes.checker import QuoteChecker
-from qa.service import QAService
 
 QUESTIONS = ["长三角一体化发展高层论坛在哪里举行？", "上海的GDP是多少", "What did the forum discuss?"]
-
-
-@pytest.fixture(scope="module")
-def on_disk(service):
-    """The seeds index opened as a large one: every records file is read on demand."""
-    _ = service.index
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(record_file, "IN_MEMORY_BYTES", 0)
-        index = Index.load(service.index.path)
-    svc = QAService(service.settings)
-    svc.encoder = service.encoder
-    svc.use_index(index)
-    return svc
 
 
 def _quotes(service) -> list[str]:
