@@ -110,7 +110,7 @@ def keyword_only(sources) -> None:
         [keyword_text(p) for p in corpus.passages], settings.keyword_tokens, settings.bm25_k1, settings.bm25_b
     )
     passages, articles = list(corpus.passages), list(corpus.articles)
-    index = Index(Path("."), {}, articles, passages, np.zeros((0, 384), np.float32), [], None, keyword)
+    index = Index(Path("."), {}, articles, passages, np.zeros((0, 384), np.float32), None, keyword)
     rows = _questions()
     relevant = _relevance(passages, articles)
     print(

@@ -104,7 +104,6 @@ def public_index(dataset: str, settings: Settings, encoder: Encoder, split: str 
         [],
         passages,
         vectors,
-        [],
         DenseIndex.build(vectors, np.asarray(owners), settings.ann),
         keyword,
     )

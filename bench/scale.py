@@ -76,16 +76,28 @@ def base_views() -> tuple[list[str], np.ndarray]:
     return texts, np.concatenate(vectors)
 
 
-def queries() -> tuple[list[str], np.ndarray]:
-    out_q, out_v = [], []
+def _dev_questions(dataset: str) -> tuple[list[str], int]:
+    """QUERIES // 2 dev questions of a dataset, spread over it: all its questions and the step."""
+    qs = [q["question"] for q in _rows(BENCH / dataset / "questions.jsonl") if q["question"].strip()]
+    return qs, len(qs) // (QUERIES // 2)
+
+
+def question_texts() -> list[str]:
+    """The questions `queries` returns, without their (cached) vectors."""
+    out = []
     for dataset in ("cmrc2018", "drcd"):
-        qs = [q["question"] for q in _rows(BENCH / dataset / "questions.jsonl") if q["question"].strip()]
+        qs, step = _dev_questions(dataset)
+        out += qs[::step][: QUERIES // 2]
+    return out
+
+
+def queries() -> tuple[list[str], np.ndarray]:
+    out_v = []
+    for dataset in ("cmrc2018", "drcd"):
+        _, step = _dev_questions(dataset)
         (cached,) = CACHE.glob(f"{dataset}-dev-queries-{TORCH_HASH}-*.npy")
-        v = np.load(cached)
-        step = len(qs) // (QUERIES // 2)
-        out_q += qs[::step][: QUERIES // 2]
-        out_v.append(v[::step][: QUERIES // 2])
-    return out_q, np.concatenate(out_v).astype(np.float32)
+        out_v.append(np.load(cached)[::step][: QUERIES // 2])
+    return question_texts(), np.concatenate(out_v).astype(np.float32)
 
 
 def scaled_vectors(base: np.ndarray, n: int) -> np.ndarray:
@@ -275,7 +287,7 @@ def fused_search(n: int, texts: list[str], vectors: np.ndarray, built: dict, kw)
 
     faiss.omp_set_num_threads(1)
     for kind, dense in built.items():
-        index = Index(Path("."), {}, [], passages, vectors, [], dense, kw)
+        index = Index(Path("."), {}, [], passages, vectors, dense, kw)
         searcher = Searcher(index, CachedQueries(), Settings.load())
         for q in qs[:20]:
             searcher.search(q, 5)

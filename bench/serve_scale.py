@@ -1,4 +1,4 @@
-"""A real `qa serve` on a large index: start-up, memory while serving, and /api/ask latency.
+"""A real `qa serve` on a large index: start-up, memory while serving, /api/ask and /api/verify latency.
 
     python bench/serve_scale.py --passages 1000000 --work /tmp/serve-1m            # passage + sentence vectors
     python bench/serve_scale.py --passages 1000000 --no-sentence-vectors --work /tmp/serve-1m-p
@@ -8,9 +8,10 @@ write it, from the CMRC 2018 and DRCD passages (four splits, ../shared/benchmark
 passage is a source file under <work>/docs, cut at sentence ends into passages of at most
 `max_passage_chars` (one article and one passage each, title as heading), repeated until there are
 N passages. A copy has its own doc id and cites the same file and span, so every citation holds when
-the server re-reads it. Vectors: a passage's sentences keep their cached vectors (bench/retrieval.py,
-fp32) and the passage gets their mean, with Gaussian noise on every copy (as bench/scale.py); copies
-share their original's keyword token ids. `ann` is the shipped default (auto: HNSW at this size).
+the server re-reads it. Vectors: a passage's sentences keep their vectors from the default encoder
+(embedded once, cached in bench/cache as bench/retrieval.py caches them) and the passage gets their
+mean, with Gaussian noise on every copy (as bench/scale.py); copies share their original's keyword
+token ids. `ann` is the shipped default (auto: HNSW at this size).
 Embedding 1M passages for real would take days on this machine; everything after embedding is qa's
 own code.
 
@@ -18,8 +19,11 @@ Then `qa serve` starts on it as a user would start it (the default runtime embed
 and the script prints: seconds until /healthz answers, RSS after start, and after 200 CMRC/DRCD dev
 questions through /api/ask (a first round warms, the second is timed) p50/p95, then 100 quote checks
 through /api/verify (50 files: 30 characters as printed, and with one character changed) p50/p95,
-RSS and peak RSS (VmHWM) of the server process. RSS counts the pages of memory-mapped index files
-the process has touched (RssFile) as well as its own memory (RssAnon).
+RSS and peak RSS (VmHWM) of the server process, and the index files it holds most of at the end
+(/proc/<pid>/smaps). RSS counts the pages of mapped files the process holds (RssFile) as well as
+its own memory (RssAnon). QA_MAPPED_PAGES_MB in the environment reaches the server (a high value
+keeps every page it reads). --memory-limit-gb N runs the server in a memory cgroup of N GB (Linux,
+root) that also counts the page cache it fills: a machine of that size.
 """
 
 from __future__ import annotations
@@ -39,7 +43,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.scale import BENCH, CACHE, NOISE, SPLITS, TORCH_HASH, _rows, percentile  # noqa: E402
+from bench.scale import BENCH, NOISE, SPLITS, _rows, percentile  # noqa: E402
 
 COLLECTION = "scale"
 
@@ -48,9 +52,14 @@ def base_corpus(docs: Path, max_chars: int):
     """The public passages as source files, cut into passages of at most `max_chars` at sentence ends
     (as qa's layout cuts them), each with its vectors: one for the passage (the mean of its sentences'
     cached vectors, renormalised) and one per sentence when it has several."""
+    from bench.retrieval import _cached
+    from qa.config import Settings
+    from qa.index.encoder import Encoder
     from qa.index.views import dense_views
     from qa.records import Citation, Passage
     from qa.text import sentence_spans
+
+    encoder = Encoder(Settings.load())
 
     chunks, vectors = [], []  # chunks: (row, file, start, end); vectors: one (k, dim) array a chunk
     for dataset, split, prefix in SPLITS:
@@ -61,9 +70,8 @@ def base_corpus(docs: Path, max_chars: int):
             for i, r in enumerate(rows)
         ]
         views = dense_views(split_passages, True)
-        (cached,) = CACHE.glob(f"{dataset}-{split}-views-{TORCH_HASH}-*.npy")
-        cached_vectors = np.load(cached)
-        assert len(cached_vectors) == len(views), (cached, len(views))
+        name = f"{dataset}-{split}-views-{encoder.weights_hash[:12]}"
+        cached_vectors = _cached(name, [v.text for v in views], encoder.encode_passages)
         starts = np.r_[np.flatnonzero(np.r_[True, np.diff([v.owner for v in views]) != 0]), len(views)]
         folder = docs / f"{dataset}-{split}"
         folder.mkdir(parents=True, exist_ok=True)
@@ -186,6 +194,20 @@ def _status(pid: int) -> dict[str, float]:
     return out
 
 
+def _mapped(pid: int, folder: Path, top: int = 8) -> dict[str, float]:
+    """MB resident per memory-mapped file under `folder` (from /proc/<pid>/smaps), largest first."""
+    rss: dict[str, float] = {}
+    name = None
+    for line in Path(f"/proc/{pid}/smaps").read_text().splitlines():
+        fields = line.split()
+        if not fields[0].endswith(":"):  # a mapping's header line: address perms offset dev inode path
+            name = fields[5] if len(fields) > 5 and fields[5].startswith(str(folder)) else None
+        elif name and fields[0] == "Rss:":
+            key = str(Path(name).relative_to(folder))
+            rss[key] = rss.get(key, 0) + int(fields[1]) / 1024
+    return dict(sorted(rss.items(), key=lambda kv: -kv[1])[:top])
+
+
 def _post(port: int, route: str, **fields) -> float:
     body = json.dumps({**fields, "collection": COLLECTION}).encode()
     request = urllib.request.Request(f"http://127.0.0.1:{port}{route}", body, {"Content-Type": "application/json"})
@@ -205,16 +227,47 @@ def quotes(docs: Path, n: int = 50) -> list[str]:
     return out
 
 
-def serve(work: Path, sentence_vectors: bool, port: int) -> dict:
-    from bench.scale import queries
+class MemoryCgroup:
+    """A memory cgroup (Linux, root; v2 or v1) capping what the server may hold, page cache it reads
+    included: the index files are evicted from the page cache first, so every page the server
+    reads is charged to it. Shows it serving on a machine of `limit_gb` rather than reading RSS."""
+
+    def __init__(self, limit_gb: float, index: Path):
+        v2 = Path("/sys/fs/cgroup")
+        self.v2 = "memory" in (v2 / "cgroup.controllers").read_text() if (v2 / "cgroup.controllers").exists() else False
+        self.path = (v2 if self.v2 else v2 / "memory") / f"qa-serve-bench-{os.getpid()}"
+        self.path.mkdir()
+        limit = str(int(limit_gb * (1 << 30)))
+        (self.path / ("memory.max" if self.v2 else "memory.limit_in_bytes")).write_text(limit)
+        for f in index.resolve().rglob("*"):
+            if f.is_file():
+                fd = os.open(f, os.O_RDONLY)
+                os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+                os.close(fd)
+
+    def enter(self) -> None:
+        """Called in the child before exec: the server starts inside the cgroup."""
+        (self.path / "cgroup.procs").write_text(str(os.getpid()))
+
+    def peak_mb(self) -> float:
+        name = "memory.peak" if self.v2 else "memory.max_usage_in_bytes"
+        return int((self.path / name).read_text()) / (1 << 20)
+
+    def remove(self) -> None:
+        self.path.rmdir()
+
+
+def serve(work: Path, sentence_vectors: bool, port: int, cgroup: MemoryCgroup | None = None) -> dict:
+    from bench.scale import question_texts
     from tests.conftest import stop_process
 
-    questions, _ = queries()
+    questions = question_texts()
     env = {**os.environ, "QA_INDEX_DIR": str(work / "embeddings"), "QA_INDEX_NAME": COLLECTION,
            "QA_SENTENCE_VECTORS": "true" if sentence_vectors else "false"}  # fmt: skip
     log = (work / "serve.log").open("w")
     started = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-m", "qa", "serve", "--port", str(port)], env=env, stdout=log, stderr=log)
+    command = [sys.executable, "-m", "qa", "serve", "--port", str(port)]
+    proc = subprocess.Popen(command, env=env, stdout=log, stderr=log, preexec_fn=cgroup.enter if cgroup else None)
     try:
         while True:
             try:
@@ -234,7 +287,12 @@ def serve(work: Path, sentence_vectors: bool, port: int) -> dict:
         times = [_post(port, "/api/ask", question=q) for q in questions]
         result.update(p50=statistics.median(times), p95=percentile(times, 95), after=_status(proc.pid))
         times = [_post(port, "/api/verify", quote=q) for q in quotes(work / "docs")]
-        result.update(quote_p50=statistics.median(times), quote_p95=percentile(times, 95), after_quotes=_status(proc.pid))
+        result.update(
+            quote_p50=statistics.median(times), quote_p95=percentile(times, 95), after_quotes=_status(proc.pid)
+        )
+        result["mapped_files_mb"] = _mapped(proc.pid, (work / "embeddings").resolve())
+        if cgroup:
+            result["cgroup_peak_mb"] = cgroup.peak_mb()
         return result
     finally:
         stop_process(proc)
@@ -247,12 +305,18 @@ def main() -> None:
     ap.add_argument("--no-sentence-vectors", action="store_true")
     ap.add_argument("--work", type=Path, required=True, help="folder for the sources and the index (kept)")
     ap.add_argument("--port", type=int, default=8765)
+    ap.add_argument("--memory-limit-gb", type=float, help="serve inside a memory cgroup of this size (Linux, root)")
     args = ap.parse_args()
     sentence_vectors = not args.no_sentence_vectors
     args.work.mkdir(parents=True, exist_ok=True)
     path = build(args.work.resolve(), args.passages, sentence_vectors)
     disk = sum(f.stat().st_size for f in path.resolve().rglob("*") if f.is_file()) / 1e9
-    r = serve(args.work.resolve(), sentence_vectors, args.port)
+    cgroup = MemoryCgroup(args.memory_limit_gb, path) if args.memory_limit_gb else None
+    try:
+        r = serve(args.work.resolve(), sentence_vectors, args.port, cgroup)
+    finally:
+        if cgroup:
+            cgroup.remove()
     print(json.dumps(r))
     mb = lambda d: f"{d['VmRSS']:,.0f} (anon {d['RssAnon']:,.0f}, mapped files {d['RssFile']:,.0f})"  # noqa: E731
     print("| passages | vectors | index on disk GB | start s | RSS MB after start | RSS MB after 400 questions | "
@@ -263,6 +327,9 @@ def main() -> None:
           f"{np.load(path / 'owners.npy', mmap_mode='r').shape[0]:,} | {disk:.1f} | {r['start_s']:.0f} | "
           f"{mb(r['after_start'])} | {mb(r['after'])} | {mb(r['after_quotes'])} | {r['after_quotes']['VmHWM']:,.0f} | "
           f"{r['p50']:.0f} | {r['p95']:.0f} | {r['quote_p50']:.0f} | {r['quote_p95']:.0f} |")  # fmt: skip
+    if cgroup:
+        print(f"in a memory cgroup of {args.memory_limit_gb:g} GB: peak charged (own memory and the page cache "
+              f"it filled) {r['cgroup_peak_mb']:,.0f} MB")  # fmt: skip
 
 
 if __name__ == "__main__":
