@@ -31,6 +31,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -128,20 +129,39 @@ def build(work: Path, n: int, sentence_vectors: bool) -> Path:
         articles.append(Article(doc_id, display_path(f), row["title"], None, None, (paragraph,)))
     print(f"  {n:,} passages ({len(base):,} distinct) and articles in {time.perf_counter() - started:.0f} s",
           file=sys.stderr)  # fmt: skip
-    rng = np.random.default_rng(13)
     owners = np.repeat(np.arange(n), [len(base_vectors[pid % len(base)]) for pid in range(n)])
-    vectors = np.empty((len(owners), base_vectors[0].shape[1]), dtype=np.float32)
-    at = 0
-    for pid in range(n):
-        block = base_vectors[pid % len(base)]
-        if pid >= len(base):
-            block = block + rng.normal(0, NOISE, size=block.shape).astype(np.float32)
-            block /= np.linalg.norm(block, axis=1, keepdims=True)
-        vectors[at : at + len(block)] = block
-        at += len(block)
+    # On disk, not in memory: with sentence vectors 1M passages hold several million vectors, and
+    # FAISS's HNSW keeps its own copy while it builds; the page cache can give these pages back.
+    # Both scratch files are kept until the index is written, so a build cut off resumes from them.
+    scratch, dense_scratch = work / "vectors-scratch.npy", work / "dense-scratch"
+    shape = (len(owners), base_vectors[0].shape[1])
+    if scratch.exists() and np.load(scratch, mmap_mode="r").shape == shape:
+        vectors = np.load(scratch, mmap_mode="r")
+    else:
+        part = scratch.with_suffix(".part")
+        vectors = np.lib.format.open_memmap(part, "w+", np.float32, shape)
+        rng, at = np.random.default_rng(13), 0
+        for pid in range(n):
+            block = base_vectors[pid % len(base)]
+            if pid >= len(base):
+                block = block + rng.normal(0, NOISE, size=block.shape).astype(np.float32)
+                block /= np.linalg.norm(block, axis=1, keepdims=True)
+            vectors[at : at + len(block)] = block
+            at += len(block)
+        vectors.flush()
+        del vectors
+        part.rename(scratch)  # only a finished file carries the name a later run reuses
+        vectors = np.load(scratch, mmap_mode="r")
     print(f"  {len(vectors):,} vectors in {time.perf_counter() - started:.0f} s", file=sys.stderr)
     step = time.perf_counter()
-    dense = DenseIndex.build(vectors, owners, settings.ann)
+    if not (dense_scratch / DenseIndex.FILE).exists():
+        dense = DenseIndex.build(vectors, owners, settings.ann)
+        part = dense_scratch.with_suffix(".part")
+        shutil.rmtree(part, ignore_errors=True)
+        part.mkdir()
+        dense.save(part)
+        part.rename(dense_scratch)
+        del dense  # the keyword build below needs the memory; the graph comes back mapped
     print(f"  dense ({settings.ann}) built in {time.perf_counter() - step:.0f} s", file=sys.stderr)
     step = time.perf_counter()
     # Copies share their original's token ids (one list per distinct passage): a list of strings per
@@ -178,7 +198,10 @@ def build(work: Path, n: int, sentence_vectors: bool) -> Path:
     }
     step = time.perf_counter()
     view_keys = [f"{i:x}" for i in range(len(vectors))]
-    write_index(path, manifest, articles, records, vectors, view_keys, dense, keyword)
+    write_index(path, manifest, articles, records, vectors, view_keys, DenseIndex.load(dense_scratch), keyword)
+    del vectors
+    scratch.unlink()
+    shutil.rmtree(dense_scratch)
     print(
         f"  written in {time.perf_counter() - step:.0f} s; total {time.perf_counter() - started:.0f} s", file=sys.stderr
     )
