@@ -77,27 +77,26 @@ def base_views() -> tuple[list[str], np.ndarray]:
 
 
 def _dev_questions(dataset: str) -> tuple[list[str], int]:
-    """QUERIES // 2 dev questions of a dataset, spread over it: all its questions and the step."""
+    """QUERIES // 2 dev questions of a dataset, spread over it, and the step between them (which
+    picks their cached vectors too)."""
     qs = [q["question"] for q in _rows(BENCH / dataset / "questions.jsonl") if q["question"].strip()]
-    return qs, len(qs) // (QUERIES // 2)
+    step = len(qs) // (QUERIES // 2)
+    return qs[::step][: QUERIES // 2], step
 
 
 def question_texts() -> list[str]:
     """The questions `queries` returns, without their (cached) vectors."""
-    out = []
-    for dataset in ("cmrc2018", "drcd"):
-        qs, step = _dev_questions(dataset)
-        out += qs[::step][: QUERIES // 2]
-    return out
+    return [q for dataset in ("cmrc2018", "drcd") for q in _dev_questions(dataset)[0]]
 
 
 def queries() -> tuple[list[str], np.ndarray]:
-    out_v = []
+    out_q, out_v = [], []
     for dataset in ("cmrc2018", "drcd"):
-        _, step = _dev_questions(dataset)
+        picked, step = _dev_questions(dataset)
         (cached,) = CACHE.glob(f"{dataset}-dev-queries-{TORCH_HASH}-*.npy")
+        out_q += picked
         out_v.append(np.load(cached)[::step][: QUERIES // 2])
-    return question_texts(), np.concatenate(out_v).astype(np.float32)
+    return out_q, np.concatenate(out_v).astype(np.float32)
 
 
 def scaled_vectors(base: np.ndarray, n: int) -> np.ndarray:

@@ -135,9 +135,7 @@ def build(work: Path, n: int, sentence_vectors: bool) -> Path:
     # Both scratch files are kept until the index is written, so a build cut off resumes from them.
     scratch, dense_scratch = work / "vectors-scratch.npy", work / "dense-scratch"
     shape = (len(owners), base_vectors[0].shape[1])
-    if scratch.exists() and np.load(scratch, mmap_mode="r").shape == shape:
-        vectors = np.load(scratch, mmap_mode="r")
-    else:
+    if not (scratch.exists() and np.load(scratch, mmap_mode="r").shape == shape):
         part = scratch.with_suffix(".part")
         vectors = np.lib.format.open_memmap(part, "w+", np.float32, shape)
         rng, at = np.random.default_rng(13), 0
@@ -151,7 +149,7 @@ def build(work: Path, n: int, sentence_vectors: bool) -> Path:
         vectors.flush()
         del vectors
         part.rename(scratch)  # only a finished file carries the name a later run reuses
-        vectors = np.load(scratch, mmap_mode="r")
+    vectors = np.load(scratch, mmap_mode="r")
     print(f"  {len(vectors):,} vectors in {time.perf_counter() - started:.0f} s", file=sys.stderr)
     step = time.perf_counter()
     if not (dense_scratch / DenseIndex.FILE).exists():
@@ -219,15 +217,11 @@ def _status(pid: int) -> dict[str, float]:
 
 def _mapped(pid: int, folder: Path, top: int = 8) -> dict[str, float]:
     """MB resident per memory-mapped file under `folder` (from /proc/<pid>/smaps), largest first."""
-    rss: dict[str, float] = {}
-    name = None
-    for line in Path(f"/proc/{pid}/smaps").read_text().splitlines():
-        fields = line.split()
-        if not fields[0].endswith(":"):  # a mapping's header line: address perms offset dev inode path
-            name = fields[5] if len(fields) > 5 and fields[5].startswith(str(folder)) else None
-        elif name and fields[0] == "Rss:":
-            key = str(Path(name).relative_to(folder))
-            rss[key] = rss.get(key, 0) + int(fields[1]) / 1024
+    from tests.conftest import smaps
+
+    rss = {
+        str(Path(f).relative_to(folder)): m["rss_kb"] / 1024 for f, m in smaps(pid).items() if f.startswith(str(folder))
+    }
     return dict(sorted(rss.items(), key=lambda kv: -kv[1])[:top])
 
 

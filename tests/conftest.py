@@ -127,6 +127,23 @@ def stop_process(proc: subprocess.Popen) -> None:
         proc.wait()
 
 
+def smaps(pid: int | str = "self") -> dict[str, dict]:
+    """Per file a process maps (/proc/<pid>/smaps): its kernel flags (rr = random read) and resident kB."""
+    out: dict[str, dict] = {}
+    path = None
+    for line in Path(f"/proc/{pid}/smaps").read_text().splitlines():
+        fields = line.split()
+        if not fields[0].endswith(":"):  # a mapping's header line: address perms offset dev inode path
+            path = fields[5] if len(fields) > 5 else None
+            if path:
+                out.setdefault(path, {"flags": set(), "rss_kb": 0})
+        elif path and fields[0] == "VmFlags:":
+            out[path]["flags"].update(fields[1:])
+        elif path and fields[0] == "Rss:":
+            out[path]["rss_kb"] += int(fields[1])
+    return out
+
+
 @contextlib.contextmanager
 def qa_serve(log: Path, env: dict[str, str]) -> Iterator[int]:
     """`python -m qa serve` on a free loopback port, the environment plus `env`; yields the port once

@@ -37,10 +37,10 @@ class DenseIndex:
     FILE = "dense.faiss"
     OWNERS = "owners.npy"
 
-    def __init__(self, index, owners: np.ndarray):
+    def __init__(self, index, owners: np.ndarray, ranges: list[tuple[int, int]] | None = None):
         self.index = index
         self.owners = np.asarray(owners, dtype=np.int64)
-        self.ranges: list[tuple[int, int]] = []  # where FAISS mapped dense.faiss, when load() had it mapped
+        self.ranges = ranges or []  # where FAISS mapped dense.faiss, when load() had it mapped
 
     def mappings(self) -> list[tuple[int, int]]:
         """The FAISS storage's mapping (qa.index.paging): valid while this object holds the index."""
@@ -99,9 +99,7 @@ class DenseIndex:
         try:
             owners = np.load(folder / cls.OWNERS, allow_pickle=False)
             index, ranges = mapped_by(lambda: _read_mapped(faiss, folder / cls.FILE), folder / cls.FILE)
-            dense = cls(index, owners)
-            dense.ranges = ranges
-            return dense
+            return cls(index, owners, ranges)
         except Exception as exc:  # faiss raises RuntimeError with C++ text on damaged files
             raise CorruptIndex(f"The dense index in {folder} cannot be read ({exc}).") from exc
 

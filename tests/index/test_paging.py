@@ -4,12 +4,12 @@ go of after each request; other mappings of the process, and arrays in memory, a
 from __future__ import annotations
 
 import mmap
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from qa.index.paging import advise_random, mapped_by, release
+from tests.conftest import smaps
 
 pytestmark = pytest.mark.skipif(not hasattr(mmap, "MADV_RANDOM"), reason="madvise is Linux-only")
 
@@ -22,24 +22,6 @@ LARGE_FILES = (
     "quotes/cps.npy",
     "keyword/text/data.csc.index.npy",
 )
-
-
-def smaps() -> dict[str, dict]:
-    """Per mapped file of this process (/proc/self/smaps): its kernel flags (rr = random read) and
-    resident kB."""
-    out: dict[str, dict] = {}
-    path = None
-    for line in Path("/proc/self/smaps").read_text().splitlines():
-        fields = line.split()
-        if not fields[0].endswith(":"):
-            path = fields[5] if len(fields) > 5 else None
-            if path:
-                out.setdefault(path, {"flags": set(), "rss_kb": 0})
-        elif path and fields[0] == "VmFlags:":
-            out[path]["flags"].update(fields[1:])
-        elif path and fields[0] == "Rss:":
-            out[path]["rss_kb"] += int(fields[1])
-    return out
 
 
 def test_the_large_files_of_an_index_on_disk_are_read_at_random(on_disk_index):
