@@ -1,5 +1,5 @@
 """The README and docs/: the settings page is what the generator writes, every relative link and
-anchor resolves, and the set-up commands exist."""
+anchor resolves, the set-up commands exist, and no page speaks of how the project was made."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from tests.conftest import ROOT
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+MANUAL = ("usage", "formats", "api", "widget", "collections", "settings", "architecture", "benchmarks", "scale")
 
 
 def _generator():
@@ -49,6 +50,13 @@ def test_readme_set_up_commands_exist():
     assert "scripts/test.sh" in (ROOT / ".ci" / "run").read_text(encoding="utf-8")
 
 
+def test_readme_is_a_short_front_door_linking_every_manual_page():
+    assert len(README.splitlines()) <= 250
+    for page in MANUAL:
+        assert (ROOT / "docs" / f"{page}.md").exists(), page
+        assert f"](docs/{page}.md" in README, f"README does not link docs/{page}.md"
+
+
 def _slug(heading: str) -> str:
     """GitHub's anchor for a heading: lower case, punctuation dropped (word characters, - and space
     stay), spaces to hyphens."""
@@ -81,6 +89,25 @@ def test_every_relative_link_and_anchor_resolves():
             elif anchor and file.suffix == ".md" and anchor not in _anchors(file):
                 broken.append(f"{page.name}: {target} (no such heading)")
     assert not broken, "\n".join(broken)
+
+
+# How the project's own work was organised is no part of what a user reads. (A login's session
+# cookie or an onnxruntime session is another matter: "the page's session cookie" does not match.)
+PROCESS_WORDS = re.compile(
+    r"\b(this|that|the previous|an earlier|earlier|the next|at|since|before) stops?\b|\bstops? \d+|\bbranch\b"
+    r"|\bhelpers?\b|\bother engineers?\b|\b(this|the|a|each|per|earlier|previous) session\b(?! cookie)",
+    re.I,
+)
+
+
+def test_no_page_speaks_of_how_the_project_was_made():
+    found = [
+        f"{page.relative_to(ROOT)}:{n}: {line.strip()[:100]}"
+        for page in PAGES
+        for n, line in enumerate(page.read_text(encoding="utf-8").splitlines(), 1)
+        if PROCESS_WORDS.search(line)
+    ]
+    assert not found, "\n".join(found)
 
 
 def test_public_names_are_exported():
