@@ -16,7 +16,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
-# The keys of a quote match in `qa verify --json` and POST /api/verify (README, "JSON shapes").
+# The keys of a quote match in `qa verify --json` and POST /api/verify (docs/api.md, "JSON shapes").
 QUOTE_MATCH_KEYS = {
     "doc_id",
     "file",

@@ -17,7 +17,7 @@ from .paging import mapped_by
 __all__ = ["DenseIndex", "KeywordIndex", "AUTO_HNSW_FROM"]
 
 # ann=auto: exact search below this many vectors, HNSW from it on (bench/scale.py: where flat search
-# stops being fast enough; see README "Search at scale").
+# stops being fast enough; see docs/scale.md, "Search at scale").
 AUTO_HNSW_FROM = 50_000
 HNSW_M = 32
 HNSW_EF_CONSTRUCTION = 40

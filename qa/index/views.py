@@ -10,7 +10,7 @@ A passage has a view of its own (heading and text) and, with sentence_vectors on
 when it has more than one: a question phrased like one sentence finds that sentence even when the
 rest of its passage is about other things. (Sentence vectors pooled from the passage's own run
 instead, "late chunking", cost nothing extra but lost most of that gain: DRCD dev dense R@1 0.788
-against 0.926, fused 0.9518 against 0.9679. See the README, "Ingest speed".)
+against 0.926, fused 0.9518 against 0.9679. See docs/benchmarks.md, "Ingest speed".)
 """
 
 from __future__ import annotations

@@ -83,7 +83,7 @@ def add_openai_routes(app: FastAPI, service, collections=None) -> None:
             raise InputError("collection 必须是字符串。/ collection must be a string.")
         return collections.service(name)
 
-    # Not in /openapi.json: this surface follows OpenAI's API and error object, not qa's (README).
+    # Not in /openapi.json: this surface follows OpenAI's API and error object, not qa's (docs/api.md).
     @app.get("/v1/models", summary="OpenAI-compatible: the one model this server answers as", include_in_schema=False)
     def models() -> dict:
         return {"object": "list", "data": [{"id": MODEL_ID, "object": "model", "created": 0, "owned_by": "qa"}]}

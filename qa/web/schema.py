@@ -3,7 +3,7 @@
 request_models(settings)   AskRequest and VerifyRequest, with minLength/maxLength/pattern from the
                            settings and the service's input rule (documented, enforced by the service)
 responses(*statuses)       the error responses of a route, each with the one error schema
-AskResponse, VerifyResponse  the 200 bodies of /api/ask and /api/verify (README, "JSON shapes")
+AskResponse, VerifyResponse  the 200 bodies of /api/ask and /api/verify (docs/api.md, "JSON shapes")
 document_honestly(app)     drops the `{"detail": [...]}` 422 FastAPI invents where none can be sent
 """
 

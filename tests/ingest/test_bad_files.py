@@ -107,7 +107,7 @@ def test_html_over_the_size_limit_is_cut_with_a_warning():
 
 def test_five_megabytes_of_navigation_keep_the_body_and_drop_the_menu(tmp_path):
     """A saved page of 5 MB of menu links around one short story, read with the default settings (under
-    max_html_mb): the story is kept, not one link is. Its time and memory: bench/html_nav.py (README)."""
+    max_html_mb): the story is kept, not one link is. Its time and memory: bench/html_nav.py (docs/benchmarks.md)."""
     sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
     from html_nav import BODY, nav_page
 

@@ -71,7 +71,7 @@ def test_bad_questions_raise_domain_errors(service, bad, error):
 
 def test_seed_question_set_meets_the_targets(service):
     """The issue's targets on our question set: fused R@1 >= 0.9, R@5 = 1.0, MRR@10 above both
-    retrievers alone (README: fused 0.935 / 1.0 / 0.959, keyword MRR 0.892, dense 0.809)."""
+    retrievers alone (docs/benchmarks.md: fused 0.935 / 1.0 / 0.959, keyword MRR 0.892, dense 0.809)."""
     results = evaluate(service.searcher, load_questions(SEEDS / "questions.jsonl"))
     fused, keyword, dense = results["fused"], results["keyword"], results["dense"]
     print({m: {k: round(v, 3) for k, v in r.items() if k != "misses"} for m, r in results.items()})
@@ -81,7 +81,7 @@ def test_seed_question_set_meets_the_targets(service):
 
 def test_held_out_seed_questions_stay_where_they_were_measured(service):
     """30 questions written by someone who had not seen the system's answers, after the settings were
-    chosen, and run once (README: fused R@1 0.800, R@5 0.933, MRR@10 0.860 vs keyword 0.811 and dense
+    chosen, and run once (docs/benchmarks.md: fused R@1 0.800, R@5 0.933, MRR@10 0.860 vs keyword 0.811 and dense
     0.850). The issue's R@1 target is not met on them; this keeps them from slipping."""
     results = evaluate(service.searcher, load_questions(SEEDS / "heldout_questions.jsonl"))
     fused, keyword, dense = results["fused"], results["keyword"], results["dense"]

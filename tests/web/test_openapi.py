@@ -54,7 +54,7 @@ def test_every_status_the_api_sends_is_documented(schema):
 
 
 def test_the_answers_are_in_the_schema(schema):
-    """The 200 bodies of /api/ask and /api/verify are described key for key (README, "JSON shapes"); the
+    """The 200 bodies of /api/ask and /api/verify are described key for key (docs/api.md, "JSON shapes"); the
     place keys are required and nullable in every format, so a plain-text hit says "page": null."""
     from tests.conftest import QUOTE_MATCH_KEYS
     from tests.test_cli import HIT_KEYS

@@ -3,7 +3,7 @@
 readability-lxml was chosen over trafilatura by measurement on the corpus page (a table-laid-out
 university site carrying the 监察法): readability kept all 175 paragraph lines of the law and none
 of the navigation or footer (添加收藏夹, 设为首页, 主办单位, 版权所有, 浏览次数); trafilatura kept the
-body as 8 table lines and all five of those (README, "HTML: which extractor").
+body as 8 table lines and all five of those (docs/formats.md, "HTML: which extractor").
 """
 
 from __future__ import annotations
