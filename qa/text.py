@@ -258,6 +258,23 @@ def _tokenizer():
     return _jieba
 
 
+_pos_tagger = None
+
+
+def pos_tagger():
+    """jieba's part-of-speech tagger over the same private tokenizer (domain words included); built
+    on first use: quote checks tag names (qa/quotes/align.py), search tags answer cues (qa/search/cues.py)."""
+    global _pos_tagger
+    if _pos_tagger is None:
+        tok = _tokenizer()  # takes _jieba_lock itself
+        with _jieba_lock:
+            if _pos_tagger is None:
+                import jieba.posseg
+
+                _pos_tagger = jieba.posseg.POSTokenizer(tok)
+    return _pos_tagger
+
+
 # jieba keeps its prefix dictionary in a marshal file that takes about 1.3 s to load; the same
 # dictionary (with the domain words added) loads from a pickle in about 0.3 s: a quarter of a cold
 # `qa ask`. The cache is per user (a pickle is only read from a folder the user owns) and named by the

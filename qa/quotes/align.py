@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import threading
-
 import numpy as np
 from rapidfuzz.distance import Levenshtein
 
-from qa.text import _QUOTES, _tokenizer, is_punct, to_simplified
+from qa.text import _QUOTES, is_punct, pos_tagger, to_simplified
 
 __all__ = ["NEGATIONS", "align", "char_normalization", "diff_segments", "change_flags"]
 
@@ -162,23 +160,12 @@ def _is_date(text: str, a: int, b: int) -> bool:
     return "-" in text[max(0, a - 3) : b + 3] and any(c.isdigit() for c in token)
 
 
-_pos_lock = threading.Lock()
-_pos = None
-
-
 def _names(text: str) -> list[tuple[int, int]]:
     """Spans of person, place and organisation names jieba's tagger finds in a short text."""
-    global _pos
-    if _pos is None:
-        with _pos_lock:
-            if _pos is None:
-                import jieba.posseg
-
-                _pos = jieba.posseg.POSTokenizer(_tokenizer())
     spans, pos = [], 0
     # Tag the simplified form (same length, so spans carry over): jieba's dictionary is simplified,
     # and unknown traditional runs send its HMM into a slow, poor guess.
-    for word, tag in _pos.cut(to_simplified(text)):
+    for word, tag in pos_tagger().cut(to_simplified(text)):
         if tag.startswith(_NAME_TAGS) and len(word) >= 2:
             spans.append((pos, pos + len(word)))
         pos += len(word)
