@@ -74,6 +74,30 @@ SETTINGS: tuple[Setting, ...] = (
         "How dense and keyword results are fused: convex (normalised scores) or rrf.",
         ("convex", "rrf"),
     ),
+    Setting(
+        "rerank_depth",
+        20,
+        "Fused candidates rescored by fused score + their best sentence's answer-bearing evidence "
+        "(qa/search/evidence.py); 0 = no second stage.",
+    ),
+    Setting("dense_evidence_weight", 0.25, "Evidence: weight of the question's cosine to the sentence's own vector."),
+    Setting(
+        "coverage_weight",
+        0.1,
+        "Evidence: weight of the question's content words (IDF-weighted) found inside the one sentence.",
+    ),
+    Setting(
+        "cue_weight",
+        0.05,
+        "Evidence: bonus for a sentence offering what the question asks for (a person for 谁, a number for "
+        "多少, a date for 何时, a place for 哪里) that the question does not name itself.",
+    ),
+    Setting(
+        "no_answer",
+        True,
+        "Say plainly when no passage answers (未找到直接回答该问题的段落) and show the closest passages; "
+        "off = always quote the best sentences.",
+    ),
     Setting("rrf_k", 10, "Reciprocal rank fusion constant k (smaller trusts the top ranks more)."),
     Setting("dense_weight", 0.4, "Weight of the dense retriever in fusion (keyword gets 1 - this)."),
     Setting(
@@ -218,6 +242,11 @@ class _SettingsBase:
                 raise InputError(f"{name} must be greater than 0; got {getattr(self, name)}.")
         if self.max_history_turns < 0:
             raise InputError(f"max_history_turns must be 0 or more; got {self.max_history_turns}.")
+        if self.rerank_depth < 0:
+            raise InputError(f"rerank_depth must be 0 or more; got {self.rerank_depth}.")
+        for name in ("dense_evidence_weight", "coverage_weight", "cue_weight"):
+            if getattr(self, name) < 0:
+                raise InputError(f"{name} must be 0 or more; got {getattr(self, name)}.")
         for name in ("dense_weight", "year_penalty", "keyword_confident_at", "followup_context_weight"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise InputError(f"{name} must be between 0 and 1; got {getattr(self, name)}.")

@@ -14,6 +14,7 @@ __all__ = [
     "Passage",
     "Paragraph",
     "Article",
+    "Evidence",
     "Hit",
     "Answer",
     "QuoteMatch",
@@ -261,6 +262,16 @@ class Article:
 
 
 @dataclass(frozen=True)
+class Evidence:
+    """How well a hit's highlighted sentence answers the question (qa/search/evidence.py)."""
+
+    score: float  # the weighted sum of the parts below, added to the fused score when reranking
+    dense: float  # cosine of the question to the sentence's own vector
+    coverage: float  # share (IDF-weighted) of the question's content words inside the sentence
+    cue: bool  # the sentence offers the kind of item the question asks for (a person, number …)
+
+
+@dataclass(frozen=True)
 class Hit:
     """A passage retrieved for a question, with how each retriever ranked it."""
 
@@ -271,6 +282,7 @@ class Hit:
     dense_rank: int | None
     keyword_rank: int | None
     also_in: tuple[Copy, ...] = ()
+    evidence: Evidence | None = None  # how well the highlighted sentence answers; None where not measured
 
     @property
     def citation(self) -> Citation:
@@ -302,12 +314,17 @@ class Answer:
     answer: str
     hits: tuple[Hit, ...] = field(default_factory=tuple)
     search_query: str | None = None  # what was searched, for a question asked in a conversation
+    # Which card each sentence of `answer` is quoted from: (rank, start, end) inside that hit's text.
+    answer_from: tuple[tuple[int, int, int], ...] = ()
+    answered: bool = True  # False: no passage answers the question (the hits are the closest ones)
 
     def to_dict(self) -> dict:
         return {
             "question": self.question,
             **({} if self.search_query is None else {"search_query": self.search_query}),
             "answer": self.answer,
+            "answered": self.answered,
+            "answer_from": [{"rank": r, "start": s, "end": e} for r, s, e in self.answer_from],
             "hits": [h.to_dict() for h in self.hits],
         }
 

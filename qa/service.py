@@ -26,7 +26,7 @@ from .index.lock import writer_lock
 from .index.state import index_state, open_index, unchanged_reports
 from .index.store import Index
 from .records import Answer, Article, Hit, QuoteCheck
-from .search.answer import answer_text
+from .search.answer import extract
 from .search.hybrid import Searcher
 
 __all__ = ["QAService"]
@@ -167,7 +167,15 @@ class QAService:
         turn = None if history is None else resolve_history(self.searcher, question, history, self.settings)
         search = (lambda: self.searcher.search(question, k)) if turn is None else (lambda: turn.hits(self.searcher, k))
         hits = self._served(search, self._hit_claims, self._drop_false_hits)
-        return Answer(question, answer_text(hits), tuple(hits), search_query=turn.search_query if turn else None)
+        reply = extract(hits, turn.search_query if turn else question, self.settings.no_answer)
+        return Answer(
+            question,
+            reply.text,
+            tuple(hits),
+            search_query=turn.search_query if turn else None,
+            answer_from=reply.sources,
+            answered=reply.answered,
+        )
 
     @property
     def quotes(self):

@@ -36,8 +36,11 @@ def test_ask_json_shape_and_checkable_citation(service, seed_texts):
     result = run_qa("ask", "第二届长三角一体化发展高层论坛在哪里举行？", "--json", "--top-k", "3")
     assert result.returncode == 0, result.stderr
     answer = json.loads(result.stdout)
-    assert set(answer) == {"question", "answer", "hits"}
-    assert len(answer["hits"]) == 3 and "[1]" in answer["answer"]
+    assert set(answer) == {"question", "answer", "answered", "answer_from", "hits"}
+    assert len(answer["hits"]) == 3 and "[1]" in answer["answer"] and answer["answered"] is True
+    for source in answer["answer_from"]:  # each quoted sentence stands in its card where it says
+        hit = answer["hits"][source["rank"] - 1]
+        assert hit["text"][source["start"] : source["end"]] in answer["answer"]
     for hit in answer["hits"]:
         assert set(hit) == HIT_KEYS
         assert (hit["page"], hit["sheet"], hit["row"], hit["format"]) == (None, None, None, "txt")

@@ -12,6 +12,7 @@ from its top passage through the ordinal turns after it.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 from qa.records import Hit
@@ -49,13 +50,13 @@ class ResolvedTurn:
                 score[r.pid] = score.get(r.pid, 0.0) + r.score
                 by_pid.setdefault(r.pid, r)
             full = [
-                Ranked(pid, score[pid], by_pid[pid].dense_rank, by_pid[pid].keyword_rank)
+                dataclasses.replace(by_pid[pid], score=score[pid])
                 for pid in sorted(score, key=lambda pid: (-score[pid], pid))
             ]
         if self.pinned is not None:
             top = full[0].score if full else 1.0
             pinned = next((r for r in full if r.pid == self.pinned), Ranked(self.pinned, top, None, None))
-            full = [Ranked(pinned.pid, max(top, pinned.score), pinned.dense_rank, pinned.keyword_rank)] + [
+            full = [dataclasses.replace(pinned, score=max(top, pinned.score))] + [
                 r for r in full if r.pid != self.pinned
             ]
         return full[:top_k]
@@ -66,15 +67,24 @@ class ResolvedTurn:
             f"{self.followup.question} {self.search_query} {searcher.glossary.terms(self.search_query)}"
         )
 
-        def highlight(pid: int) -> tuple[int, int]:
+        def highlight(r: Ranked) -> tuple[int, int]:
             # The list item asked for is the sentence to show (第二，加大科技攻关力度。), not the one
             # sharing the most words with the rewritten question.
-            if pid == self.pinned and (span := _item_sentence(passages[pid].text, self.followup.position)):
+            if r.pid == self.pinned and (span := _item_sentence(passages[r.pid].text, self.followup.position)):
                 return span
-            return best_sentence(passages[pid].text, terms)
+            return r.highlight if r.highlight is not None else best_sentence(passages[r.pid].text, terms)
 
         return [
-            Hit(rank, r.score, passages[r.pid], highlight(r.pid), r.dense_rank, r.keyword_rank, passages[r.pid].also_in)
+            Hit(
+                rank,
+                r.score,
+                passages[r.pid],
+                highlight(r),
+                r.dense_rank,
+                r.keyword_rank,
+                passages[r.pid].also_in,
+                r.evidence,
+            )
             for rank, r in enumerate(self.ranked(searcher, top_k), start=1)
         ]
 

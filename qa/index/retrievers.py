@@ -251,6 +251,12 @@ class KeywordIndex:
         except Exception as exc:
             raise CorruptIndex(f"The keyword index in {path} cannot be read ({exc}).") from exc
 
+    def document_frequency(self, words: list[str]) -> list[int]:
+        """How many passages hold each word (a column of the score matrix per term; 0 for a word the
+        index has never seen). Words must be tokens as keyword_tokens makes them."""
+        indptr, vocab = self.bm25.bm25.scores["indptr"], self.bm25.vocab
+        return [int(indptr[vocab[w] + 1] - indptr[vocab[w]]) if w in vocab else 0 for w in words]
+
     def scores(self, query: str) -> tuple[np.ndarray, float]:
         """BM25 score of every passage for the query (zeros when no query token is known), and an upper
         bound of those scores: each query term scored as in the passage that matches it best.

@@ -1,13 +1,52 @@
-"""Extractive answers: the best-matching sentence of each hit, quoted with [n] citation markers."""
+"""Extractive answers: the sentences that answer, quoted verbatim, each with its [n] card marker.
+
+In:  the question and its hits (each with its highlighted sentence and that sentence's evidence,
+     qa/search/evidence.py).
+Out: an Extract: the answer text, the card and span each quoted sentence came from, and whether any
+     passage answers at all.
+
+The answer leads with the highlighted sentence of the first card (the reranked best evidence). A
+question asking for several items (哪些, 三部……分别是, qa/search/cues.py) gathers the items' sentences
+from the next cards too; any other question adds at most one more sentence, from a card about as
+strong. When no card answers (`answers_nothing`), the answer says so plainly and the cards are still
+shown as the closest passages.
+"""
 
 from __future__ import annotations
+
+import re
+from dataclasses import dataclass
 
 from qa.records import Hit
 from qa.text import is_punct, keyword_tokens, normalize, sentence_spans
 
-__all__ = ["best_sentence", "question_terms", "answer_text", "NO_ANSWER"]
+from .cues import asked_type, is_list_question
+
+__all__ = [
+    "best_sentence",
+    "question_terms",
+    "answer_text",
+    "answers_nothing",
+    "extract",
+    "Extract",
+    "NO_ANSWER",
+    "NO_DIRECT_ANSWER",
+]
 
 NO_ANSWER = "没有在资料中找到与问题相关的内容。"
+NO_DIRECT_ANSWER = "未找到直接回答该问题的段落。"
+CLOSEST = "以下是最接近的段落。"
+MAX_LIST_ITEMS = 4
+# No passage answers (python bench/answers.py; CMRC 2018 / DRCD dev, the seeds, and the 30 questions
+# of seeds/unanswerable_questions.jsonl): no sentence of the first cards is close in meaning to the
+# question and none holds much of its wording (off topic) …
+OFF_TOPIC_DENSE = 0.865
+OFF_TOPIC_COVERAGE = 0.3
+# … or a question asking for a number or a date that no sentence of the first three cards offers,
+# with no sentence holding half its wording (on topic, but the figure asked for is not there).
+TYPED_COVERAGE = 0.5
+_CJK = re.compile(r"[\u3400-\u9fff]")
+SECOND_SENTENCE_AT = 0.6  # a second card is quoted only when its score is at least this share of the first's
 
 
 def question_terms(question: str) -> set[str]:
@@ -15,7 +54,8 @@ def question_terms(question: str) -> set[str]:
 
 
 def best_sentence(text: str, q_terms: set[str]) -> tuple[int, int]:
-    """Span of the sentence of `text` sharing the most question words and bigrams (weighted by length)."""
+    """Span of the sentence of `text` sharing the most question words and bigrams (weighted by length).
+    Used where no evidence was computed (a pinned list item's passage, rerank_depth 0)."""
     spans = sentence_spans(text) or [(0, len(text))]
     best, best_score = spans[0], -1.0
     for s, e in spans:
@@ -27,20 +67,59 @@ def best_sentence(text: str, q_terms: set[str]) -> tuple[int, int]:
     return best
 
 
-def answer_text(hits: list[Hit], max_sentences: int = 2) -> str:
-    """An extractive answer: the best sentences quoted verbatim, each followed by its [n] marker."""
+@dataclass(frozen=True)
+class Extract:
+    text: str
+    sources: tuple[tuple[int, int, int], ...]  # (card rank, start, end) of each quoted sentence, in order
+    answered: bool  # False: no passage answers (none found, or none with enough evidence)
+
+
+def _key(sentence: str) -> str:
+    return "".join(c for c in normalize(sentence) if not is_punct(c))
+
+
+def answers_nothing(hits: list[Hit], question: str) -> bool:
+    """Does no hit answer the question (see the thresholds above)? A question without Chinese is never
+    judged: across languages every cosine is lower, and the wording cannot match."""
+    measured = [h.evidence for h in hits if h.evidence is not None]
+    if not measured or not _CJK.search(question):
+        return False
+    coverage = max(e.coverage for e in measured)
+    if max(e.dense for e in measured) < OFF_TOPIC_DENSE and coverage < OFF_TOPIC_COVERAGE:
+        return True
+    kind, _ = asked_type(question)
+    typed = kind in ("number", "date") and not is_list_question(question)
+    return typed and coverage < TYPED_COVERAGE and not any(e.cue for e in measured[:3])
+
+
+def extract(hits: list[Hit], question: str = "", no_answer: bool = True, max_sentences: int = 2) -> Extract:
     if not hits:
-        return NO_ANSWER
+        return Extract(NO_ANSWER, (), False)
+    if no_answer and answers_nothing(hits, question):
+        return Extract(NO_DIRECT_ANSWER + CLOSEST, (), False)
+    listing = is_list_question(question)
+    limit = MAX_LIST_ITEMS if listing else max_sentences
     parts: list[str] = []
+    sources: list[tuple[int, int, int]] = []
     seen: set[str] = set()
-    top = hits[0].score
+    top = hits[0]
     for hit in hits:
-        if len(parts) >= max_sentences or (parts and hit.score < 0.6 * top):
+        if len(parts) >= limit:
             break
+        if parts and not listing and hit.score < SECOND_SENTENCE_AT * top.score:
+            break
+        if parts and listing and hit.evidence and top.evidence and hit.evidence.score < 0.9 * top.evidence.score:
+            continue  # an item is a sentence about as answer-like as the first; the rest are only on topic
         sentence = hit.highlighted_sentence.strip()
-        key = "".join(c for c in normalize(sentence) if not is_punct(c))
+        key = _key(sentence)
         if not key or key in seen:
             continue
         seen.add(key)
         parts.append(f"{sentence}[{hit.rank}]")
-    return "".join(parts)
+        sources.append((hit.rank, *hit.highlight))
+    return Extract("".join(parts), tuple(sources), True)
+
+
+def answer_text(hits: list[Hit], question: str = "", no_answer: bool = True) -> str:
+    """The extractive answer's text (see extract)."""
+    return extract(hits, question, no_answer).text

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass
 
@@ -9,11 +10,12 @@ import numpy as np
 
 from qa.config import Settings
 from qa.index.store import Index
-from qa.records import Hit
+from qa.records import Evidence, Hit
 from qa.text import keyword_tokens, normalize, to_simplified
 
 from .answer import best_sentence, question_terms
 from .crosslang import PinyinNames
+from .evidence import EvidenceScorer
 from .fusion import convex, ranks, rrf
 from .glossary import Glossary, corpus_glossary
 
@@ -30,6 +32,9 @@ class Ranked:
     score: float
     dense_rank: int | None
     keyword_rank: int | None
+    # Set by the second stage (rerank_depth): the passage's best sentence and its evidence.
+    highlight: tuple[int, int] | None = None
+    evidence: Evidence | None = None
 
 
 class Searcher:
@@ -45,6 +50,7 @@ class Searcher:
         self.glossary = glossary
         self._pinyin = PinyinNames()
         self._years: dict[int, set[str]] = {}  # years named by each passage, filled as passages are seen
+        self.evidence = EvidenceScorer(index, settings)
 
     def embed_question(self, question: str) -> np.ndarray:
         # Passages are embedded in simplified characters, so questions are too (DRCD-style traditional input).
@@ -91,7 +97,26 @@ class Searcher:
             fused = rrf(dense, keyword, s.rrf_k, s.dense_weight)
         if mode == "fused" and s.year_penalty > 0:
             fused = self._penalise_other_years(question, fused)
-        return self._by_group(fused, d_rank, k_rank)[: (k or None)], added
+        ranked = self._by_group(fused, d_rank, k_rank)
+        # The evidence is the question's Chinese words and what its question word asks for: a
+        # question without Chinese has neither, and its cross-language sentence cosines alone
+        # reordered the seeds' English questions for the worse (bench/answers.py).
+        if mode == "fused" and s.rerank_depth > 0 and _CJK.search(question):
+            ranked = self._rerank(question, added, ranked, query_vector)
+        return ranked[: (k or None)], added
+
+    def _rerank(self, question: str, added: str, ranked: list[Ranked], query_vector) -> list[Ranked]:
+        """The first rerank_depth candidates by fused score + their best sentence's evidence
+        (qa/search/evidence.py); the rest keep their order below them."""
+        depth = self.settings.rerank_depth
+        asked = self.evidence.question(question, added)
+        head = []
+        for r in ranked[:depth]:
+            best = self.evidence.best(asked, r.pid, query_vector)
+            score = r.score + best.evidence.score
+            head.append(dataclasses.replace(r, score=score, highlight=best.span, evidence=best.evidence))
+        head.sort(key=lambda r: (-r.score, r.pid))
+        return head + ranked[depth:]
 
     def added_terms(self, question: str, dense: list[tuple[int, float]] = ()) -> str:
         """Chinese terms joining the keyword query: the corpus glossary's for the question's English
@@ -157,7 +182,8 @@ class Searcher:
         hits = []
         for rank, r in enumerate(ranked, start=1):
             p = passages[r.pid]
-            hits.append(Hit(rank, r.score, p, best_sentence(p.text, q_terms), r.dense_rank, r.keyword_rank, p.also_in))
+            span = r.highlight if r.highlight is not None else best_sentence(p.text, q_terms)
+            hits.append(Hit(rank, r.score, p, span, r.dense_rank, r.keyword_rank, p.also_in, r.evidence))
         return hits
 
 

@@ -170,9 +170,19 @@ class Hit(Place):
     also_in: list[Copy]
 
 
+class AnswerSource(BaseModel):
+    rank: int = Field(description="The card (hit rank) the sentence is quoted from.")
+    start: int = Field(description="Where the sentence starts inside that hit's `text`.")
+    end: int
+
+
 class AskResponse(BaseModel):
     question: str
     answer: str
+    answered: bool = Field(
+        description="false when no passage answers the question: `answer` says so, `hits` are the closest passages."
+    )
+    answer_from: list[AnswerSource] = Field(description="The card each sentence of `answer` is quoted from, in order.")
     hits: list[Hit]
     search_query: str | None = Field(
         None, description="What was searched: the question, or a follow-up read with the earlier turns."

@@ -51,6 +51,8 @@ CSS = """
 .qa-card summary::-webkit-details-marker { display: none; }
 .qa-card-head { font-weight: 600; }
 .qa-n { color: #1d4ed8; margin-right: .3rem; }
+.qa-from { background: #dcfce7; color: #166534; border-radius: 4px; font-size: .8em; padding: 0 .35rem; margin-left: .4rem; white-space: nowrap; }
+.qa-answer.qa-none { color: #92400e; }
 .qa-meta { color: #5b6472; font-size: .85rem; margin: .15rem 0 .35rem; }
 .qa-text { margin: .2rem 0; line-height: 1.7; }
 mark.qa-hl { background: #fde68a; color: inherit; padding: 0 .1rem; border-radius: 3px; }
@@ -100,7 +102,8 @@ def citation_text(hit: dict) -> str:
 
 def answer_html(answer: dict) -> str:
     text = _MARK.sub(r'<span class="qa-ref">[\1]</span>', esc(answer.get("answer") or "没有找到相关内容。"))
-    return f'<div class="qa-q">问：{esc(answer.get("question", ""))}</div><div class="qa-answer">{text}</div>'
+    css = "qa-answer" if answer.get("answered", True) else "qa-answer qa-none"
+    return f'<div class="qa-q">问：{esc(answer.get("question", ""))}</div><div class="{css}">{text}</div>'
 
 
 def _highlighted(text: str, start: int, end: int) -> str:
@@ -139,7 +142,9 @@ def context_html(article: dict | None, hit: dict) -> str:
 
 def cards_html(answer: dict, articles: dict[str, dict]) -> str:
     cards = []
+    answer_from = {s["rank"] for s in answer.get("answer_from", [])}
     for hit in answer.get("hits", []):
+        badge = '<span class="qa-from">回答出自此段</span>' if hit["rank"] in answer_from else ""
         hl = hit.get("highlight") or {}
         meta = [esc(x) for x in (hit.get("source"), hit.get("date")) if x]
         meta += [w for w in [_where(hit)] if w] + [f"第{hit['paragraph']}段", f"相关度 {hit['score']:.3f}"]
@@ -147,7 +152,7 @@ def cards_html(answer: dict, articles: dict[str, dict]) -> str:
         cards.append(
             f'<div class="qa-card" id="qa-cite-{hit["rank"]}"><details><summary>'
             f'<div class="qa-card-head"><span class="qa-n">[{hit["rank"]}]</span>'
-            f"{esc(hit['title'] or hit['doc_id'])}</div>"
+            f"{esc(hit['title'] or hit['doc_id'])}{badge}</div>"
             f'<div class="qa-meta">{" · ".join(meta)} <span class="qa-open-hint"></span></div>'
             f'<p class="qa-text">{_highlighted(hit["text"], hl.get("start", 0), hl.get("end", 0))}</p>'
             f"</summary>{context_html(articles.get(hit['doc_id']), hit)}</details>"

@@ -244,9 +244,13 @@ def check_turns(turns) -> None:
     for i, question in enumerate(CONVERSATION):
         turn = turns.nth(i)
         assert question in turn.locator(".qa-q").inner_text()
-        assert "[1]" in turn.locator(".qa-answer").inner_text()
+        answer_text = turn.locator(".qa-answer").inner_text()
+        assert "[1]" in answer_text
         cards = turn.locator(".qa-card")
         assert cards.count() >= 1
+        # the cards the answer quotes, and only those, say so (回答出自此段)
+        badged = {c.locator(".qa-n").inner_text().strip("[]") for c in cards.all() if c.locator(".qa-from").count()}
+        assert "1" in badged and badged == set(re.findall(r"\[(\d+)\]", answer_text)), (badged, answer_text)
         assert _in_corpus(cards.first.locator(".qa-text").inner_text())
         assert _squash(cards.first.locator("mark").first.inner_text()) in CORPUS
         if i:

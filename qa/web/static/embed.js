@@ -107,7 +107,7 @@
       turn.appendChild(el("div", "qa-read-as", "按上文理解为：" + answer.search_query));
     }
     var text = answer.answer || "没有找到相关内容。";
-    var body = el("div", "qa-answer");
+    var body = el("div", answer.answered === false ? "qa-answer qa-none" : "qa-answer");
     var pattern = /\[(\d{1,3})\]/g, last = 0, m;
     while ((m = pattern.exec(text)) !== null) {
       body.appendChild(document.createTextNode(text.slice(last, m.index)));
@@ -117,7 +117,9 @@
     body.appendChild(document.createTextNode(text.slice(last)));
     turn.appendChild(body);
     var cards = el("div", "qa-cards");
-    (answer.hits || []).forEach(function (hit) { cards.appendChild(card(hit)); });
+    var from = {};
+    (answer.answer_from || []).forEach(function (source) { from[source.rank] = true; });
+    (answer.hits || []).forEach(function (hit) { cards.appendChild(card(hit, from[hit.rank])); });
     turn.appendChild(cards);
     box.appendChild(turn);
     box.setAttribute("data-state", "done");
@@ -135,7 +137,7 @@
     $("q").focus();
   }
 
-  function card(hit) {
+  function card(hit, answerSource) {
     var node = el("div", "qa-card");
     node.tabIndex = 0;
     node.setAttribute("role", "button");
@@ -143,6 +145,7 @@
     var head = el("div", "qa-card-head");
     head.appendChild(el("span", "qa-n", "[" + hit.rank + "]"));
     head.appendChild(document.createTextNode(hit.title || hit.doc_id));
+    if (answerSource) head.appendChild(el("span", "qa-from", "回答出自此段"));
     node.appendChild(head);
     var meta = [hit.source, hit.date, where(hit), "第" + hit.paragraph + "段", "相关度 " + Number(hit.score).toFixed(3)];
     node.appendChild(el("div", "qa-meta", meta.filter(Boolean).join(" · ") + " · 点击在上下文中阅读"));

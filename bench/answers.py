@@ -1,0 +1,331 @@
+"""Is the answer itself on the page? Answer figures on CMRC 2018, DRCD, a noisy corpus and the seeds.
+
+    python bench/answers.py                     # CMRC dev, DRCD dev, noisy (tuning part), seeds, no-answer set
+    python bench/answers.py --heldout           # also the noisy corpus's held-out part (run it once)
+    python bench/answers.py --corpora noisy-drcd --dump /tmp/misses.jsonl
+
+Figures per corpus, over what `qa ask` returns (the same Searcher and extractive answer):
+    R@1         the first card is a passage that holds the gold answer where the question's gold
+                passage has it (CMRC/DRCD: the positive passage; noisy: its excerpt that holds the
+                answer; seeds: the gold span where it stands)
+    in card     a gold answer string is inside the first card's text
+    in light    … inside the first card's highlighted sentence
+    in 回答     … inside the extractive answer (回答)
+    no answer   share of questions answered with "no passage answers this" (on answerable sets: false
+                no-answers; on the unanswerable set, seeds/unanswerable_questions.jsonl: true ones)
+
+The noisy corpus: every CMRC 2018 dev and DRCD dev paragraph cut at sentence ends into short excerpts
+(about 60-160 characters), each its own passage under its article's title, so a question's sibling
+excerpts are on its topic and most of them do not hold its answer, as in a collection of short news
+excerpts on few topics. A question is kept when one excerpt of its gold paragraph holds a gold answer.
+Articles whose title hashes to 0 mod 4 are held out (`--heldout`), never used to choose settings.
+Embeddings are cached in bench/cache/ like bench/retrieval.py's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from retrieval import BENCH, CachedQueries, _cached, _read_jsonl, public_index  # noqa: E402
+
+from qa.config import Settings  # noqa: E402
+from qa.evaluate import load_questions, relevant_ids  # noqa: E402
+from qa.index.encoder import Encoder  # noqa: E402
+from qa.index.retrievers import DenseIndex, KeywordIndex  # noqa: E402
+from qa.index.store import Index  # noqa: E402
+from qa.index.views import dense_views, keyword_text  # noqa: E402
+from qa.records import Citation, Passage  # noqa: E402
+from qa.search import answer as answer_module  # noqa: E402
+from qa.search.hybrid import Searcher  # noqa: E402
+from qa.service import QAService  # noqa: E402
+from qa.text import is_punct, normalize, sentence_spans, to_simplified  # noqa: E402
+
+EXCERPT_MIN, EXCERPT_MAX = 60, 160
+
+
+def key(text: str) -> str:
+    """What "the answer is inside" compares: simplified, normalised, without punctuation or spaces."""
+    return "".join(c for c in normalize(to_simplified(text)) if not is_punct(c))
+
+
+def excerpts(text: str) -> list[str]:
+    """`text` cut at sentence ends into pieces of about EXCERPT_MIN-EXCERPT_MAX characters."""
+    out: list[str] = []
+    start = None
+    spans = sentence_spans(text)
+    for i, (s, e) in enumerate(spans):
+        start = s if start is None else start
+        if e - start >= EXCERPT_MIN or i == len(spans) - 1 or e - start + (spans[i + 1][1] - e) > EXCERPT_MAX:
+            out.append(text[start:e])
+            start = None
+    return out
+
+
+def held_out(title: str) -> bool:
+    return int(hashlib.sha256(title.encode("utf-8")).hexdigest()[:8], 16) % 4 == 0
+
+
+def noisy_index(dataset: str, settings: Settings, encoder: Encoder) -> tuple[Index, list[dict]]:
+    """The dev split of `dataset` as short excerpts; its questions with the excerpt ids that answer them."""
+    folder = BENCH / dataset
+    rows = _read_jsonl(folder / "passages.jsonl")
+    passages: list[Passage] = []
+    of_paragraph: dict[str, list[int]] = {}
+    for r in rows:
+        for n, piece in enumerate(excerpts(r["text"]), start=1):
+            pid = len(passages)
+            at = r["text"].find(piece)
+            cite = Citation(
+                f"{r['id']}#{n}", str(folder / "passages.jsonl"), r["title"], None, None, 1, at, at + len(piece)
+            )
+            passages.append(Passage(pid, cite, piece, r["title"], ((at, at + len(piece)),)))
+            of_paragraph.setdefault(r["id"], []).append(pid)
+    title_of = {r["id"]: r["title"] for r in rows}
+    views = dense_views(passages, settings.sentence_vectors)
+    vectors = _cached(
+        f"noisy-{dataset}-views-{encoder.weights_hash[:12]}",
+        [v.text for v in views],
+        lambda t: encoder.encode_passages(t, show_progress=True),
+    )
+    keyword = KeywordIndex.build(
+        [keyword_text(p) for p in passages], settings.keyword_tokens, settings.bm25_k1, settings.bm25_b
+    )
+    owners = np.asarray([v.owner for v in views])
+    index = Index(
+        folder, {"name": f"noisy-{dataset}"}, [], passages, vectors, DenseIndex.build(vectors, owners), keyword
+    )
+    questions = []
+    for q in _read_jsonl(folder / "questions.jsonl"):
+        if not q["question"].strip():
+            continue
+        gold = q["positive_ids"][0]
+        answers = [key(a) for a in q["answers"] if key(a)]
+        pos = {pid for pid in of_paragraph[gold] if any(a in key(passages[pid].text) for a in answers)}
+        if pos:
+            questions.append({**q, "pos": pos, "heldout": held_out(title_of[gold])})
+    return index, questions
+
+
+def public_rows(dataset: str, settings: Settings, encoder: Encoder) -> tuple[Index, list[dict]]:
+    index, questions = public_index(dataset, settings, encoder)
+    pid_of = {p.doc_id: p.id for p in index.passages}
+    return index, [{**q, "pos": {pid_of[x] for x in q["positive_ids"]}} for q in questions]
+
+
+def is_no_answer(text: str) -> bool:
+    return text.startswith((answer_module.NO_ANSWER, answer_module.NO_DIRECT_ANSWER))
+
+
+def figures(searcher: Searcher, rows: list[dict], top_k: int, dump=None, name: str = "") -> dict:
+    """The answer figures (module docstring) over `rows`: each has question, answers, pos (ids)."""
+    counts = dict.fromkeys(("R@1", "in card", "in light", "in 回答", "no answer"), 0)
+    times = []
+    for row in rows:
+        started = time.perf_counter()
+        hits = searcher.search(row["question"], top_k)
+        reply = answer_module.answer_text(hits, row["question"], searcher.settings.no_answer)
+        times.append((time.perf_counter() - started) * 1000)
+        answers = [key(a) for a in row["answers"] if key(a)]
+        first = hits[0] if hits else None
+        got = {
+            "R@1": bool(first and first.passage.id in row["pos"]),
+            "in card": bool(first and any(a in key(first.passage.text) for a in answers)),
+            "in light": bool(first and any(a in key(first.highlighted_sentence) for a in answers)),
+            "in 回答": any(a in key(reply) for a in answers),
+            "no answer": is_no_answer(reply),
+        }
+        for k, v in got.items():
+            counts[k] += v
+        if dump is not None and not (got["R@1"] and got["in 回答"]):
+            top = [
+                {"text": h.passage.text, "light": h.highlighted_sentence, "ok": h.passage.id in row["pos"]}
+                for h in hits[:3]
+            ]
+            dump.write(
+                json.dumps(
+                    {
+                        "corpus": name,
+                        "question": row["question"],
+                        "answers": row["answers"],
+                        **got,
+                        "answer": reply,
+                        "top": top,
+                    },
+                    ensure_ascii=False,
+                )
+                + "\n"
+            )
+    n = len(rows) or 1
+    out = {k: v / n for k, v in counts.items()}
+    out["n"] = len(rows)
+    out["p50 ms"] = statistics.median(times) if times else 0.0
+    return out
+
+
+def sweep_features(searcher: Searcher, rows: list[dict]) -> list[dict]:
+    """Per question, the first rerank_depth fused candidates (no second stage) with each sentence's
+    evidence parts, so that weights can be compared without searching again."""
+    s = searcher.settings
+    plain = Searcher(searcher.index, searcher.encoder, s.replace(rerank_depth=0), searcher.glossary)
+    out = []
+    for row in rows:
+        qvec = plain.embed_question(row["question"])
+        ranked, added = plain._rank(row["question"], "fused", s.rerank_depth, qvec)
+        asked = plain.evidence.question(row["question"], added)
+        answers = [key(a) for a in row["answers"] if key(a)]
+        cands = []
+        for r in ranked:
+            text = searcher.index.passages[r.pid].text
+            sents = plain.evidence.sentences(asked, r.pid, qvec)
+            cands.append(
+                {
+                    "fused": r.score,
+                    "pos": r.pid in row["pos"],
+                    "card": any(a in key(text) for a in answers),
+                    "feats": np.array([[f.evidence.dense, f.evidence.coverage, float(f.evidence.cue)] for f in sents]),
+                    "light": [any(a in key(text[f.span[0] : f.span[1]]) for a in answers) for f in sents],
+                }
+            )
+        out.append({"cands": cands})
+    return out
+
+
+def sweep_score(features: list[dict], weights: np.ndarray) -> dict:
+    """R@1, answer in first card and in its best sentence, with final = fused + feats @ weights (max over sentences)."""
+    r1 = card = light = 0
+    for q in features:
+        best, best_score, best_sentence = None, -1e9, 0
+        for c in q["cands"]:
+            scores = c["feats"] @ weights if len(c["feats"]) else np.zeros(1)
+            i = int(np.argmax(scores))
+            total = c["fused"] + float(scores[i])
+            if total > best_score:
+                best, best_score, best_sentence = c, total, i
+        if best is not None:
+            r1 += best["pos"]
+            card += best["card"]
+            light += best["light"][best_sentence] if best["light"] else 0
+    n = len(features) or 1
+    return {"R@1": r1 / n, "in card": card / n, "in light": light / n}
+
+
+def run_sweep(named: dict[str, tuple[Searcher, list[dict]]]) -> None:
+    grid = [
+        np.array([a, b, c]) for a in (0.0, 0.25, 0.5, 1.0) for b in (0.0, 0.1, 0.25, 0.5) for c in (0.0, 0.05, 0.1, 0.2)
+    ]
+    feats = {}
+    for name, (searcher, rows) in named.items():
+        started = time.monotonic()
+        feats[name] = sweep_features(searcher, rows)
+        print(f"  features of {name}: {time.monotonic() - started:.0f} s", file=sys.stderr)
+    results = []
+    for w in grid:
+        per = {name: sweep_score(f, w) for name, f in feats.items()}
+        results.append((w, per))
+    names = list(feats)
+    print("| dense, coverage, cue | " + " | ".join(f"{n} R@1 / card / light" for n in names) + " |")
+    print("|---" * (len(names) + 1) + "|")
+    noisy = [n for n in names if n.startswith("noisy")] or names
+    results.sort(key=lambda wp: -sum(wp[1][n]["R@1"] + wp[1][n]["in card"] for n in noisy))
+    for w, per in results[:25] + [wp for wp in results if not wp[0].any()]:
+        cells = " | ".join(f"{per[n]['R@1']:.4f} / {per[n]['in card']:.4f} / {per[n]['in light']:.4f}" for n in names)
+        print(f"| {', '.join(f'{x:g}' for x in w)} | {cells} |")
+
+
+def seeds_rows(service: QAService, file: str) -> list[dict]:
+    index = service.index
+    rows = []
+    for q in load_questions(ROOT / "seeds" / file):
+        rows.append({**q, "answers": [q["gold"]], "pos": relevant_ids(q["gold"], index.passages, index.articles)})
+    return rows
+
+
+def unanswerable_rows() -> list[dict]:
+    path = ROOT / "seeds" / "unanswerable_questions.jsonl"
+    if not path.exists():
+        return []
+    return [{"question": r["question"], "answers": [], "pos": set()} for r in _read_jsonl(path)]
+
+
+def table(results: dict) -> str:
+    lines = [
+        "| corpus | questions | R@1 | answer in first card | in highlight | in 回答 | no answer | search+answer p50 |"
+    ]
+    lines.append("|---|---|---|---|---|---|---|---|")
+    for name, m in results.items():
+        lines.append(
+            f"| {name} | {m['n']} | {m['R@1']:.4f} | {m['in card']:.4f} | {m['in light']:.4f} | {m['in 回答']:.4f} "
+            f"| {m['no answer']:.4f} | {m['p50 ms']:.1f} ms |"
+        )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--corpora", default="cmrc2018,drcd,noisy-cmrc2018,noisy-drcd,seeds,unanswerable")
+    ap.add_argument("--heldout", action="store_true", help="also the noisy corpus's held-out part (run it once)")
+    ap.add_argument("--limit", type=int, help="first N questions of each set")
+    ap.add_argument("--dump", type=Path, help="write each question the first card or 回答 misses here (JSONL)")
+    ap.add_argument("--json", type=Path, help="also write the figures to this file")
+    ap.add_argument("--sweep", action="store_true", help="compare evidence weights on the tuning sets (no held-out)")
+    ap.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", help="a setting for this run")
+    args = ap.parse_args()
+    settings = Settings.load(dict(kv.split("=", 1) for kv in args.set))
+    encoder = Encoder(settings)
+    dump = args.dump.open("w", encoding="utf-8") if args.dump else None
+    results: dict[str, dict] = {}
+    service = None
+    to_sweep: dict[str, tuple[Searcher, list[dict]]] = {}
+    for name in args.corpora.split(","):
+        started = time.monotonic()
+        if name in ("seeds", "unanswerable"):
+            service = service or QAService(settings)
+            searcher = service.searcher
+            sets = {"seeds": seeds_rows(service, "questions.jsonl")} if name == "seeds" else {}
+            if name == "seeds" and args.heldout:
+                sets["seeds held out"] = seeds_rows(service, "heldout_questions.jsonl")
+            if name == "unanswerable":
+                sets["seeds, unanswerable (want: no answer)"] = unanswerable_rows()
+        elif name.startswith("noisy-"):
+            dataset = name.removeprefix("noisy-")
+            index, rows = noisy_index(dataset, settings, encoder)
+            searcher = Searcher(
+                index, CachedQueries(encoder, [r["question"] for r in rows], f"noisy-{dataset}"), settings
+            )
+            label = f"noisy {dataset} ({len(index.passages)} excerpts)"
+            sets = {f"{label}, tuning": [r for r in rows if not r["heldout"]]}
+            if args.heldout:
+                sets[f"{label}, held out"] = [r for r in rows if r["heldout"]]
+        else:
+            index, rows = public_rows(name, settings, encoder)
+            searcher = Searcher(index, CachedQueries(encoder, [r["question"] for r in rows], f"{name}-dev"), settings)
+            sets = {f"{name} dev": rows}
+        for label, rows in sets.items():
+            if args.sweep:
+                if rows and rows[0]["answers"]:
+                    to_sweep[label] = (searcher, rows[: args.limit] if args.limit else rows)
+                continue
+            results[label] = figures(searcher, rows[: args.limit] if args.limit else rows, settings.top_k, dump, label)
+        print(f"  {name}: {time.monotonic() - started:.0f} s", file=sys.stderr)
+    if args.sweep:
+        run_sweep(to_sweep)
+        return
+    print(table(results))
+    if args.json:
+        args.json.write_text(json.dumps(results, ensure_ascii=False, indent=2), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,96 @@
+"""What a question asks for, and whether a sentence offers something of that kind.
+
+In:  a question; a candidate sentence.
+Out: `asked_type(question)` → person | number | date | place | None, with the measure word the
+     question names ("多少座车站" → 座); `offers(sentence, kind, question)` → whether the sentence
+     holds a new item of that kind: one the question does not already name.
+
+Cues, never filters: search adds them to a sentence's evidence (qa/search/evidence.py). Numbers
+and dates are found by pattern; people and places by jieba's part-of-speech tags (nr, ns), which
+are slow, so a sentence is tagged once and only for a question that asks for a person or a place.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from qa.text import normalize, pos_tagger, to_simplified
+
+__all__ = ["asked_type", "offers", "is_list_question"]
+
+_DIGITS = "0-9〇零一二两三四五六七八九十百千万亿"
+# Measure words and units a counted answer carries ("10座", "22.4公里", "三成", "45%").
+_MEASURES = (
+    "个|位|名|座|次|年|天|岁|种|项|条|家|所|部|本|张|件|块|只|台|辆|层|届|人|米|公里|千米|厘米|毫米|公斤|千克|克|吨|"
+    "元|美元|港元|日元|英镑|欧元|倍|平方公里|平方米|公顷|亩|分钟|小时|秒|周|个月|字|首|场|集|章|卷|级|度|英尺|英里|架|艘|"
+    "枚|颗|棵|间|栋|支|队|册|篇|门|套|份|期|轮|局|票|分|成|例|户|代|匹|头|尾|片|粒|瓶|杯|里|光年|磅|盎司|升|毫升|伏|瓦|"
+    "千瓦|兆瓦|赫兹|字节|像素|%|％|‰"
+)
+_NUMBER = re.compile(rf"(?:[0-9]+(?:[.,][0-9]+)*|[{_DIGITS}]+)\s*(?:多|余|几)?\s*[万亿千百]?\s*(?:{_MEASURES})")
+_DATE = re.compile(
+    rf"(?:公元前?)?[0-9{_DIGITS}]{{2,4}}\s*年|[0-9一二三四五六七八九十]{{1,3}}\s*月(?:[0-9一二三四五六七八九十]{{1,3}}\s*[日号])?"
+    rf"|[0-9一二三四五六七八九十]{{1,3}}\s*世纪|[0-9一二三四五六七八九十]{{2,4}}\s*年代|[春夏秋冬]季|(?:[初中末])期"
+)
+
+_ASKS = (
+    ("person", re.compile(r"谁|哪一?位|什么人|何人|哪个人|哪些人|何许人")),
+    (
+        "date",
+        re.compile(
+            r"何时|什么时候|什么时间|哪一?年|哪一?天|几月|几号|何年|哪个月|哪个年代|哪个朝代|哪个世纪|什么年代|几几年"
+        ),
+    ),
+    ("number", re.compile(rf"多少|几(?=[{_DIGITS}]?(?:{_MEASURES}))|多[大长高重远久宽深厚]|百分之几|几成")),
+    (
+        "place",
+        re.compile(
+            r"哪里|哪儿|何处|何地|什么地方|在哪|哪[一个座所]?(?:个)?(?:国家?|城市?|省|州|地区?|县|岛|洲|区域|座城市)"
+        ),
+    ),
+)
+# 一条/一个/一种 is mostly the indefinite article ("是一条地铁线路"), not a count.
+_ONE = tuple(f"一{m}" for m in _MEASURES.split("|"))
+_ASKED_MEASURE = re.compile(rf"(?:多少|几)\s*[万亿千百]?\s*(?P<m>{_MEASURES})")  # 多少亿元 names 元
+_LIST = re.compile(
+    rf"哪些|哪几|有哪|分别是|[{_DIGITS}两]+(?:{_MEASURES})(?:分别|各)?是(?:什么|哪)|列举|包括什么|包括哪"
+)
+_PERSON_TAGS = ("nr", "nrfg", "nrt")
+_PLACE_TAGS = ("ns", "nsf")
+
+
+def asked_type(question: str) -> tuple[str | None, str | None]:
+    """(kind the question asks for, or None; the measure word it names for a number, or None)."""
+    q = to_simplified(normalize(question))
+    for kind, pattern in _ASKS:
+        if pattern.search(q):
+            m = _ASKED_MEASURE.search(q) if kind == "number" else None
+            # 个 is the all-purpose counter: "多少个车站" is answered by "10座车站".
+            return kind, (m.group("m") if m and m.group("m") != "个" else None)
+    return None, None
+
+
+def is_list_question(question: str) -> bool:
+    """Does it ask for several items (哪些, 三部……是什么, 分别是)?"""
+    return bool(_LIST.search(to_simplified(normalize(question))))
+
+
+def offers(sentence: str, kind: str, question: str, measure: str | None = None) -> bool:
+    """Does `sentence` hold an item of `kind` that `question` does not name itself?"""
+    s = to_simplified(normalize(sentence))
+    q = to_simplified(normalize(question))
+    if kind == "number":
+        return any(
+            m.group(0) not in q and (measure is None or measure in m.group(0)) and not m.group(0).startswith(_ONE)
+            for m in _NUMBER.finditer(s)
+        )
+    if kind == "date":
+        return any(m.group(0) not in q for m in _DATE.finditer(s))
+    tags = _PERSON_TAGS if kind == "person" else _PLACE_TAGS
+    return any(flag in tags and len(word) > 1 and word not in q for word, flag in _tagged(s))
+
+
+@lru_cache(maxsize=4096)
+def _tagged(sentence: str) -> tuple[tuple[str, str], ...]:
+    """jieba's (word, part-of-speech) pairs of a sentence, cached: tagging is ~20x slower than cutting."""
+    return tuple((w.word, w.flag) for w in pos_tagger().cut(sentence))

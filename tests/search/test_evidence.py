@@ -1,0 +1,154 @@
+"""Answer-bearing evidence and the extractive answer, on a small collection of short news excerpts on
+one topic (written for this test, not the seeds): most excerpts are about the bridge, few answer a
+given question. The real model, a real index built from files."""
+
+from __future__ import annotations
+
+import pytest
+
+from qa.config import Settings
+from qa.search.answer import NO_DIRECT_ANSWER
+from qa.search.evidence import content_words
+from qa.search.hybrid import Searcher
+from qa.service import QAService
+
+EXCERPTS = {
+    "01.txt": "青川大桥正式通车\n\n青川大桥今天上午正式通车，市民纷纷前往参观。大桥的建成让两岸居民的出行更加方便。",
+    "02.txt": "青川大桥的规模\n\n据介绍，青川大桥全长1280米，共有12个桥墩，由市路桥集团承建。",
+    "03.txt": "青川大桥通车仪式\n\n在青川大桥通车仪式上，市长李文华为大桥剪彩。",
+    "04.txt": "网友热议青川大桥\n\n青川大桥通车的消息传出后，网友们热烈讨论，许多人表示期待已久，也有人担心交通拥堵。",
+    "05.txt": "青川大桥的建设历程\n\n青川大桥于2019年3月开工建设，历时四年完工。",
+    "06.txt": "青川大桥的位置\n\n青川大桥位于青川县城东部，连接江北新区与老城区。",
+    "07.txt": "青川大桥的意义\n\n专家认为，青川大桥对青川县的经济发展意义重大，大桥通车后将带动沿线旅游业。",
+    "11.txt": "作家王明的第一部小说\n\n作家王明的第一部小说《春水》出版于1990年，讲述了江南小镇的故事。",
+    "12.txt": "作家王明的第二部小说\n\n王明的第二部小说《秋山》获得了全国文学奖。",
+    "13.txt": "作家王明的第三部小说\n\n王明的第三部小说《冬雪》被改编成了电影。",
+    "14.txt": "作家王明的近况\n\n王明近年来很少公开露面，他表示正在构思新的作品。",
+}
+
+
+@pytest.fixture(scope="module")
+def news(tmp_path_factory, service):
+    folder = tmp_path_factory.mktemp("news")
+    for name, text in EXCERPTS.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    settings = Settings.load(
+        {"corpus": str(folder), "index_dir": str(tmp_path_factory.mktemp("idx")), "index_name": "news"}
+    )
+    return QAService(settings, encoder=service.encoder)
+
+
+def _top_file(svc, question: str, **settings) -> tuple[str, str]:
+    searcher = Searcher(svc.index, svc.encoder, svc.settings.replace(**settings)) if settings else svc.searcher
+    hit = searcher.search(question, 5)[0]
+    return hit.citation.file.rsplit("/", 1)[-1], hit.highlighted_sentence
+
+
+@pytest.mark.parametrize(
+    "question, file, phrase",
+    [
+        ("青川大桥全长多少米？", "02.txt", "1280米"),
+        ("谁为青川大桥通车剪彩？", "03.txt", "李文华"),
+        ("青川大桥是哪一年开工建设的？", "05.txt", "2019年"),
+        ("青川大桥位于哪里？", "06.txt", "青川县城东部"),
+        ("青川大桥有多少个桥墩？", "02.txt", "12个桥墩"),
+    ],
+)
+def test_the_excerpt_that_answers_comes_first_with_the_answer_highlighted(news, question, file, phrase):
+    top, sentence = _top_file(news, question)
+    assert top == file
+    assert phrase in sentence
+
+
+def test_evidence_prefers_the_sentence_holding_the_answer_over_one_on_the_topic(news):
+    """The cue fires on the sentence with a new number, not on the one that only names the bridge."""
+    searcher = news.searcher
+    asked = searcher.evidence.question("青川大桥全长多少米？")
+    assert asked.kind == "number" and asked.measure == "米"
+    qvec = searcher.embed_question(asked.text)
+    pid = {p.citation.file.rsplit("/", 1)[-1]: p.id for p in news.index.passages}
+    answer = searcher.evidence.best(asked, pid["02.txt"], qvec).evidence
+    topic = searcher.evidence.best(asked, pid["01.txt"], qvec).evidence
+    assert answer.cue and not topic.cue
+    assert answer.score > topic.score
+
+
+def test_a_question_asking_for_no_kind_gets_no_cue_and_keeps_its_passage(news):
+    """什么反应 asks for no person, number, date or place: no sentence gets a cue; the excerpt about
+    the reaction stays first with or without the second stage."""
+    question = "青川大桥通车后网友有什么反应？"
+    assert news.searcher.evidence.question(question).kind is None
+    assert _top_file(news, question)[0] == "04.txt"
+    assert _top_file(news, question, rerank_depth=0)[0] == "04.txt"
+
+
+def test_content_words_leave_out_question_words():
+    assert content_words("青川大桥全长多少米？") == ["青川", "大桥", "全长"]
+    assert "什么" not in content_words("青川大桥通车后网友有什么反应？")
+
+
+def test_a_list_question_gathers_items_from_several_cards(news):
+    answer = news.ask("作家王明写过哪些小说？")
+    assert answer.answered
+    ranks = {rank for rank, _, _ in answer.answer_from}
+    assert len(ranks) >= 3, answer.answer
+    novels = [title for title in ("《春水》", "《秋山》", "《冬雪》") if title in answer.answer]
+    assert len(novels) == 3, answer.answer
+    for rank, start, end in answer.answer_from:  # every quoted sentence is cited where it stands
+        hit = answer.hits[rank - 1]
+        assert hit.passage.text[start:end] in answer.answer
+        assert f"[{rank}]" in answer.answer
+
+
+def test_a_question_for_one_item_leads_with_it_and_does_not_list(news):
+    answer = news.ask("王明的第二部小说叫什么？")
+    assert answer.answer.startswith("王明的第二部小说《秋山》")
+    assert len(answer.answer_from) <= 2
+    assert answer.answer_from[0][0] == 1
+
+
+def test_nothing_answers_an_off_topic_question_and_the_closest_passages_are_still_shown(news):
+    answer = news.ask("珠穆朗玛峰海拔有多高？")
+    assert not answer.answered
+    assert answer.answer.startswith(NO_DIRECT_ANSWER)
+    assert answer.hits and answer.answer_from == ()
+    assert answer.to_dict()["answered"] is False
+
+
+def test_an_answerable_question_is_answered(news):
+    answer = news.ask("青川大桥全长多少米？")
+    assert answer.answered and "1280米" in answer.answer
+    assert answer.to_dict()["answer_from"][0] == {
+        "rank": 1,
+        "start": answer.answer_from[0][1],
+        "end": answer.answer_from[0][2],
+    }
+
+
+def test_a_figure_the_excerpts_do_not_give_is_not_answered(news):
+    """On topic, but no excerpt gives a cost: the typed branch of the rule fires."""
+    answer = news.ask("青川大桥的造价是多少亿元？")
+    assert not answer.answered, answer.answer
+    assert news.ask("青川大桥有多少个桥墩？").answered  # the figure is there: it must not fire
+
+
+def test_a_list_question_is_not_judged_by_the_figure_rule(news):
+    """哪几位 asks for names, not a figure: the typed branch leaves it alone."""
+    assert news.ask("青川大桥通车仪式上有哪几位领导剪彩？").answered
+
+
+def test_a_question_without_chinese_is_never_judged_unanswered(news):
+    assert news.ask("How long is the Qingchuan bridge?").answered
+    off = news.settings.replace(no_answer=False)
+    assert QAService(off, encoder=news.encoder).ask("珠穆朗玛峰海拔有多高？").answered
+
+
+def test_the_second_stage_reranks_chinese_questions_only(news):
+    """It fires on a Chinese question (each candidate gets its best sentence and evidence) and leaves
+    a question without Chinese in its fused order."""
+    zh = news.searcher.rank("青川大桥全长多少米？", k=5)
+    assert all(r.evidence is not None and r.highlight is not None for r in zh)
+    en = news.searcher.rank("How long is the Qingchuan bridge?", k=5)
+    plain = Searcher(news.index, news.encoder, news.settings.replace(rerank_depth=0))
+    assert all(r.evidence is None for r in en)
+    assert [r.pid for r in en] == [r.pid for r in plain.rank("How long is the Qingchuan bridge?", k=5)]
