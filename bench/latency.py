@@ -3,6 +3,7 @@
     python bench/latency.py              # 62 seed questions x 5 rounds warm, 5 cold starts
     python bench/latency.py --rounds 2 --cold 3
     python bench/latency.py --rounds 0 --cold 5     # cold start only (the index built beforehand)
+    python bench/latency.py --rounds 5 --cold 0     # warm only
 
 The cold runs also say whether the `qa ask` process imported torch (`python -X importtime`), and
 the slowest top-level imports.
@@ -89,7 +90,8 @@ def main() -> None:
     ap.add_argument("--cold", type=int, default=5)
     args = ap.parse_args()
     rows = [("warm `qa ask` (in one process)", warm(args.rounds))] if args.rounds else []
-    rows.append(("cold start (process start → answer printed)", cold(args.cold)))
+    if args.cold:
+        rows.append(("cold start (process start → answer printed)", cold(args.cold)))
     print("| measurement | runs | p50 ms | p95 ms | max ms |")
     print("|---|---|---|---|---|")
     for name, r in rows:
