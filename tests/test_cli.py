@@ -132,3 +132,22 @@ def test_settings_lists_every_setting_and_bad_values_are_refused():
 def test_python_dash_m_and_help():
     result = run_qa("--help")
     assert result.returncode == 0 and "qa ask" in result.stdout
+
+
+def test_a_reader_that_goes_away_ends_the_command_quietly(service):
+    """`qa ask - --json | head -c 1`: the pipe closes after the first byte; no traceback follows."""
+    import subprocess
+    import sys
+
+    questions = "\n".join(["长三角地区主要领导座谈会在哪里举行？"] * 30)
+    out = subprocess.run(
+        f"{sys.executable} -m qa ask - --json | head -c 1",
+        shell=True,
+        input=questions,
+        capture_output=True,
+        text=True,
+        cwd=str(ROOT),
+        timeout=300,
+    )
+    assert out.stdout == "{"
+    assert "Traceback" not in out.stderr and "BrokenPipe" not in out.stderr, out.stderr

@@ -1,9 +1,9 @@
 """`qa chat`: an interactive conversation in the terminal, with the follow-up handling of the API.
 
 In:  lines typed on stdin (a terminal or a pipe); `/new` starts a new conversation; Ctrl-D (end of
-     input) or `/quit` ends the session.
+     input) or `/quit` ends it.
 Out: each answer in plain text on stdout (how a follow-up was read, the answer with [n] markers,
-     each cited passage with its best sentence in 【】); errors as one `错误：` line, and the session
+     each cited passage with its best sentence in 【】); errors as one `错误：` line, and the conversation
      goes on. The conversation lives in this process only.
 """
 
