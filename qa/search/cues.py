@@ -52,9 +52,7 @@ _ASKS = (
 # 一条/一个/一种 is mostly the indefinite article ("是一条地铁线路"), not a count.
 _ONE = tuple(f"一{m}" for m in _MEASURES.split("|"))
 _ASKED_MEASURE = re.compile(rf"(?:多少|几)\s*[万亿千百]?\s*(?P<m>{_MEASURES})")  # 多少亿元 names 元
-_LIST = re.compile(
-    rf"哪些|哪几|有哪|分别是|[{_DIGITS}两]+(?:{_MEASURES})(?:分别|各)?是(?:什么|哪)|列举|包括什么|包括哪"
-)
+_LIST = re.compile(r"哪些|哪几|分别是|分别有|列举|包括什么|包括哪")
 _PERSON_TAGS = ("nr", "nrfg", "nrt")
 _PLACE_TAGS = ("ns", "nsf")
 
@@ -71,7 +69,7 @@ def asked_type(question: str) -> tuple[str | None, str | None]:
 
 
 def is_list_question(question: str) -> bool:
-    """Does it ask for several items (哪些, 三部……是什么, 分别是)?"""
+    """Does it ask for several items (哪些, 哪几, 分别是, 列举)?"""
     return bool(_LIST.search(to_simplified(normalize(question))))
 
 

@@ -79,6 +79,8 @@ def test_a_named_measure_must_stand_after_the_number():
         ("长江流经哪些省份？", True),
         ("该乐队有哪几位成员？", True),
         ("他导演的第一部电影是什么？", False),
+        ("有哪一部电影其中一幕的场景就在湾仔？", False),  # 有哪一部: one film
+        ("52名美国人成为人质被拘禁了444天是哪个事件？", False),  # a number before 是哪 names no list
         ("长江全长多少公里？", False),
     ],
 )
