@@ -167,7 +167,11 @@ class QAService:
         turn = None if history is None else resolve_history(self.searcher, question, history, self.settings)
         search = (lambda: self.searcher.search(question, k)) if turn is None else (lambda: turn.hits(self.searcher, k))
         hits = self._served(search, self._hit_claims, self._drop_false_hits)
-        reply = extract(hits, turn.search_query if turn else question, self.settings.no_answer)
+        # An ordinal follow-up ("那第三项呢？") pins the list item asked for: that item is the answer.
+        pinned = turn is not None and turn.pinned is not None
+        reply = extract(
+            hits, turn.search_query if turn else question, self.settings.no_answer, max_sentences=1 if pinned else 2
+        )
         return Answer(
             question,
             reply.text,

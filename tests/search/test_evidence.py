@@ -152,3 +152,13 @@ def test_the_second_stage_reranks_chinese_questions_only(news):
     plain = Searcher(news.index, news.encoder, news.settings.replace(rerank_depth=0))
     assert all(r.evidence is None for r in en)
     assert [r.pid for r in en] == [r.pid for r in plain.rank("How long is the Qingchuan bridge?", k=5)]
+
+
+def test_an_ordinal_follow_up_quotes_only_the_item_it_asks_for(service):
+    """ "第四项呢？" after "第一项…" pins the fourth item's passage: 回答 is that item alone, from card [1]."""
+    history = [{"question": "习近平讲话中的第一项重点工作是什么？"}]
+    answer = service.ask("第四项呢？", history=history)
+    assert answer.answer.startswith("第四，增强欠发达区域高质量发展动能。[1]")
+    assert answer.answer.count("[") == 1 and [r for r, _, _ in answer.answer_from] == [1]
+    first = service.ask("习近平讲话中的第一项重点工作是什么？", history=[])  # not a follow-up: two sentences
+    assert len(first.answer_from) == 2
