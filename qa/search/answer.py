@@ -14,12 +14,12 @@ shown as the closest passages.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from qa.records import Hit
 from qa.text import is_punct, keyword_tokens, normalize, sentence_spans
 
+from .crosslang import has_chinese
 from .cues import asked_type, is_list_question
 
 __all__ = [
@@ -45,7 +45,6 @@ OFF_TOPIC_COVERAGE = 0.3
 # … or a question asking for a number or a date that no sentence of the first three cards offers,
 # with no sentence holding half its wording (on topic, but the figure asked for is not there).
 TYPED_COVERAGE = 0.5
-_CJK = re.compile(r"[\u3400-\u9fff]")
 SECOND_SENTENCE_AT = 0.6  # a second card is quoted only when its score is at least this share of the first's
 
 
@@ -82,7 +81,7 @@ def answers_nothing(hits: list[Hit], question: str) -> bool:
     """Does no hit answer the question (see the thresholds above)? A question without Chinese is never
     judged: across languages every cosine is lower, and the wording cannot match."""
     measured = [h.evidence for h in hits if h.evidence is not None]
-    if not measured or not _CJK.search(question):
+    if not measured or not has_chinese(question):
         return False
     coverage = max(e.coverage for e in measured)
     if max(e.dense for e in measured) < OFF_TOPIC_DENSE and coverage < OFF_TOPIC_COVERAGE:

@@ -14,14 +14,13 @@ from qa.records import Evidence, Hit
 from qa.text import keyword_tokens, normalize, to_simplified
 
 from .answer import best_sentence, question_terms
-from .crosslang import PinyinNames
+from .crosslang import PinyinNames, has_chinese
 from .evidence import EvidenceScorer
 from .fusion import convex, ranks, rrf
 from .glossary import Glossary, corpus_glossary
 
 __all__ = ["Searcher", "Ranked"]
 
-_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _LATIN_WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9\-']*")
 _YEAR = re.compile(r"(?<!\d)(?:1[89]|20)\d\d(?!\d)")
 
@@ -101,7 +100,7 @@ class Searcher:
         # The evidence is the question's Chinese words and what its question word asks for: a
         # question without Chinese has neither, and its cross-language sentence cosines alone
         # reordered the seeds' English questions for the worse (bench/answers.py).
-        if mode == "fused" and s.rerank_depth > 0 and _CJK.search(question):
+        if mode == "fused" and s.rerank_depth > 0 and has_chinese(question):
             ranked = self._rerank(question, added, ranked, query_vector)
         return ranked[: (k or None)], added
 
@@ -123,14 +122,14 @@ class Searcher:
         phrases, and for a question with no Chinese, what its pinyin names spell in the dense
         retriever's candidates (setting pinyin_names; qa/search/crosslang.py)."""
         terms = self.glossary.terms(question)
-        if self.settings.pinyin_names and dense and not _CJK.search(question):
+        if self.settings.pinyin_names and dense and not has_chinese(question):
             passages = self.index.passages
             terms = f"{terms} {self._pinyin.terms(question, [passages[pid].text for pid, _ in dense])}"
         return terms.strip()
 
     def _keyword_scores(self, question: str, added: str = "") -> tuple[np.ndarray, float]:
         keyword = self.index.keyword
-        if _CJK.search(question):
+        if has_chinese(question):
             return keyword.scores(f"{question} {added}")
         # A question with no Chinese in it: its single letters and common English words match every
         # passage that holds some Latin text and outvoted the dense retriever (English questions over
