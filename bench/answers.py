@@ -50,14 +50,14 @@ from qa.records import Citation, Passage  # noqa: E402
 from qa.search import answer as answer_module  # noqa: E402
 from qa.search.hybrid import Searcher  # noqa: E402
 from qa.service import QAService  # noqa: E402
-from qa.text import is_punct, normalize, sentence_spans, to_simplified  # noqa: E402
+from qa.text import content_key, sentence_spans  # noqa: E402
 
 EXCERPT_MIN, EXCERPT_MAX = 60, 160
 
 
 def key(text: str) -> str:
-    """What "the answer is inside" compares: simplified, normalised, without punctuation or spaces."""
-    return "".join(c for c in normalize(to_simplified(text)) if not is_punct(c))
+    """What "the answer is inside" compares: normalised (simplified), without punctuation or spaces."""
+    return content_key(text)
 
 
 def excerpts(text: str) -> list[str]:
@@ -135,7 +135,7 @@ def figures(searcher: Searcher, rows: list[dict], top_k: int, dump=None, name: s
     for row in rows:
         started = time.perf_counter()
         hits = searcher.search(row["question"], top_k)
-        reply = answer_module.answer_text(hits, row["question"], searcher.settings.no_answer)
+        reply = answer_module.extract(hits, row["question"], searcher.settings.no_answer).text
         times.append((time.perf_counter() - started) * 1000)
         answers = [key(a) for a in row["answers"] if key(a)]
         first = hits[0] if hits else None

@@ -8,7 +8,7 @@ from pathlib import Path
 from .errors import InputError, SourceNotFound
 from .records import Article, Passage
 from .search.hybrid import Searcher
-from .text import is_punct, normalize
+from .text import content_key
 
 __all__ = [
     "load_questions",
@@ -64,10 +64,6 @@ def first_relevant(pids, rel: set[int]) -> int | None:
     return next((i for i, pid in enumerate(pids, start=1) if pid in rel), None)
 
 
-def _key(text: str) -> str:
-    return "".join(c for c in normalize(text) if not is_punct(c))
-
-
 def relevant_ids(gold: str, passages: list[Passage], articles: list[Article] = (), n: int = 6) -> set[int]:
     """Passages that hold (part of) the gold span where it actually stands in the corpus.
 
@@ -76,8 +72,8 @@ def relevant_ids(gold: str, passages: list[Passage], articles: list[Article] = (
     Look-alike text elsewhere — "2021年度…座谈会" for a gold about "2020年度…座谈会" — does not count.
     Without articles (or when the gold is not found) it falls back to n-gram containment.
     """
-    g = _key(gold)
-    paragraph_keys = {(a.doc_id, p.number): _key(p.text) for a in articles for p in a.paragraphs}
+    g = content_key(gold)
+    paragraph_keys = {(a.doc_id, p.number): content_key(p.text) for a in articles for p in a.paragraphs}
     located: dict[tuple[str, int], list[tuple[int, int]]] = {}
     for where, t in paragraph_keys.items():
         start = t.find(g)
@@ -91,13 +87,13 @@ def relevant_ids(gold: str, passages: list[Passage], articles: list[Article] = (
             # A passage that opens with its heading also holds that heading where it stands.
             for where in located:
                 other = where[0] == p.doc_id and where[1] != p.citation.paragraph
-                if other and g in _key(p.text) and _overlaps(spans_of[where], p.pieces):
+                if other and g in content_key(p.text) and _overlaps(spans_of[where], p.pieces):
                     out.add(p.id)
             spans = located.get((p.doc_id, p.citation.paragraph))
             if not spans:
                 continue
             body = p.text[len(p.heading) + 1 :] if p.heading and p.text.startswith(p.heading + "\n") else p.text
-            key = _key(body)
+            key = content_key(body)
             ps = paragraph_keys[(p.doc_id, p.citation.paragraph)].find(key)
             pe = ps + len(key)
             for gs, ge in spans:
@@ -108,7 +104,7 @@ def relevant_ids(gold: str, passages: list[Passage], articles: list[Article] = (
     grams = {g[i : i + n] for i in range(max(len(g) - n + 1, 1))}
     out = set()
     for p in passages:
-        t = _key(p.text)
+        t = content_key(p.text)
         if g in t or sum(1 for x in grams if x in t) >= 0.5 * len(grams):
             out.add(p.id)
     return out

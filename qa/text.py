@@ -186,6 +186,12 @@ def normalize(text: str, lower: bool = True) -> str:
     return normalize_with_map(text, lower)[0]
 
 
+def content_key(text: str) -> str:
+    """The normalised text without punctuation or spaces: what "the same words" compares (repeated
+    passages, gold spans, answer strings, sentences already quoted)."""
+    return "".join(c for c in normalize(text) if not is_punct(c))
+
+
 def _is_latin(ch: str) -> bool:
     return ch.isascii() and ch.isalnum()
 

@@ -8,7 +8,7 @@ import numpy as np
 from rapidfuzz import fuzz
 
 from qa.records import Article, Copy, Paragraph, Passage
-from qa.text import is_punct, normalize, sentence_spans
+from qa.text import content_key, sentence_spans
 
 from .layout import Block, layout_articles
 from .sources import SourceFile
@@ -151,10 +151,6 @@ def _with_newline(block: Block, text: str) -> list[tuple[int, int]]:
     return [*block.pieces, (newline, newline + 1)]
 
 
-def _key(text: str) -> str:
-    return "".join(c for c in normalize(text) if not is_punct(c))
-
-
 def _sketch(key: str) -> list[tuple[int, ...]]:
     """MinHash bands of the passage's character 5-grams: near copies share most MinHash values, so
     they meet in a bucket (one band: two values) without every pair being compared."""
@@ -189,7 +185,7 @@ def group_repeats(texts: list[str], threshold: float = NEAR_COPY) -> Grouping:
     for a near copy come from MinHash buckets, and each passage is compared with at most
     `_MAX_COMPARISONS` of them.
     """
-    keys = [_key(t) for t in texts]
+    keys = [content_key(t) for t in texts]
     first: dict[str, int] = {}
     buckets: dict[tuple, list[int]] = {}
     parent: dict[int, int] = {}

@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from qa.records import Hit
-from qa.text import is_punct, keyword_tokens, normalize, sentence_spans
+from qa.text import content_key, keyword_tokens, sentence_spans
 
 from .crosslang import has_chinese
 from .cues import asked_type, is_list_question
@@ -25,7 +25,6 @@ from .cues import asked_type, is_list_question
 __all__ = [
     "best_sentence",
     "question_terms",
-    "answer_text",
     "answers_nothing",
     "extract",
     "Extract",
@@ -73,10 +72,6 @@ class Extract:
     answered: bool  # False: no passage answers (none found, or none with enough evidence)
 
 
-def _key(sentence: str) -> str:
-    return "".join(c for c in normalize(sentence) if not is_punct(c))
-
-
 def answers_nothing(hits: list[Hit], question: str) -> bool:
     """Does no hit answer the question (see the thresholds above)? A question without Chinese is never
     judged: across languages every cosine is lower, and the wording cannot match."""
@@ -110,15 +105,10 @@ def extract(hits: list[Hit], question: str = "", no_answer: bool = True, max_sen
         if parts and listing and hit.evidence and top.evidence and hit.evidence.score < 0.9 * top.evidence.score:
             continue  # an item is a sentence about as answer-like as the first; the rest are only on topic
         sentence = hit.highlighted_sentence.strip()
-        key = _key(sentence)
+        key = content_key(sentence)
         if not key or key in seen:
             continue
         seen.add(key)
         parts.append(f"{sentence}[{hit.rank}]")
         sources.append((hit.rank, *hit.highlight))
     return Extract("".join(parts), tuple(sources), True)
-
-
-def answer_text(hits: list[Hit], question: str = "", no_answer: bool = True) -> str:
-    """The extractive answer's text (see extract)."""
-    return extract(hits, question, no_answer).text

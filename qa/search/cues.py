@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from qa.text import normalize, pos_tagger, to_simplified
+from qa.text import normalize, pos_tagger
 
 __all__ = ["asked_type", "offers", "is_list_question"]
 
@@ -58,8 +58,9 @@ _PLACE_TAGS = ("ns", "nsf")
 
 
 def asked_type(question: str) -> tuple[str | None, str | None]:
-    """(kind the question asks for, or None; the measure word it names for a number, or None)."""
-    q = to_simplified(normalize(question))
+    """(kind the question asks for, or None; the measure word it names for a number, or None).
+    normalize() folds traditional characters to simplified, so DRCD-style questions match too."""
+    q = normalize(question)
     for kind, pattern in _ASKS:
         if pattern.search(q):
             m = _ASKED_MEASURE.search(q) if kind == "number" else None
@@ -70,13 +71,13 @@ def asked_type(question: str) -> tuple[str | None, str | None]:
 
 def is_list_question(question: str) -> bool:
     """Does it ask for several items (哪些, 哪几, 分别是, 列举)?"""
-    return bool(_LIST.search(to_simplified(normalize(question))))
+    return bool(_LIST.search(normalize(question)))
 
 
 def offers(sentence: str, kind: str, question: str, measure: str | None = None) -> bool:
     """Does `sentence` hold an item of `kind` that `question` does not name itself?"""
-    s = to_simplified(normalize(sentence))
-    q = to_simplified(normalize(question))
+    s = normalize(sentence)
+    q = normalize(question)
     if kind == "number":
         return any(
             m.group(0) not in q and (measure is None or measure in m.group(0)) and not m.group(0).startswith(_ONE)

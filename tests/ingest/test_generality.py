@@ -17,8 +17,9 @@ from qa.evaluate import relevant_ids
 from qa.ingest import layout
 from qa.ingest.boilerplate import is_boilerplate, snippet_prefix
 from qa.ingest.layout import layout_articles
-from qa.ingest.passages import _key, build_corpus, chunk_spans, group_repeats, own_text, split_file
+from qa.ingest.passages import build_corpus, chunk_spans, group_repeats, own_text, split_file
 from qa.ingest.sources import find_sources, read_source
+from qa.text import content_key
 from tests.conftest import FORMATS, ROOT, SEEDS
 
 sys.path.insert(0, str(ROOT / "bench"))
@@ -266,7 +267,7 @@ def test_every_also_in_entry_is_the_same_text(seed_corpus, eval_corpus, formats_
         for p in corpus.passages:
             for c in p.also_in:
                 other = by_place[(c.file, c.start, c.end)]
-                similarity = fuzz.ratio(_key(own_text(p)), _key(own_text(other))) / 100
+                similarity = fuzz.ratio(content_key(own_text(p)), content_key(own_text(other))) / 100
                 assert similarity >= 0.95 and c.similarity == pytest.approx(similarity, abs=1e-3)
                 entries += 1
     assert entries >= 14  # the seeds' speech printed twice: each side lists the other
@@ -297,7 +298,7 @@ def test_grouping_compares_a_bounded_number_of_pairs():
     assert grouping.comparisons <= 8 * len(texts)
     assert len(grouping.parent) >= 2500  # and the near copies are still found
     for i, j in list(grouping.parent.items())[:300]:
-        assert fuzz.ratio(_key(texts[i]), _key(texts[j])) >= 95
+        assert fuzz.ratio(content_key(texts[i]), content_key(texts[j])) >= 95
 
 
 # --- linear steps and long lines -------------------------------------------------------------------

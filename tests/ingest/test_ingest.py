@@ -8,8 +8,9 @@ import pytest
 from rapidfuzz import fuzz
 
 from qa.errors import SourceNotFound, UndecodableSource
-from qa.ingest.passages import _key, build_corpus, chunk_spans, own_text
+from qa.ingest.passages import build_corpus, chunk_spans, own_text
 from qa.ingest.sources import find_sources, read_source
+from qa.text import content_key
 from tests.conftest import ROOT, SEEDS
 
 
@@ -88,7 +89,7 @@ def test_the_speech_printed_twice_is_marked_duplicate(corpus):
     for p in second_printing:
         canonical = by_id[p.duplicate_of]
         assert canonical.citation.paragraph < 14 and _where(p.citation) in {_where(c) for c in canonical.also_in}
-        similarity = fuzz.ratio(_key(own_text(p)), _key(own_text(canonical))) / 100
+        similarity = fuzz.ratio(content_key(own_text(p)), content_key(own_text(canonical))) / 100
         assert similarity >= 0.95 and p.also_in[0].similarity == pytest.approx(similarity, abs=1e-3)
 
 
