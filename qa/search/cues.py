@@ -51,7 +51,11 @@ _ASKS = (
 )
 # 一条/一个/一种 is mostly the indefinite article ("是一条地铁线路"), not a count.
 _ONE = tuple(f"一{m}" for m in _MEASURES.split("|"))
-_ASKED_MEASURE = re.compile(rf"(?:多少|几)\s*[万亿千百]?\s*(?P<m>{_MEASURES})")  # 多少亿元 names 元
+# 多少亿元 names 元; 几个小时 names 小时 and 几个月 个月, not the all-purpose 个 (longest measure first).
+_LONGEST_FIRST = "|".join(sorted(_MEASURES.split("|"), key=len, reverse=True))
+_ASKED_MEASURE = re.compile(
+    rf"(?:多少|几)\s*[万亿千百]?\s*(?:个(?=小时|钟头|星期))?(?P<m>{_LONGEST_FIRST})"
+)
 _LIST = re.compile(r"哪些|哪几|分别是|分别有|列举|包括什么|包括哪")
 _PERSON_TAGS = ("nr", "nrfg", "nrt")
 _PLACE_TAGS = ("ns", "nsf")
@@ -79,8 +83,11 @@ def offers(sentence: str, kind: str, question: str, measure: str | None = None) 
     s = normalize(sentence)
     q = normalize(question)
     if kind == "number":
+        # The measure may stand after an all-purpose 个: "两个小时" answers 几个小时.
         return any(
-            m.group(0) not in q and (measure is None or measure in m.group(0)) and not m.group(0).startswith(_ONE)
+            m.group(0) not in q
+            and (measure is None or measure in s[m.start() : m.end() + len(measure)])
+            and not m.group(0).startswith(_ONE)
             for m in _NUMBER.finditer(s)
         )
     if kind == "date":

@@ -17,6 +17,8 @@ from qa.search.cues import asked_type, is_list_question, offers
         ("《战国无双3》的主角是哪位武将？", "person", None),
         ("北京地铁19号线一期总共有多少个车站？", "number", None),  # 个: any counter
         ("这座桥全长多少公里？", "number", "公里"),
+        ("座谈会一共开了几个小时？", "number", "小时"),  # 个 before a unit of time: the unit is asked
+        ("二期工程的工期是多少个月？", "number", "个月"),
         ("这座桥的造价是多少亿元？", "number", "元"),
         ("该队在联赛中获得过几次冠军？", "number", "次"),
         ("珠穆朗玛峰有多高？", "number", None),
@@ -44,6 +46,9 @@ def test_the_kind_a_question_asks_for(question, kind, measure):
         ("北京地铁19号线是一条南北向的地铁线路。", "number", "北京地铁19号线一期有多少个车站？", False),
         ("全线共有二十三座桥梁。", "number", "全线有多少座桥梁？", True),
         ("全线桥梁的设计由中铁公司承担。", "number", "全线有多少座桥梁？", False),
+        # 几个小时 asks for hours: "两个小时" offers them, "两个大局" (a count of 个) does not
+        ("会谈持续了两个小时。", "number", "会谈一共进行了几个小时？", True),
+        ("双方强调要胸怀两个大局。", "number", "会谈一共进行了几个小时？", False),
         # a date that is new, and one that is the question's own
         ("徐展堂1950年随家人走难来香港。", "date", "徐展堂哪一年来到香港？", True),
         ("徐展堂1950年随家人走难来香港。", "date", "徐展堂1950年随家人去了哪一年的香港？", False),

@@ -162,3 +162,11 @@ def test_an_ordinal_follow_up_quotes_only_the_item_it_asks_for(service):
     assert answer.answer.count("[") == 1 and [r for r, _, _ in answer.answer_from] == [1]
     first = service.ask("习近平讲话中的第一项重点工作是什么？", history=[])  # not a follow-up: two sentences
     assert len(first.answer_from) == 2
+
+
+def test_a_question_for_hours_is_not_answered_by_other_counts(news):
+    """几个小时 asks for hours: the excerpts' 12个桥墩 and 1280米 are counts of something else, so the
+    typed rule fires (it did not while 几个 was read as asking for any count); 几年 is answered by
+    历时四年."""
+    assert not news.ask("青川大桥的桥墩施工用了几个小时？").answered
+    assert news.ask("青川大桥的建设历时几年？").answered
