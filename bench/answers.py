@@ -12,7 +12,8 @@ Figures per corpus, over what `qa ask` returns (the same Searcher and extractive
     in light    … inside the first card's highlighted sentence
     in 回答     … inside the extractive answer (回答)
     no answer   share of questions answered with "no passage answers this" (on answerable sets: false
-                no-answers; on the unanswerable set, seeds/unanswerable_questions.jsonl: true ones)
+                no-answers; on the unanswerable sets, seeds/unanswerable_questions.jsonl and its
+                held-out part seeds/unanswerable_heldout.jsonl: true ones)
 
 The noisy corpus: every CMRC 2018 dev and DRCD dev paragraph cut at sentence ends into short excerpts
 (about 60-160 characters), each its own passage under its article's title, so a question's sibling
@@ -128,9 +129,29 @@ def is_no_answer(text: str) -> bool:
     return text.startswith((answer_module.NO_ANSWER, answer_module.NO_DIRECT_ANSWER))
 
 
+MISS_KINDS = ("neighbouring excerpt", "same paragraph", "same article", "another article")
+
+
+def where_missed(passages: list[Passage], first: int, pos: set[int]) -> str:
+    """Where the first card stands relative to the excerpts that answer (noisy corpus only: its
+    doc ids are "paragraph id#excerpt number"): next to one of them in the same paragraph, elsewhere
+    in that paragraph, in another paragraph of the article (same title), or in another article."""
+    para, _, n = passages[first].doc_id.rpartition("#")
+    answering = [passages[p].doc_id.rpartition("#") for p in pos]
+    if any(a == para and abs(int(m) - int(n)) == 1 for a, _, m in answering):
+        return MISS_KINDS[0]
+    if any(a == para for a, _, _ in answering):
+        return MISS_KINDS[1]
+    if any(passages[p].heading == passages[first].heading for p in pos):
+        return MISS_KINDS[2]
+    return MISS_KINDS[3]
+
+
 def figures(searcher: Searcher, rows: list[dict], top_k: int, dump=None, name: str = "") -> dict:
     """The answer figures (module docstring) over `rows`: each has question, answers, pos (ids)."""
     counts = dict.fromkeys(("R@1", "in card", "in light", "in 回答", "no answer"), 0)
+    missed = dict.fromkeys(MISS_KINDS, 0)
+    noisy = name.startswith("noisy")
     times = []
     for row in rows:
         started = time.perf_counter()
@@ -148,6 +169,8 @@ def figures(searcher: Searcher, rows: list[dict], top_k: int, dump=None, name: s
         }
         for k, v in got.items():
             counts[k] += v
+        if noisy and first and not got["R@1"]:
+            missed[where_missed(searcher.index.passages, first.passage.id, row["pos"])] += 1
         if dump is not None and not (got["R@1"] and got["in 回答"]):
             top = [
                 {"text": h.passage.text, "light": h.highlighted_sentence, "ok": h.passage.id in row["pos"]}
@@ -170,6 +193,8 @@ def figures(searcher: Searcher, rows: list[dict], top_k: int, dump=None, name: s
     n = len(rows) or 1
     out = {k: v / n for k, v in counts.items()}
     out["n"] = len(rows)
+    if noisy:
+        out["missed"] = missed
     out["p50 ms"] = statistics.median(times) if times else 0.0
     return out
 
@@ -252,8 +277,8 @@ def seeds_rows(service: QAService, file: str) -> list[dict]:
     return rows
 
 
-def unanswerable_rows() -> list[dict]:
-    path = ROOT / "seeds" / "unanswerable_questions.jsonl"
+def unanswerable_rows(file: str = "unanswerable_questions.jsonl") -> list[dict]:
+    path = ROOT / "seeds" / file
     if not path.exists():
         return []
     return [{"question": r["question"], "answers": [], "pos": set()} for r in _read_jsonl(path)]
@@ -269,6 +294,17 @@ def table(results: dict) -> str:
             f"| {name} | {m['n']} | {m['R@1']:.4f} | {m['in card']:.4f} | {m['in light']:.4f} | {m['in 回答']:.4f} "
             f"| {m['no answer']:.4f} | {m['p50 ms']:.1f} ms |"
         )
+    return "\n".join(lines)
+
+
+def misses_table(results: dict) -> str:
+    """Where the first card stands when it is not an answering excerpt (noisy corpus), as a share of
+    all the set's questions."""
+    lines = ["| first card missed, it is | " + " | ".join(MISS_KINDS) + " |", "|---" * (len(MISS_KINDS) + 1) + "|"]
+    for name, m in results.items():
+        if "missed" in m:
+            cells = " | ".join(f"{m['missed'][k] / (m['n'] or 1):.4f}" for k in MISS_KINDS)
+            lines.append(f"| {name} | {cells} |")
     return "\n".join(lines)
 
 
@@ -298,6 +334,8 @@ def main() -> None:
                 sets["seeds held out"] = seeds_rows(service, "heldout_questions.jsonl")
             if name == "unanswerable":
                 sets["seeds, unanswerable (want: no answer)"] = unanswerable_rows()
+                if args.heldout:
+                    sets["seeds, unanswerable, held out"] = unanswerable_rows("unanswerable_heldout.jsonl")
         elif name.startswith("noisy-"):
             dataset = name.removeprefix("noisy-")
             index, rows = noisy_index(dataset, settings, encoder)
@@ -323,6 +361,8 @@ def main() -> None:
         run_sweep(to_sweep)
         return
     print(table(results))
+    if any("missed" in m for m in results.values()):
+        print(misses_table(results))
     if args.json:
         args.json.write_text(json.dumps(results, ensure_ascii=False, indent=2), encoding="utf-8")
 

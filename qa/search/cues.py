@@ -53,9 +53,7 @@ _ASKS = (
 _ONE = tuple(f"一{m}" for m in _MEASURES.split("|"))
 # 多少亿元 names 元; 几个小时 names 小时 and 几个月 个月, not the all-purpose 个 (longest measure first).
 _LONGEST_FIRST = "|".join(sorted(_MEASURES.split("|"), key=len, reverse=True))
-_ASKED_MEASURE = re.compile(
-    rf"(?:多少|几)\s*[万亿千百]?\s*(?:个(?=小时|钟头|星期))?(?P<m>{_LONGEST_FIRST})"
-)
+_ASKED_MEASURE = re.compile(rf"(?:多少|几)\s*[万亿千百]?\s*(?:个(?=小时|钟头|星期))?(?P<m>{_LONGEST_FIRST})")
 _LIST = re.compile(r"哪些|哪几|分别是|分别有|列举|包括什么|包括哪")
 _PERSON_TAGS = ("nr", "nrfg", "nrt")
 _PLACE_TAGS = ("ns", "nsf")
