@@ -24,6 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from qa.config import Settings  # noqa: E402
+from qa.errors import QAError  # noqa: E402
 from qa.evaluate import evaluate, format_table, load_questions, relevant_ids  # noqa: E402
 from qa.service import QAService  # noqa: E402
 
@@ -189,9 +190,14 @@ def main() -> None:
             "index_name": "eval",
         }
     )
+    if not (corpus / "plain").is_dir():
+        sys.exit(f"No evaluation corpus at {corpus}: make it first with `python bench/eval_corpus.py`.")
     started = time.monotonic()
-    service = QAService(settings)
-    _ = service.index
+    try:
+        service = QAService(settings)
+        _ = service.index
+    except QAError as e:  # an unreadable corpus or index: the same message `qa` gives, not a traceback
+        sys.exit(str(e))
     print(f"(index ready in {time.monotonic() - started:.0f} s)\n")
     layout_report(service, corpus)
     if not args.no_tuning:

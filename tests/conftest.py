@@ -43,6 +43,13 @@ _SESSION_INDEX_DIR = Path(
 os.environ["QA_INDEX_DIR"] = str(_SESSION_INDEX_DIR)
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
+# Browser tests take their screenshots here; the pictures the docs show (docs/screenshots) are
+# refreshed only on request (REFRESH_SCREENSHOTS=1), so a test run leaves the checkout as it was.
+SCREENSHOTS = (
+    ROOT / "docs" / "screenshots"
+    if os.environ.get("REFRESH_SCREENSHOTS") == "1"
+    else _SESSION_INDEX_DIR / "screenshots"
+)
 
 
 @pytest.fixture(scope="session")

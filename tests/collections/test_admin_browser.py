@@ -11,13 +11,13 @@ from urllib.parse import urlparse
 
 import pytest
 
-from qa.config import project_root
 from tests.collections.conftest import FORMATS
+from tests.conftest import SCREENSHOTS
 from tests.web.chromium import CHROMIUM, CHROMIUM_ARGS
 
 ADMIN = "browser-admin-token-4f1c"
 READ = "browser-read-token-9d2e"
-SHOTS = project_root() / "docs" / "screenshots"
+SHOTS = SCREENSHOTS  # docs/screenshots with REFRESH_SCREENSHOTS=1 (tests/conftest.py)
 PDF = FORMATS / "poem.pdf"  # 6 pages, 30 poems
 QUESTION = "《春雪》的作者是谁？"
 

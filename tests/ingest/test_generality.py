@@ -1,4 +1,4 @@
-"""Layout rules and grouping beyond the seeds (#10): each rule fires where the seeds need it and does
+"""Layout rules and grouping beyond the seeds: each rule fires where the seeds need it and does
 not fire on a corpus unlike them (CMRC 2018 / DRCD articles and web-style pages written by
 bench/eval_corpus.py). No embedding model: these are about text."""
 

@@ -81,7 +81,7 @@ def _where(c):
 def test_the_speech_printed_twice_is_marked_duplicate(corpus):
     """The second printing is cut into passages at other places (its section titles stand on lines of
     their own), so only the passages whose whole text is the same (≥ 0.95) are grouped: 8 of them at
-    200 characters. (Before #10 a pooled 4-gram count grouped 10 or more, some of them different text.)"""
+    200 characters. (A pooled 4-gram count, used before, grouped 10 or more, some of them different text.)"""
     by_id = {p.id: p for p in corpus.passages}
     dups = [p for p in corpus.passages if p.duplicate_of is not None]
     second_printing = [p for p in dups if p.doc_id.startswith("004") and p.citation.paragraph >= 15]

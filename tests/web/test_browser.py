@@ -22,10 +22,11 @@ from urllib.parse import urlparse
 import pytest
 
 from qa.config import project_root
+from tests.conftest import SCREENSHOTS
 from tests.web.chromium import CHROMIUM, CHROMIUM_ARGS
 
 ROOT = project_root()
-SHOTS = ROOT / "docs" / "screenshots"
+SHOTS = SCREENSHOTS  # docs/screenshots with REFRESH_SCREENSHOTS=1 (tests/conftest.py)
 QUESTION = "第二届长三角一体化发展高层论坛在哪里举行？"
 ALTERED_QUOTE = "6月6日，2020年度长三角地区主要领导座谈会没有在浙江湖州举行"
 QUESTION_PAYLOAD = '<img src=x onerror="window.__xss=1">'
