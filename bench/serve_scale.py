@@ -99,12 +99,13 @@ def base_corpus(docs: Path, max_chars: int):
 
 def build(work: Path, n: int, sentence_vectors: bool) -> Path:
     from qa.config import Settings
+    from qa.files import file_sha256
     from qa.index.build import wanted_manifest
     from qa.index.encoder import Encoder
     from qa.index.retrievers import _BM25, DenseIndex, KeywordIndex, _bm25s
     from qa.index.store import write_index
     from qa.index.views import keyword_text
-    from qa.ingest.sources import display_path, file_sha256
+    from qa.ingest.sources import display_path
     from qa.records import Article, Citation, Paragraph, Passage
     from qa.text import keyword_tokens
 

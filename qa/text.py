@@ -7,12 +7,13 @@ import io
 import os
 import pickle
 import re
-import tempfile
 import threading
 import unicodedata
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
+
+from qa.files import write_atomically
 
 __all__ = [
     "TOKENIZER_VERSION",
@@ -304,18 +305,12 @@ def _load_jieba_cache(tok, cache: Path) -> bool:
 
 
 def _save_jieba_cache(tok, cache: Path) -> None:
-    tmp = None
     try:
         cache.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{cache.name}.", dir=cache.parent)
-        with os.fdopen(fd, "wb") as f:
-            pickle.dump((tok.FREQ, tok.total), f, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, cache)
+        payload = pickle.dumps((tok.FREQ, tok.total), protocol=pickle.HIGHEST_PROTOCOL)
+        write_atomically(cache, lambda tmp: tmp.write_bytes(payload), mode=0o600)
     except OSError:
         pass  # a read-only home or a full disk: every process builds the dictionary, as jieba would
-    finally:
-        if tmp:
-            Path(tmp).unlink(missing_ok=True)  # nothing left behind by a write that failed
 
 
 def _useful(token: str) -> bool:

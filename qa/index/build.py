@@ -11,9 +11,10 @@ import numpy as np
 
 from qa.config import Settings
 from qa.errors import CorruptIndex, EmptyCorpus, SourceError, UndecodableSource
+from qa.files import file_sha256
 from qa.ingest.passages import build_corpus
 from qa.ingest.report import FileReport
-from qa.ingest.sources import SourceFile, display_path, file_sha256, find_sources, read_source
+from qa.ingest.sources import SourceFile, display_path, find_sources, read_source
 from qa.text import TOKENIZER_VERSION, keyword_tokens
 
 from .progress import BuildProgress

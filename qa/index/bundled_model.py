@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from qa.errors import ModelError
-from qa.ingest.sources import file_sha256
+from qa.files import file_sha256
 
 __all__ = ["materialise", "source_files"]
 

@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from qa.errors import QAError
-from qa.ingest.sources import file_sha256, read_source
+from qa.files import file_sha256
+from qa.ingest.sources import read_source
 
 __all__ = ["Cited", "SourceTexts"]
 

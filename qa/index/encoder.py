@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from qa.errors import ModelError
-from qa.ingest.sources import file_sha256
+from qa.files import file_sha256
 
 __all__ = ["Encoder", "BUNDLED"]
 

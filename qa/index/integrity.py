@@ -13,13 +13,12 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 from pathlib import Path
 
 import numpy as np
 
 from qa.errors import CorruptIndex
-from qa.ingest.sources import file_sha256
+from qa.files import file_sha256, write_atomically
 
 __all__ = ["record_files", "verify_files", "verify_structure", "blocks", "HASH_CACHE_MIN_BYTES"]
 
@@ -65,13 +64,8 @@ class _HashCache:
         if not self.changed:
             return
         alive = {k: v for k, v in self.entries.items() if Path(k.split("|", 1)[0]).exists()}
-        tmp = self.file.with_name(f"{self.file.name}.{os.getpid()}.tmp")
-        try:
-            tmp.write_text(json.dumps(alive), encoding="utf-8")
-            os.replace(tmp, self.file)
-        except OSError:
-            with contextlib.suppress(OSError):
-                tmp.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            write_atomically(self.file, lambda tmp: tmp.write_text(json.dumps(alive), encoding="utf-8"))
 
 
 def verify_files(folder: Path, recorded: dict, cache_file: Path | None = None) -> None:

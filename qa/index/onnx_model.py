@@ -19,15 +19,14 @@ either. Export imports torch and transformers, once.
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import tempfile
 import threading
 from pathlib import Path
 
 import numpy as np
 
 from qa.errors import ModelError
+from qa.files import write_atomically
 
 __all__ = ["OnnxEncoder", "export", "onnx_path", "embeddings_path", "EXPORT_VERSION"]
 
@@ -61,7 +60,7 @@ def _export_fp32(folder: Path, target: Path) -> None:
     model = AutoModel.from_pretrained(str(folder), attn_implementation="eager")
     model.eval()
     table = model.get_input_embeddings().weight.detach().cpu().numpy().astype(np.float32)
-    _write_atomically(embeddings_path(folder), lambda tmp: _save_npy(tmp, table))
+    write_atomically(embeddings_path(folder), lambda tmp: _save_npy(tmp, table))
 
     class LastHidden(torch.nn.Module):
         def __init__(self, bert):
@@ -86,20 +85,6 @@ def _export_fp32(folder: Path, target: Path) -> None:
         )
 
 
-def _write_atomically(target: Path, write) -> None:
-    """`write(tmp)` fills a temporary path beside `target`, which is then renamed into place: a crash
-    or a concurrent exporter never leaves a half-written file that looks finished."""
-    fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    os.close(fd)
-    tmp = Path(name)
-    try:
-        write(tmp)
-        tmp.chmod(0o644)
-        os.replace(tmp, target)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
 def _save_npy(path: Path, array: np.ndarray) -> None:
     with path.open("wb") as f:  # a file object: np.save would add ".npy" to the temporary name
         np.save(f, array)
@@ -107,7 +92,7 @@ def _save_npy(path: Path, array: np.ndarray) -> None:
 
 def export(folder: Path, kind: str = "onnx") -> Path:
     """The ONNX file of `kind` ("onnx" fp32 or "onnx-int8") for the model folder, made once (each
-    file written beside its target and renamed into place: `_write_atomically`)."""
+    file written beside its target and renamed into place: `qa.files.write_atomically`)."""
     target = onnx_path(folder, kind)
     if target.is_file() and embeddings_path(folder).is_file():
         return target
@@ -119,9 +104,9 @@ def export(folder: Path, kind: str = "onnx") -> Path:
 
     try:
         if source is None:
-            _write_atomically(target, lambda tmp: _export_fp32(folder, tmp))
+            write_atomically(target, lambda tmp: _export_fp32(folder, tmp))
         else:
-            _write_atomically(target, lambda tmp: quantise_smoothed(source, tmp, folder))
+            write_atomically(target, lambda tmp: quantise_smoothed(source, tmp, folder))
     except ModelError:
         raise
     except Exception as exc:  # noqa: BLE001 - exporter failures arrive as many exception types

@@ -10,8 +10,9 @@ from pathlib import Path
 
 from qa.config import Settings
 from qa.errors import CorruptIndex, IndexBusy, IndexWriteError, QAError
+from qa.files import file_sha256
 from qa.ingest.report import FileReport
-from qa.ingest.sources import display_path, file_sha256, find_sources
+from qa.ingest.sources import display_path, find_sources
 
 from .build import build_index, wanted_manifest
 from .lock import writer_lock

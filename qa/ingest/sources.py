@@ -19,7 +19,6 @@ __all__ = [
     "read_source",
     "find_sources",
     "display_path",
-    "file_sha256",
     "decode_bytes",
     "SUFFIXES",
     "MAX_FILE_BYTES",
@@ -49,15 +48,6 @@ class SourceFile:
         k = max(bisect.bisect_right(starts, offset) - 1, 0)
         b = self.blocks[k]
         return b.page, b.sheet, b.row
-
-
-def file_sha256(path: Path) -> str:
-    """sha256 of a file, read in 4 MiB chunks (model files are hundreds of MB)."""
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while chunk := f.read(1 << 22):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def display_path(path: Path) -> str:
