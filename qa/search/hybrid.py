@@ -177,11 +177,14 @@ class Searcher:
     def search(self, question: str, top_k: int) -> list[Hit]:
         passages = self.index.passages
         ranked, added = self._rank(question, "fused", top_k, None)
-        q_terms = question_terms(f"{question} {added}")  # English questions too
+        q_terms = None  # the question's words, for hits the second stage did not reach (English questions too)
         hits = []
         for rank, r in enumerate(ranked, start=1):
             p = passages[r.pid]
-            span = r.highlight if r.highlight is not None else best_sentence(p.text, q_terms)
+            span = r.highlight
+            if span is None:
+                q_terms = question_terms(f"{question} {added}") if q_terms is None else q_terms
+                span = best_sentence(p.text, q_terms)
             hits.append(Hit(rank, r.score, p, span, r.dense_rank, r.keyword_rank, p.also_in, r.evidence))
         return hits
 
