@@ -170,7 +170,11 @@ class QAService:
         # An ordinal follow-up ("那第三项呢？") pins the list item asked for: that item is the answer.
         pinned = turn is not None and turn.pinned is not None
         reply = extract(
-            hits, turn.search_query if turn else question, self.settings.no_answer, max_sentences=1 if pinned else 2
+            hits,
+            turn.search_query if turn else question,
+            self.settings.no_answer,
+            max_sentences=1 if pinned else 2,
+            neighbour=not pinned,
         )
         return Answer(
             question,

@@ -113,7 +113,11 @@ def answers_nothing(hits: list[Hit], question: str) -> bool:
     return typed and coverage < TYPED_COVERAGE and not any(e.cue for e in measured[:3])
 
 
-def extract(hits: list[Hit], question: str = "", no_answer: bool = True, max_sentences: int = 2) -> Extract:
+def extract(
+    hits: list[Hit], question: str = "", no_answer: bool = True, max_sentences: int = 2, neighbour: bool = True
+) -> Extract:
+    """The answer to `question` from `hits`. neighbour=False quotes each highlight alone (an ordinal
+    follow-up's pinned list item is the answer by itself; its hit's evidence is of another sentence)."""
     if not hits:
         return Extract(NO_ANSWER, (), False)
     if no_answer and answers_nothing(hits, question):
@@ -131,12 +135,14 @@ def extract(hits: list[Hit], question: str = "", no_answer: bool = True, max_sen
             break
         if parts and listing and hit.evidence and top.evidence and hit.evidence.score < 0.9 * top.evidence.score:
             continue  # an item is a sentence about as answer-like as the first; the rest are only on topic
-        span = answer_span(hit, question) if hit is top and not listing else hit.highlight
+        span = answer_span(hit, question) if hit is top and neighbour and not listing else hit.highlight
         sentence = hit.passage.text[span[0] : span[1]].strip()
         key = content_key(sentence)
         if not key or key in seen:
             continue
         seen.add(key)
+        if span != hit.highlight:  # a joined quote: its neighbour sentence is quoted too
+            seen.update(content_key(sentence[a:b]) for a, b in sentence_spans(sentence))
         parts.append(f"{sentence}[{hit.rank}]")
         sources.append((hit.rank, *span))
     return Extract("".join(parts), tuple(sources), True)

@@ -3,16 +3,21 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from qa.records import Citation, Evidence, Hit, Passage
 from qa.search.answer import answer_span, extract
 
 
+def _passage(text: str, pid: int = 0) -> Passage:
+    return Passage(pid, Citation(f"d{pid}", f"d{pid}.txt", "标题", None, None, 1, 0, len(text)), text)
+
+
 def _hit(text: str, sentence: str, cue: bool = False) -> Hit:
     start = text.index(sentence)
-    passage = Passage(0, Citation("d", "d.txt", "标题", None, None, 1, 0, len(text)), text)
-    return Hit(1, 1.0, passage, (start, start + len(sentence)), 1, 1, (), Evidence(0.3, 0.9, 0.8, cue))
+    return Hit(1, 1.0, _passage(text), (start, start + len(sentence)), 1, 1, (), Evidence(0.3, 0.9, 0.8, cue))
 
 
 BRIDGE = "工程师王建国于1998年提出了这一方案。他的方案让大桥的工期缩短了一半。"
@@ -54,3 +59,21 @@ def test_the_answer_cites_the_joined_span_under_one_marker():
     answer = extract([hit], "谁的方案让大桥的工期缩短了一半？")
     assert answer.text == f"{BRIDGE}[1]"
     assert answer.sources == ((1, 0, len(BRIDGE)),)
+
+
+def test_a_joined_neighbour_is_not_quoted_again_from_another_card():
+    """The second card's highlight is the sentence the first quote already joined (the same text
+    printed elsewhere): it is not repeated."""
+    first = _hit(BRIDGE, "他的方案让大桥的工期缩短了一半。")
+    elsewhere = "据报道，工程师王建国于1998年提出了这一方案。"
+    second = dataclasses.replace(
+        _hit(elsewhere, "工程师王建国于1998年提出了这一方案。"), rank=2, passage=_passage(elsewhere, 1)
+    )
+    answer = extract([first, second], "谁的方案让大桥的工期缩短了一半？")
+    assert answer.text == f"{BRIDGE}[1]"
+
+
+def test_a_pinned_item_is_quoted_alone():
+    hit = _hit(BRIDGE, "他的方案让大桥的工期缩短了一半。")
+    answer = extract([hit], "谁的方案让大桥的工期缩短了一半？", max_sentences=1, neighbour=False)
+    assert answer.text == "他的方案让大桥的工期缩短了一半。[1]"
