@@ -155,6 +155,13 @@ SETTINGS: tuple[Setting, ...] = (
         "Origins (space-separated) allowed to frame /embed and call the API cross-origin; empty = same origin only.",
     ),
     Setting(
+        "trusted_proxies",
+        "",
+        "Addresses or networks (space-separated) of reverse proxies whose X-Forwarded-For/-Proto/-Host are "
+        "believed; empty = none: every client is its connection's address, and a request carrying such "
+        "headers is never taken for a loopback client.",
+    ),
+    Setting(
         "max_body_bytes",
         65536,
         "Largest request body `qa serve` accepts on any route (the API's and the Gradio page's); larger gets 413.",
@@ -297,6 +304,10 @@ class _SettingsBase:
     @property
     def frame_origins(self) -> list[str]:
         return [o for o in self.embed_origins.split() if o]
+
+    @property
+    def proxy_addresses(self) -> list[str]:
+        return [a for a in self.trusted_proxies.replace(",", " ").split() if a]
 
 
 # One source of truth: the dataclass fields are the settings table, so a default cannot drift.

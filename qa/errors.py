@@ -16,6 +16,7 @@
     ├── Unauthorized             no token or a wrong one (HTTP 401)
     │   └── TooManyAttempts      too many wrong tokens from one address: wait (HTTP 429)
     ├── Forbidden                writing without admin_token from another machine (HTTP 403)
+    │   └── CrossOrigin          a state-changing request sent by a page of another origin (HTTP 403)
     ├── Conflict                 the request clashes with what exists (a collection name taken, HTTP 409)
     └── ModelError               the embedding model cannot be loaded
 
@@ -41,6 +42,7 @@ __all__ = [
     "Unauthorized",
     "TooManyAttempts",
     "Forbidden",
+    "CrossOrigin",
     "Conflict",
     "ModelError",
 ]
@@ -130,6 +132,10 @@ class TooManyAttempts(Unauthorized):
 class Forbidden(QAError):
     code = "forbidden"
     http_status = 403
+
+
+class CrossOrigin(Forbidden):
+    code = "cross_origin"
 
 
 class Conflict(QAError):

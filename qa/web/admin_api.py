@@ -31,7 +31,7 @@ from qa.config import Settings
 from qa.errors import Conflict, InputError, NotFound, SourceError
 from qa.ingest.sources import display_path
 
-from .auth import LOOPBACK, Guard
+from .auth import Guard, local_writer
 from .schema import COLLECTION_RULE, CollectionName, responses
 
 __all__ = ["Admin", "install_admin"]
@@ -92,9 +92,11 @@ def install_admin(app: FastAPI, default_service, settings: Settings) -> Admin:
     """Add the collection routes to `app`; returns what api.py hooks into ask/verify and the middleware."""
     audit = AuditLog(settings.audit_path)
     collections = Collections(settings, default_service=default_service)
-    admin = Admin(
-        collections, Jobs(collections.folder / ".jobs"), Guard(settings.read_token, settings.admin_token, audit), audit
+    # Logouts are kept beside the audit log, so that they outlive a restart.
+    guard = Guard(
+        settings.read_token, settings.admin_token, audit, settings.audit_path.parent / "revoked_sessions.json"
     )
+    admin = Admin(collections, Jobs(collections.folder / ".jobs"), guard, audit)
 
     def finished(job: Job) -> None:
         files = [f.name for f in job.files]
@@ -188,8 +190,7 @@ def install_admin(app: FastAPI, default_service, settings: Settings) -> Admin:
     )
     def status(request: Request) -> dict:
         role = request.scope.get("state", {}).get("qa_role")
-        local = _client(request) in LOOPBACK
-        can_write = role == "admin" or (not admin.guard.admin_token_set and local)
+        can_write = role == "admin" or (not admin.guard.admin_token_set and local_writer(request.scope))
         return {
             "can_write": can_write,
             "role": role,
@@ -201,7 +202,7 @@ def install_admin(app: FastAPI, default_service, settings: Settings) -> Admin:
     @app.post(
         "/api/login",
         summary="Log in with a token: sets the page's session cookie",
-        responses=responses(400, 401, 409, 422, 429),
+        responses=responses(400, 401, 403, 409, 422, 429),
     )
     def login(body: Login, request: Request) -> JSONResponse:
         if not (admin.guard.admin_token_set or admin.guard.read_token_set):
@@ -213,8 +214,9 @@ def install_admin(app: FastAPI, default_service, settings: Settings) -> Admin:
         response.headers["set-cookie"] = admin.guard.cookie(role, request.url.scheme == "https")
         return response
 
-    @app.post("/api/logout", summary="End the page's session", responses=responses())
-    def logout() -> JSONResponse:
+    @app.post("/api/logout", summary="End the page's session, on the server too", responses=responses(403))
+    def logout(request: Request) -> JSONResponse:
+        admin.guard.logout(request.scope)  # the cookie's session ends for good, even if a copy of it was kept
         response = JSONResponse({"role": None})
         response.headers["set-cookie"] = Guard.clear_cookie()
         return response

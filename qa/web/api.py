@@ -26,6 +26,7 @@ from qa.errors import NotFound, QAError
 from .admin_api import install_admin
 from .auth import AccessControl
 from .openai_api import OpenAIErrors, add_openai_routes
+from .origin import Forwarded, check_proxies
 from .routing import MethodGuard
 from .schema import AskResponse, CollectionQuery, VerifyResponse, document_honestly, request_models, responses
 from .security import BodyLimit, Cors, SecurityHeaders, check_origins
@@ -54,7 +55,9 @@ def _describe(errors: list[dict]) -> str:
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(QAError)
     async def qa_error(request: Request, exc: QAError):
-        return JSONResponse(exc.to_dict(), status_code=exc.http_status)
+        retry = getattr(exc, "retry_after", None)  # a 429 says when to come back
+        headers = {"retry-after": str(retry)} if retry is not None else None
+        return JSONResponse(exc.to_dict(), status_code=exc.http_status, headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError):
@@ -97,6 +100,7 @@ def create_app(service, settings: Settings) -> FastAPI:
     from .ui import CSS, build_ui
 
     origins = check_origins(settings.frame_origins)
+    check_proxies(settings.proxy_addresses)  # at start, not at the first request (middleware is built lazily)
     # root_path is the server's business (uvicorn sets it per request); the app's links are all relative.
     app = FastAPI(title="qa", version="0.1.0", docs_url=None, redoc_url=None)
     _install_error_handlers(app)
@@ -188,6 +192,7 @@ def create_app(service, settings: Settings) -> FastAPI:
     app.add_middleware(AccessControl, guard=admin.guard)  # before the body is read: a refused upload is not read
     app.add_middleware(OpenAIErrors)  # /v1/* errors of the layers inside (size, access) get OpenAI's `type`
     app.add_middleware(SecurityHeaders, origins=origins)
+    app.add_middleware(Forwarded, trusted=settings.proxy_addresses)  # outermost: who is asking, at which origin
 
     return gr.mount_gradio_app(
         app,

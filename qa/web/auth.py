@@ -1,39 +1,49 @@
-"""Access control for every route: who may read, who may write, and slowing down wrong tokens.
+"""Access control for every route: who may read, who may write, from where, and slowing down wrong tokens.
 
     reading   open, unless `read_token` is set: then a bearer token (read or admin) or a login
               session is needed — the API answers 401, a page redirects to `login`
     writing   (POST/DELETE under /api/collections, GET /api/jobs/*) needs `admin_token` (bearer or
-              session); with none set, only clients on the loopback address may write (403 otherwise)
-    sessions  `POST api/login {"token"}` sets an HttpOnly, SameSite=Strict cookie `qa_session`:
-              role.expiry.HMAC(token of that role): the token itself never leaves the server, and a
-              changed token ends every session made with the old one
+              session); with none set, only clients on the loopback address may write (403 otherwise),
+              and only when they asked for a loopback host (127.0.0.1, localhost, [::1]: a page that
+              rebinds its own name to 127.0.0.1 is refused) and came through no unlisted proxy
+    origin    every state-changing request (the writes above but GET, login, logout) that a browser
+              sent must come from a page of this server: Origin, or without one Sec-Fetch-Site, equal
+              to the server's own origin (origin.py); embed_origins may read, never write (403
+              `cross_origin`). A request with neither header is no browser's: a write then needs the
+              bearer token (a session cookie alone is refused), except from loopback without admin_token
+    sessions  `POST api/login {"token"}` sets an HttpOnly, SameSite=Strict cookie `qa_session`
+              (sessions.py); `POST api/logout` ends it on the server, for good
     strikes   a wrong token counts against the client address; from the 5th within 15 minutes the
               address is refused (429, Retry-After) for 2, 4, 8 … up to 300 seconds
 
-Tokens are compared with hmac.compare_digest, never logged, never put into a page or a URL. A plain
-ASGI middleware (AccessControl), so the Gradio page and its /gradio_api/* calls are covered too; it
-answers before the body is read, and closes the connection when it refuses.
+Tokens are compared with hmac.compare_digest, never logged, never put into a page or a URL. The client
+address is the connection's peer, or the one a proxy listed in trusted_proxies names (origin.py). A
+plain ASGI middleware (AccessControl), so the Gradio page and its /gradio_api/* calls are covered too;
+it answers before the body is read, and closes the connection when it refuses.
 """
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import time
 from collections import deque
 from http.cookies import SimpleCookie
+from pathlib import Path
 from urllib.parse import quote
 
-from qa.errors import Forbidden, TooManyAttempts, Unauthorized
+from qa.errors import CrossOrigin, Forbidden, TooManyAttempts, Unauthorized
 
+from .origin import browser_origin, host_name, is_proxied, own_origin
 from .security import CLOSE, is_api, route_path, send_error
+from .sessions import SESSION_SECONDS, Sessions
 
-__all__ = ["Guard", "AccessControl", "COOKIE", "is_write", "LOOPBACK"]
+__all__ = ["Guard", "AccessControl", "COOKIE", "is_write", "is_state_changing", "local_writer", "LOOPBACK"]
 
 COOKIE = "qa_session"
-SESSION_SECONDS = 12 * 3600
 STRIKES, STRIKE_WINDOW, MAX_WAIT = 5, 15 * 60, 300
 LOOPBACK = {"127.0.0.1", "::1", "::ffff:127.0.0.1"}
+# The hosts a loopback writer may have asked for; "" is no Host header at all, which no browser sends.
+LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "[::1]", ""}
 # Reachable without reading rights: the login page and its calls, and liveness for monitors.
 PUBLIC = {"/login", "/api/login", "/api/logout", "/healthz", "/embed/login.js", "/embed/admin.css"}
 
@@ -44,12 +54,27 @@ def is_write(method: str, path: str) -> bool:
     return path.startswith("/api/jobs/")
 
 
+def is_state_changing(method: str, path: str) -> bool:
+    """A request that changes something: a write but a GET, a login or a logout."""
+    if method in ("GET", "HEAD", "OPTIONS"):
+        return False
+    return is_write(method, path) or path in ("/api/login", "/api/logout")
+
+
+def local_writer(scope) -> bool:
+    """Without admin_token, may this request write? Only a client on the loopback address that asked for a
+    loopback host and came through no unlisted proxy."""
+    return _client(scope) in LOOPBACK and not is_proxied(scope) and host_name(scope) in LOOPBACK_HOSTS
+
+
 class Guard:
     """The tokens, the sessions signed with them, and the strikes per client address."""
 
-    def __init__(self, read_token: str, admin_token: str, audit=None):
+    def __init__(self, read_token: str, admin_token: str, audit=None, sessions_path: Path | None = None):
+        """`sessions_path`: where logouts are kept across restarts (None: in memory only)."""
         self.tokens = {"admin": admin_token, "reader": read_token}
         self.audit = audit
+        self.sessions = Sessions(self.tokens, sessions_path)
         self._strikes: dict[str, deque] = {}
         self._blocked: dict[str, float] = {}
 
@@ -107,24 +132,18 @@ class Guard:
                 self._blocked.pop(old, None)
 
     # -- sessions ---------------------------------------------------------------------------
-    def _sign(self, role: str, expires: int) -> str:
-        key = self.tokens[role].encode()
-        return hmac.new(key, f"{role}.{expires}".encode(), hashlib.sha256).hexdigest()
-
-    def session(self, role: str) -> str:
-        expires = int(time.time()) + SESSION_SECONDS
-        return f"{role}.{expires}.{self._sign(role, expires)}"
-
     def session_role(self, value: str) -> str | None:
-        role, _, rest = value.partition(".")
-        expires, _, signature = rest.partition(".")
-        if role not in self.tokens or not self.tokens[role] or not expires.isdigit() or int(expires) < time.time():
-            return None
-        return role if hmac.compare_digest(signature, self._sign(role, int(expires))) else None
+        return self.sessions.role(value)
 
     def cookie(self, role: str, secure: bool) -> str:
         flags = "; Secure" if secure else ""
-        return f"{COOKIE}={self.session(role)}; HttpOnly; SameSite=Strict; Path=/; Max-Age={SESSION_SECONDS}{flags}"
+        value = self.sessions.new(role)
+        return f"{COOKIE}={value}; HttpOnly; SameSite=Strict; Path=/; Max-Age={SESSION_SECONDS}{flags}"
+
+    def logout(self, scope) -> bool:
+        """End the request's session on the server; False when it carried none that was live."""
+        _, session = _credentials(scope)
+        return self.sessions.revoke(session) if session else False
 
     @staticmethod
     def clear_cookie() -> str:
@@ -179,14 +198,17 @@ class AccessControl:
         headers = dict(scope.get("headers", []))
         if method == "OPTIONS" and b"access-control-request-method" in headers:
             return await self.app(scope, receive, send)  # a CORS preflight carries no credentials
-        write = is_write(method, path)
+        write, changing = is_write(method, path), is_state_changing(method, path)
         try:
+            sent_by = browser_origin(scope) if changing else None
+            if sent_by == "cross":  # before any token: a forged request is no strike against its victim
+                raise _cross_origin(scope)
             # A token is checked only where one is required: reading is open without read_token, and
             # clients such as the openai SDK always send some key (`Bearer unused`), which must not count.
             needed = self.guard.admin_token_set if write else self.guard.read_token_set
             role = self._role(scope, client) if needed else self._role_if_any(scope)
             if write:
-                role = self._writer(role, client)
+                role = self._writer(role, scope, changing and sent_by is None)
             elif self.guard.read_token_set and role is None and path not in PUBLIC:
                 if method in ("GET", "HEAD") and not is_api(path) and not path.startswith("/gradio_api"):
                     return await _redirect(send, _login_location(scope))
@@ -195,7 +217,7 @@ class AccessControl:
                     "read token: send `Authorization: Bearer <token>`, or log in on the login page."
                 )
         except (Unauthorized, Forbidden) as exc:
-            if write and self.guard.audit is not None:
+            if (write or changing) and self.guard.audit is not None:
                 self.guard.audit.write(client, f"{method} {path}", None, [], f"refused: {exc.code}")
             extra = [(b"www-authenticate", b"Bearer")] if exc.http_status == 401 else []
             if isinstance(exc, TooManyAttempts):
@@ -220,18 +242,39 @@ class AccessControl:
             return self.guard._match(bearer)
         return self.guard.session_role(session) if session else None
 
-    def _writer(self, role: str | None, client: str) -> str:
+    def _writer(self, role: str | None, scope, unmarked: bool) -> str:
+        """The writer's role. `unmarked`: a state-changing request without Origin and Sec-Fetch-Site."""
         if self.guard.admin_token_set:
             if role != "admin":
                 raise Unauthorized(
                     "需要管理令牌。/ Writing needs the admin token: send `Authorization: Bearer <admin_token>`, or "
                     "log in on the admin tab."
                 )
+            if unmarked and _credentials(scope)[0] is None:
+                # A session cookie is what a browser adds by itself; a browser also says where the
+                # request comes from. A cookie without Origin or Sec-Fetch-Site is not trusted to write.
+                raise CrossOrigin(
+                    "写请求没有 Origin 头，会话 Cookie 不足以写入。/ A write with a session cookie must carry an "
+                    "Origin (or Sec-Fetch-Site) header of this server; a program should send "
+                    "`Authorization: Bearer <admin_token>` instead."
+                )
             return role
-        if client not in LOOPBACK:
+        if not local_writer(scope):
             raise Forbidden(
                 "未设置管理令牌，只能在服务器本机写入。/ No admin_token is set, so writing is allowed only from the "
-                "server itself (loopback). Start the server with QA_ADMIN_TOKEN=<a long random string> to write "
-                "from other machines."
+                "server itself (loopback, at http://127.0.0.1 or http://localhost, not through a reverse proxy). "
+                "Start the server with QA_ADMIN_TOKEN=<a long random string> to write from other machines."
             )
         return "admin"
+
+
+def _cross_origin(scope) -> CrossOrigin:
+    origin = dict(scope.get("headers", [])).get(b"origin", b"").decode("latin-1")[:200]
+    site = dict(scope.get("headers", [])).get(b"sec-fetch-site", b"").decode("latin-1")[:40]
+    sender = f"Origin {origin!r}" if origin else f"Sec-Fetch-Site {site!r}"
+    own = own_origin(scope) or "(no Host header)"
+    return CrossOrigin(
+        f"拒绝来自其他网页的写请求。/ A state-changing request from another page ({sender}) is refused: only "
+        f"pages of this server ({own}) may write or log in. Behind a reverse proxy, list it in trusted_proxies "
+        "and have it send X-Forwarded-Host and X-Forwarded-Proto."
+    )

@@ -227,7 +227,8 @@ def responses(*statuses: int) -> dict:
     described = {
         400: "Malformed JSON, or an invalid Content-Length (`malformed_json`, `bad_request`).",
         401: "No token or a wrong one (`unauthorized`): reading with read_token set, writing with admin_token set.",
-        403: "Writing from another machine while no admin_token is set (`forbidden`).",
+        403: "Writing from another machine while no admin_token is set (`forbidden`); a write, login or "
+        "logout sent by a page of another origin, or a session cookie writing without Origin (`cross_origin`).",
         404: "No such document, collection or job (`not_found`).",
         405: "The path exists but not for this method (`method_not_allowed`); `Allow` lists the methods.",
         408: "The request body did not arrive within read_timeout_seconds (`request_timeout`).",

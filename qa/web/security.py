@@ -4,7 +4,8 @@ Three small ASGI middlewares, each independent of FastAPI and of the service, ov
 mounted Gradio app's included):
 
     SecurityHeaders   Content-Security-Policy `frame-ancestors 'self' <origins>` on every response; the
-                      /embed page gets a strict policy (own scripts and styles only, fetch to itself only).
+                      /embed page gets a strict policy (own scripts and styles only, fetch to itself only);
+                      a 429 from anywhere that does not say when to come back gets `Retry-After`.
     Cors              CORS that allows exactly the configured origins, nothing else: it answers every
                       preflight itself and drops any CORS header an inner app (Gradio) set.
     BodyLimit         refuses request bodies over a limit, by Content-Length and by counting the stream (a
@@ -91,11 +92,16 @@ async def send_error(send, status: int, code: str, message: str, headers: list |
     await send({"type": "http.response.body", "body": body})
 
 
+RETRY_AFTER = b"5"  # seconds, for a 429 whose maker did not say (qa's own 429s all do)
+
+
 def _add_headers(send, extra: list[tuple[bytes, bytes]]):
     async def wrapped(message):
         if message["type"] == "http.response.start":
             names = {k.lower() for k, _ in extra}
             kept = [(k, v) for k, v in message.get("headers", []) if k.lower() not in names]
+            if message["status"] == 429 and not any(k.lower() == b"retry-after" for k, _ in kept):
+                kept.append((b"retry-after", RETRY_AFTER))
             message = {**message, "headers": kept + extra}
         await send(message)
 

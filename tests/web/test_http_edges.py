@@ -186,3 +186,31 @@ def test_listed_origins_and_only_they_are_granted_on_every_route(allowing, path)
     assert "Origin" in get.headers["vary"]
     local = allowing.get("/config", headers={"Origin": LOCAL})
     assert not [h for h in local.headers if h.lower().startswith("access-control-")]
+
+
+@pytest.mark.parametrize(("given", "sent"), [([], b"5"), ([(b"retry-after", b"120")], b"120")])
+def test_every_429_says_when_to_come_back(given, sent):
+    """A 429 from anywhere inside (Gradio, a library) gets Retry-After; qa's own value is kept. Other
+    statuses get none. (qa's own 429s against a real server: tests/web/test_attacks_auth.py.)"""
+    import asyncio
+
+    from qa.web.security import SecurityHeaders
+
+    def app_answering(status: int):
+        async def inner(scope, receive, send):
+            await send({"type": "http.response.start", "status": status, "headers": list(given)})
+            await send({"type": "http.response.body", "body": b"{}"})
+
+        return SecurityHeaders(inner, [])
+
+    def headers_of(app) -> dict:
+        sent_messages = []
+
+        async def send(message):
+            sent_messages.append(message)
+
+        asyncio.run(app({"type": "http", "path": "/", "headers": []}, None, send))
+        return dict(sent_messages[0]["headers"])
+
+    assert headers_of(app_answering(429))[b"retry-after"] == sent
+    assert b"retry-after" not in headers_of(app_answering(401)) or given
