@@ -98,6 +98,32 @@ SETTINGS: tuple[Setting, ...] = (
         "Say plainly when no passage answers (未找到直接回答该问题的段落) and show the closest passages; "
         "off = always quote the best sentences.",
     ),
+    Setting(
+        "answer_reader",
+        True,
+        "Read the best candidates with the trained answer reader (qa/search/reader.py): rerank them by whether "
+        "they answer, lead with the exact answer span, and say 未找到直接回答该问题的段落 when none answers; "
+        "off = the ranking and 回答 without it.",
+    ),
+    Setting("reader_depth", 5, "Candidates the answer reader reads (after the second stage); more is slower."),
+    Setting(
+        "reader_max_tokens",
+        256,
+        "Tokens in one reader window (question included); longer passages are read in overlapping windows.",
+    ),
+    Setting(
+        "reader_weight",
+        1.0,
+        "Weight of the reader's answer probability added to a candidate's score (the fused score plus the "
+        "second stage's evidence).",
+    ),
+    Setting(
+        "reader_threshold",
+        0.5,
+        "The reader's answer probability a candidate needs for its span to be the short answer; when none of "
+        "the candidates read reaches `reader_no_answer_at`, no passage answers.",
+    ),
+    Setting("reader_no_answer_at", 0.05, "Below this answer probability for every candidate read, no passage answers."),
     Setting("rrf_k", 10, "Reciprocal rank fusion constant k (smaller trusts the top ranks more)."),
     Setting("dense_weight", 0.4, "Weight of the dense retriever in fusion (keyword gets 1 - this)."),
     Setting(
@@ -251,7 +277,14 @@ class _SettingsBase:
             raise InputError(f"max_history_turns must be 0 or more; got {self.max_history_turns}.")
         if self.rerank_depth < 0:
             raise InputError(f"rerank_depth must be 0 or more; got {self.rerank_depth}.")
-        for name in ("dense_evidence_weight", "coverage_weight", "cue_weight"):
+        if not 0 <= self.reader_depth <= 50:
+            raise InputError(f"reader_depth must be from 0 to 50; got {self.reader_depth}.")
+        if not 32 <= self.reader_max_tokens <= 512:
+            raise InputError(f"reader_max_tokens must be from 32 to 512; got {self.reader_max_tokens}.")
+        for name in ("reader_threshold", "reader_no_answer_at"):
+            if not 0 <= getattr(self, name) <= 1:
+                raise InputError(f"{name} must be from 0 to 1; got {getattr(self, name)}.")
+        for name in ("dense_evidence_weight", "coverage_weight", "cue_weight", "reader_weight"):
             if getattr(self, name) < 0:
                 raise InputError(f"{name} must be 0 or more; got {getattr(self, name)}.")
         for name in ("dense_weight", "year_penalty", "keyword_confident_at", "followup_context_weight"):

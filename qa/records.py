@@ -17,6 +17,7 @@ __all__ = [
     "Evidence",
     "Hit",
     "Answer",
+    "ShortAnswer",
     "QuoteMatch",
     "QuotePart",
     "QuoteCheck",
@@ -114,6 +115,17 @@ class Passage:
     @property
     def doc_id(self) -> str:
         return self.citation.doc_id
+
+    def file_spans(self, start: int, end: int) -> tuple[tuple[int, int], ...]:
+        """The file spans holding text[start:end]: one, or several where it crosses a piece boundary."""
+        pieces = self.pieces or ((self.citation.start, self.citation.end),)
+        out, at = [], 0
+        for a, b in pieces:
+            lo, hi = max(start, at), min(end, at + (b - a))
+            if lo < hi:
+                out.append((a + lo - at, a + hi - at))
+            at += b - a
+        return tuple(out)
 
     def to_dict(self) -> dict:
         return {
@@ -283,6 +295,9 @@ class Hit:
     keyword_rank: int | None
     also_in: tuple[Copy, ...] = ()
     evidence: Evidence | None = None  # how well the highlighted sentence answers; None where not measured
+    # The answer reader's short answer inside passage.text, on the card it is quoted from; None elsewhere.
+    answer_span: tuple[int, int] | None = None
+    answer_score: float | None = None  # the reader's probability that this passage answers; None: not read
 
     @property
     def citation(self) -> Citation:
@@ -305,6 +320,41 @@ class Hit:
             "dense_rank": self.dense_rank,
             "keyword_rank": self.keyword_rank,
             "also_in": [c.to_dict() for c in self.also_in],
+            **({} if self.answer_score is None else {"answer_score": round(float(self.answer_score), 4)}),
+            **(
+                {}
+                if self.answer_span is None
+                else {"answer_span": {"start": self.answer_span[0], "end": self.answer_span[1]}}
+            ),
+        }
+
+
+@dataclass(frozen=True)
+class ShortAnswer:
+    """The answer reader's exact answer: its text, the card it stands in and where it is in the file."""
+
+    text: str
+    card: int  # the hit's rank
+    span: tuple[int, int]  # inside that hit's passage text
+    pieces: tuple[tuple[int, int], ...]  # its file spans (more than one where it crosses a page break)
+    score: float  # the reader's probability that the card answers
+
+    @property
+    def start(self) -> int:
+        return self.pieces[0][0]
+
+    @property
+    def end(self) -> int:
+        return self.pieces[-1][1]
+
+    def to_dict(self) -> dict:
+        return {
+            "text": self.text,
+            "card": self.card,
+            "start": self.start,
+            "end": self.end,
+            "pieces": [list(p) for p in self.pieces],
+            "score": round(float(self.score), 4),
         }
 
 
@@ -317,6 +367,7 @@ class Answer:
     # Which card each sentence of `answer` is quoted from: (rank, start, end) inside that hit's text.
     answer_from: tuple[tuple[int, int, int], ...] = ()
     answered: bool = True  # False: no passage answers the question (the hits are the closest ones)
+    short_answer: ShortAnswer | None = None  # the reader's exact answer, where it found one
 
     def to_dict(self) -> dict:
         return {
@@ -325,6 +376,7 @@ class Answer:
             "answer": self.answer,
             "answered": self.answered,
             "answer_from": [{"rank": r, "start": s, "end": e} for r, s, e in self.answer_from],
+            "short_answer": None if self.short_answer is None else self.short_answer.to_dict(),
             "hits": [h.to_dict() for h in self.hits],
         }
 

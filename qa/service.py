@@ -26,7 +26,7 @@ from .index.lock import writer_lock
 from .index.state import index_state, open_index, unchanged_reports
 from .index.store import Index
 from .records import Answer, Article, Hit, QuoteCheck
-from .search.answer import extract
+from .search.answer import CLOSEST, NO_DIRECT_ANSWER, Extract, extract, reader_finds_none, short_answer
 from .search.hybrid import Searcher
 
 __all__ = ["QAService"]
@@ -176,6 +176,11 @@ class QAService:
             max_sentences=1 if pinned else 2,
             neighbour=not pinned,
         )
+        short = None if pinned else short_answer(hits)
+        if self.settings.no_answer and reader_finds_none(hits, self.settings.reader_no_answer_at):
+            reply = Extract(NO_DIRECT_ANSWER + CLOSEST, (), False)
+        if not reply.answered:
+            short = None
         return Answer(
             question,
             reply.text,
@@ -183,6 +188,7 @@ class QAService:
             search_query=turn.search_query if turn else None,
             answer_from=reply.sources,
             answered=reply.answered,
+            short_answer=short,
         )
 
     @property

@@ -17,13 +17,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from qa.records import Hit
+from qa.records import Hit, ShortAnswer
 from qa.text import content_key, keyword_tokens, sentence_spans
 
 from .crosslang import has_chinese
 from .cues import asked_type, is_list_question, offers
 
 __all__ = [
+    "short_answer",
+    "reader_finds_none",
     "answer_span",
     "best_sentence",
     "question_terms",
@@ -146,3 +148,22 @@ def extract(
         parts.append(f"{sentence}[{hit.rank}]")
         sources.append((hit.rank, *span))
     return Extract("".join(parts), tuple(sources), True)
+
+
+def short_answer(hits: list[Hit]) -> ShortAnswer | None:
+    """The answer reader's exact answer, from the card that carries it (qa.search.hybrid marks one)."""
+    for hit in hits:
+        if hit.answer_span is not None and hit.answer_score is not None:
+            s, e = hit.answer_span
+            text = hit.passage.text[s:e].strip()
+            if text:
+                lead = len(hit.passage.text[s:e]) - len(hit.passage.text[s:e].lstrip())
+                span = (s + lead, s + lead + len(text))
+                return ShortAnswer(text, hit.rank, span, hit.passage.file_spans(*span), hit.answer_score)
+    return None
+
+
+def reader_finds_none(hits: list[Hit], no_answer_at: float) -> bool:
+    """Did the reader read candidates and find each less likely than `no_answer_at` to answer?"""
+    read = [h.answer_score for h in hits if h.answer_score is not None]
+    return bool(read) and max(read) < no_answer_at

@@ -3,24 +3,28 @@
 from __future__ import annotations
 
 import dataclasses
+import logging
 import re
 from dataclasses import dataclass
 
 import numpy as np
 
 from qa.config import Settings
+from qa.errors import ModelError
 from qa.index.store import Index
 from qa.records import Evidence, Hit
-from qa.text import keyword_tokens, normalize, to_simplified
+from qa.text import keyword_tokens, normalize, sentence_spans, to_simplified
 
 from .answer import best_sentence, question_terms
 from .crosslang import PinyinNames, has_chinese
 from .evidence import EvidenceScorer
 from .fusion import convex, ranks, rrf
 from .glossary import Glossary, corpus_glossary
+from .reader import Reading, open_reader
 
 __all__ = ["Searcher", "Ranked"]
 
+log = logging.getLogger(__name__)
 _LATIN_WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9\-']*")
 _YEAR = re.compile(r"(?<!\d)(?:1[89]|20)\d\d(?!\d)")
 
@@ -34,6 +38,8 @@ class Ranked:
     # Set by the second stage (rerank_depth): the passage's best sentence and its evidence.
     highlight: tuple[int, int] | None = None
     evidence: Evidence | None = None
+    # Set by the answer reader (reader_depth): its reading of the passage.
+    reading: Reading | None = None
 
 
 class Searcher:
@@ -50,6 +56,8 @@ class Searcher:
         self._pinyin = PinyinNames()
         self._years: dict[int, set[str]] = {}  # years named by each passage, filled as passages are seen
         self.evidence = EvidenceScorer(index, settings)
+        self._reader = None
+        self._reader_error: str | None = None
 
     def embed_question(self, question: str) -> np.ndarray:
         # Passages are embedded in simplified characters, so questions are too (DRCD-style traditional input).
@@ -102,7 +110,39 @@ class Searcher:
         # reordered the seeds' English questions for the worse (bench/answers.py).
         if mode == "fused" and s.rerank_depth > 0 and has_chinese(question):
             ranked = self._rerank(question, added, ranked, query_vector)
+        if mode == "fused" and self.reads(question):
+            ranked = self._read(question, ranked)
         return ranked[: (k or None)], added
+
+    def reads(self, question: str) -> bool:
+        """Does the answer reader read this question's candidates? (On, loadable, and a Chinese question:
+        it was trained on Chinese only.)"""
+        s = self.settings
+        return s.answer_reader and s.reader_depth > 0 and has_chinese(question) and self.reader() is not None
+
+    def reader(self):
+        """The answer reader, loaded once; None (and one logged line) when its weights cannot be loaded,
+        so questions are ranked and answered as without it."""
+        if self._reader is None and self._reader_error is None:
+            try:
+                self._reader = open_reader(self.encoder, self.settings)
+            except ModelError as exc:
+                self._reader_error = str(exc)
+                log.warning("The answer reader is off: %s", exc)
+        return self._reader
+
+    def _read(self, question: str, ranked: list[Ranked]) -> list[Ranked]:
+        """The first reader_depth candidates by score + reader_weight × the reader's probability that the
+        passage answers; the rest keep their order below them."""
+        depth = self.settings.reader_depth
+        head = ranked[:depth]
+        readings = self._reader.read(question, [self.index.passages[r.pid].text for r in head])
+        weight = self.settings.reader_weight
+        head = [
+            dataclasses.replace(r, score=r.score + weight * rd.answers, reading=rd) for r, rd in zip(head, readings)
+        ]
+        head.sort(key=lambda r: (-r.score, r.pid))
+        return head + ranked[depth:]
 
     def _rerank(self, question: str, added: str, ranked: list[Ranked], query_vector) -> list[Ranked]:
         """The first rerank_depth candidates by fused score + their best sentence's evidence
@@ -179,14 +219,29 @@ class Searcher:
         ranked, added = self._rank(question, "fused", top_k, None)
         q_terms = None  # the question's words, for hits the second stage did not reach (English questions too)
         hits = []
+        answering = self._answering(ranked)
         for rank, r in enumerate(ranked, start=1):
             p = passages[r.pid]
             span = r.highlight
+            answer_span = None
+            if r is answering:  # the short answer's card: its highlight is the sentence holding the answer
+                answer_span = r.reading.span
+                span = next((s for s in sentence_spans(p.text) if s[0] <= answer_span[0] < s[1]), span)
             if span is None:
                 q_terms = question_terms(f"{question} {added}") if q_terms is None else q_terms
                 span = best_sentence(p.text, q_terms)
-            hits.append(Hit(rank, r.score, p, span, r.dense_rank, r.keyword_rank, p.also_in, r.evidence))
+            score = None if r.reading is None else r.reading.answers
+            hits.append(
+                Hit(rank, r.score, p, span, r.dense_rank, r.keyword_rank, p.also_in, r.evidence, answer_span, score)
+            )
         return hits
+
+    def _answering(self, ranked: list[Ranked]) -> Ranked | None:
+        """The candidate the short answer comes from: the one the reader is surest answers, if it is sure
+        enough (reader_threshold)."""
+        read = [r for r in ranked if r.reading is not None and r.reading.span is not None]
+        best = max(read, key=lambda r: r.reading.answers, default=None)
+        return best if best is not None and best.reading.answers >= self.settings.reader_threshold else None
 
 
 def _top(scores: np.ndarray, k: int) -> list[tuple[int, float]]:
