@@ -78,10 +78,35 @@ def held_out(title: str) -> bool:
     return int(hashlib.sha256(title.encode("utf-8")).hexdigest()[:8], 16) % 4 == 0
 
 
+TRAINING = ROOT.parent / "shared" / "training" / "cmrc2018" / "cmrc2018_train.json"
+
+
+def train_tune_rows() -> tuple[Path, list[dict], list[dict]]:
+    """CMRC 2018 train's tune slice (the 5% of paragraphs the reader never trains on, train/reader_data.py)
+    as passage and question rows like the benchmark folders'."""
+    sys.path.insert(0, str(ROOT / "train"))
+    from reader_data import is_tune
+
+    passages, questions = [], []
+    for article in json.loads(TRAINING.read_text(encoding="utf-8"))["data"]:
+        for para in article["paragraphs"]:
+            if not is_tune(para["id"], 0.05):
+                continue
+            passages.append({"id": para["id"], "title": article.get("title") or para["id"], "text": para["context"]})
+            for qa in para["qas"]:
+                answers = [a["text"] for a in qa["answers"]]
+                questions.append({"id": qa["id"], "question": qa["question"], "answers": answers, "positive_ids": [para["id"]]})  # fmt: skip
+    return TRAINING, passages, questions
+
+
 def noisy_index(dataset: str, settings: Settings, encoder: Encoder) -> tuple[Index, list[dict]]:
     """The dev split of `dataset` as short excerpts; its questions with the excerpt ids that answer them."""
-    folder = BENCH / dataset
-    rows = _read_jsonl(folder / "passages.jsonl")
+    if dataset == "cmrc2018-train-tune":
+        folder, rows, question_rows = train_tune_rows()
+    else:
+        folder = BENCH / dataset
+        rows = _read_jsonl(folder / "passages.jsonl")
+        question_rows = _read_jsonl(folder / "questions.jsonl")
     passages: list[Passage] = []
     of_paragraph: dict[str, list[int]] = {}
     for r in rows:
@@ -108,7 +133,7 @@ def noisy_index(dataset: str, settings: Settings, encoder: Encoder) -> tuple[Ind
         folder, {"name": f"noisy-{dataset}"}, [], passages, vectors, DenseIndex.build(vectors, owners), keyword
     )
     questions = []
-    for q in _read_jsonl(folder / "questions.jsonl"):
+    for q in question_rows:
         if not q["question"].strip():
             continue
         gold = q["positive_ids"][0]
@@ -149,14 +174,15 @@ def where_missed(passages: list[Passage], first: int, pos: set[int]) -> str:
 
 def figures(searcher: Searcher, rows: list[dict], top_k: int, dump=None, name: str = "") -> dict:
     """The answer figures (module docstring) over `rows`: each has question, answers, pos (ids)."""
-    counts = dict.fromkeys(("R@1", "in card", "in light", "in 回答", "no answer"), 0)
+    counts = dict.fromkeys(("R@1", "in card", "in light", "in 回答", "no answer", "short EM", "short in"), 0)
     missed = dict.fromkeys(MISS_KINDS, 0)
     noisy = name.startswith("noisy")
     times = []
     for row in rows:
         started = time.perf_counter()
         hits = searcher.search(row["question"], top_k)
-        reply = answer_module.extract(hits, row["question"], searcher.settings.no_answer).text
+        extracted, short = answer_module.reply(hits, row["question"], searcher.settings)
+        reply = extracted.text
         times.append((time.perf_counter() - started) * 1000)
         answers = [key(a) for a in row["answers"] if key(a)]
         first = hits[0] if hits else None
@@ -166,6 +192,10 @@ def figures(searcher: Searcher, rows: list[dict], top_k: int, dump=None, name: s
             "in light": bool(first and any(a in key(first.highlighted_sentence) for a in answers)),
             "in 回答": any(a in key(reply) for a in answers),
             "no answer": is_no_answer(reply),
+            "short EM": bool(short and key(short.text) in answers),
+            "short in": bool(
+                short and any(a in key(short.text) or key(short.text) in a for a in answers if key(short.text))
+            ),
         }
         for k, v in got.items():
             counts[k] += v
@@ -286,13 +316,14 @@ def unanswerable_rows(file: str = "unanswerable_questions.jsonl") -> list[dict]:
 
 def table(results: dict) -> str:
     lines = [
-        "| corpus | questions | R@1 | answer in first card | in highlight | in 回答 | no answer | search+answer p50 |"
+        "| corpus | questions | R@1 | answer in first card | in highlight | in 回答 | short answer EM | no answer "
+        "| search+answer p50 |"
     ]
-    lines.append("|---|---|---|---|---|---|---|---|")
+    lines.append("|---|---|---|---|---|---|---|---|---|")
     for name, m in results.items():
         lines.append(
             f"| {name} | {m['n']} | {m['R@1']:.4f} | {m['in card']:.4f} | {m['in light']:.4f} | {m['in 回答']:.4f} "
-            f"| {m['no answer']:.4f} | {m['p50 ms']:.1f} ms |"
+            f"| {m['short EM']:.4f} | {m['no answer']:.4f} | {m['p50 ms']:.1f} ms |"
         )
     return "\n".join(lines)
 
@@ -344,7 +375,9 @@ def main() -> None:
             )
             label = f"noisy {dataset} ({len(index.passages)} excerpts)"
             sets = {f"{label}, tuning": [r for r in rows if not r["heldout"]]}
-            if args.heldout:
+            if dataset == "cmrc2018-train-tune":  # all of it is for tuning: no article of it is judged
+                sets = {label: rows}
+            elif args.heldout:
                 sets[f"{label}, held out"] = [r for r in rows if r["heldout"]]
         else:
             index, rows = public_rows(name, settings, encoder)

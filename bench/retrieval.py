@@ -66,6 +66,9 @@ class CachedQueries:
         self._by_text = {to_simplified(q): v for q, v in zip(questions, vecs)}
         self.encoder = encoder
 
+    def load(self):
+        return self.encoder.load()
+
     def encode_queries(self, texts):
         return np.stack(
             [self._by_text[t] if t in self._by_text else self.encoder.encode_queries([t])[0] for t in texts]

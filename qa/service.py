@@ -26,7 +26,7 @@ from .index.lock import writer_lock
 from .index.state import index_state, open_index, unchanged_reports
 from .index.store import Index
 from .records import Answer, Article, Hit, QuoteCheck
-from .search.answer import CLOSEST, NO_DIRECT_ANSWER, Extract, extract, reader_finds_none, short_answer
+from .search.answer import reply
 from .search.hybrid import Searcher
 
 __all__ = ["QAService"]
@@ -169,25 +169,14 @@ class QAService:
         hits = self._served(search, self._hit_claims, self._drop_false_hits)
         # An ordinal follow-up ("那第三项呢？") pins the list item asked for: that item is the answer.
         pinned = turn is not None and turn.pinned is not None
-        reply = extract(
-            hits,
-            turn.search_query if turn else question,
-            self.settings.no_answer,
-            max_sentences=1 if pinned else 2,
-            neighbour=not pinned,
-        )
-        short = None if pinned else short_answer(hits)
-        if self.settings.no_answer and reader_finds_none(hits, self.settings.reader_no_answer_at):
-            reply = Extract(NO_DIRECT_ANSWER + CLOSEST, (), False)
-        if not reply.answered:
-            short = None
+        extracted, short = reply(hits, turn.search_query if turn else question, self.settings, pinned)
         return Answer(
             question,
-            reply.text,
+            extracted.text,
             tuple(hits),
             search_query=turn.search_query if turn else None,
-            answer_from=reply.sources,
-            answered=reply.answered,
+            answer_from=extracted.sources,
+            answered=extracted.answered,
             short_answer=short,
         )
 

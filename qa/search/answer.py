@@ -24,6 +24,7 @@ from .crosslang import has_chinese
 from .cues import asked_type, is_list_question, offers
 
 __all__ = [
+    "reply",
     "short_answer",
     "reader_finds_none",
     "answer_span",
@@ -167,3 +168,13 @@ def reader_finds_none(hits: list[Hit], no_answer_at: float) -> bool:
     """Did the reader read candidates and find each less likely than `no_answer_at` to answer?"""
     read = [h.answer_score for h in hits if h.answer_score is not None]
     return bool(read) and max(read) < no_answer_at
+
+
+def reply(hits: list[Hit], question: str, settings, pinned: bool = False) -> tuple[Extract, ShortAnswer | None]:
+    """回答 and the short answer, as `qa ask` gives them: the extract (an ordinal follow-up's pinned item
+    alone), replaced by "no passage answers" when the reader read candidates and found none likely."""
+    extracted = extract(hits, question, settings.no_answer, max_sentences=1 if pinned else 2, neighbour=not pinned)
+    if settings.no_answer and reader_finds_none(hits, settings.reader_no_answer_at):
+        extracted = Extract(NO_DIRECT_ANSWER + CLOSEST, (), False)
+    short = None if pinned or not extracted.answered else short_answer(hits)
+    return extracted, short
