@@ -105,7 +105,7 @@ def keyword_only(sources) -> None:
     from qa.search.hybrid import Searcher
 
     settings = _settings()
-    corpus = build_corpus(sources, settings.max_passage_chars)
+    corpus = build_corpus(sources, settings.max_passage_chars, settings.min_passage_chars)
     keyword = KeywordIndex.build(
         [keyword_text(p) for p in corpus.passages], settings.keyword_tokens, settings.bm25_k1, settings.bm25_b
     )

@@ -4,6 +4,7 @@
     python bench/passage_sizes.py --seeds               # the seed corpus
     python bench/passage_sizes.py --set max_passage_chars=400 --set min_passage_chars=60
     python bench/passage_sizes.py --show FILE_SUBSTRING # print that file's passages, to read the cards
+    python bench/passage_sizes.py --keyword             # also keyword-only R@1/R@5 on the 53 formats questions
 
 Prints one row per file: passages, median length in characters, share under 20 and under 40
 characters, and the longest passage. The formats corpus is read once (OCR included) and kept in
@@ -66,6 +67,7 @@ def main() -> None:
     parser.add_argument("--seeds", action="store_true", help="the seed corpus instead of the formats corpus")
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", help="a setting")
     parser.add_argument("--show", metavar="FILE", help="print the passages of files whose name holds FILE")
+    parser.add_argument("--keyword", action="store_true", help="keyword-only R@k on bench/formats_questions.jsonl")
     args = parser.parse_args()
     settings = Settings.load(dict(item.split("=", 1) for item in args.set))
     folder = ROOT / "seeds" if args.seeds else CORPUS
@@ -77,6 +79,11 @@ def main() -> None:
         f"(max_passage_chars={settings.max_passage_chars}, min_passage_chars={settings.min_passage_chars})\n"
     )
     table(corpus.passages, [s.file for s in sources])
+    if args.keyword and not args.seeds:
+        import formats  # bench/formats.py: the same corpus, keyword index and Searcher as `qa ask`
+
+        formats.OVERRIDES.update(dict(item.split("=", 1) for item in args.set))
+        formats.keyword_only([s for s in sources if s.path.name != "README.md"])
     if args.show:
         for p in corpus.passages:
             if args.show in p.citation.file:

@@ -12,7 +12,7 @@ The rules follow the document's own structure:
                 (（一）…) and paragraphs; a table's rows (each passage of it repeats the header row)
     packing     groups of one section merge up to `max_chars` when one side is short (under
                 `min_chars`) or neither is a paragraph of prose; a slide's groups merge up to the
-                limit; a news article's paragraphs stay as they are
+                limit; a news article's paragraphs (and its list items) stay as they are
     splitting   a group over the limit is cut between its blocks, a block over it at sentence ends
 """
 
@@ -97,6 +97,8 @@ def _sections(blocks: list[Block], pages: list[int | None], slides: bool) -> lis
 
 
 def _groups(blocks: list[Block], news: bool) -> list[_Group]:
+    if news:  # a news article's paragraphs, captions, list items and lines stay as they are
+        return [_Group([block], "prose") for block in blocks]
     groups: list[_Group] = []
     for block in blocks:
         last = groups[-1] if groups else None
@@ -113,13 +115,11 @@ def _groups(blocks: list[Block], news: bool) -> list[_Group]:
             last.blocks.append(block)
         elif is_lead_line(block.text):
             groups.append(_Group([block], "lead"))
-        elif news:  # a news paragraph or caption is a unit of its own; its list items and lines are not
-            groups.append(_Group([block], "prose" if block.kind in ("body", "caption") else "text"))
         else:
             groups.append(_Group([block], "prose" if _is_prose(block) else "text"))
     for g in groups:
         if g.kind == "lead" and len(g.blocks) == 1:  # a colon with no list under it
-            g.kind = "prose" if _is_prose(g.blocks[0]) or news and g.blocks[0].kind == "body" else "text"
+            g.kind = "prose" if _is_prose(g.blocks[0]) else "text"
         if g.kind == "table" and len(g.blocks) == 1:
             g.header = None
     return groups
@@ -132,7 +132,7 @@ def _mergeable(current: list[_Group], group: _Group, size: int, limit: int, min_
         return True
     standalone = ("prose", "law", "table")
     if mode == "news":  # a news paragraph is a unit of its own, however short
-        return not any(g.kind == "prose" for g in current) and group.kind != "prose"
+        return False
     if size < min_chars or group.size < min_chars:
         return True
     return current[-1].kind not in standalone and group.kind not in standalone

@@ -99,14 +99,12 @@ def test_news_paragraphs_stay_as_they_are_and_other_prose_merges(tmp_path):
     assert len(passages_of(tmp_path, "notes.txt", "座谈会笔记\n" + "\n".join(short) + "\n")) == 1
 
 
-def test_seed_passages_are_paragraphs_except_the_list_of_eight():
-    """The seeds' news paragraphs stay as they are; the one change: the eight list items of the
-    first article (- 共同…) are one passage with its headline, not eight."""
+def test_seed_passages_are_their_paragraphs():
+    """The seeds are news: every paragraph, caption and list item (the eight "- 共同…" lines, which
+    ordinal follow-ups lean on) stays a passage of its own, as before."""
     corpus = build_corpus([read_source(p) for p in find_sources([SEEDS])], MAX, MIN)
-    assert len(corpus.passages) == 49
-    several = [p for p in corpus.passages if p.citation.paragraph_end]
-    assert len(several) == 1 and (several[0].citation.paragraph, several[0].citation.paragraph_end) == (1, 8)
-    assert several[0].text.count("\n- 共同") == 8
+    assert len(corpus.passages) == 56 and not any(p.citation.paragraph_end for p in corpus.passages)
+    assert sum(p.text.startswith("- 共同") for p in corpus.passages) == 7  # the first opens with the headline
 
 
 @pytest.fixture(scope="module")
