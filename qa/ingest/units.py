@@ -111,10 +111,10 @@ def _groups(blocks: list[Block], news: bool) -> list[_Group]:
                 groups.append(_Group([block], "table", header=block if block.kind == "row" else None))
         elif last is not None and last.kind == "law" and not _LAW_PART.match(block.text):
             last.blocks.append(block)  # a law article keeps its items and paragraphs
+        elif is_lead_line(block.text):  # a lead inside a list (• 拉取源码：) opens a list of its own
+            groups.append(_Group([block], "lead"))
         elif last is not None and last.kind == "lead" and block.kind in ("list", "line"):
             last.blocks.append(block)
-        elif is_lead_line(block.text):
-            groups.append(_Group([block], "lead"))
         else:
             groups.append(_Group([block], "prose" if _is_prose(block) else "text"))
     for g in groups:
@@ -209,7 +209,11 @@ def plan_article(
             if group.size > max_chars if current else group.size > limit:
                 # Too long for a passage: cut, and the text before it is filled up to the limit first
                 # where it may merge with it (a slide's title with its long text box).
-                merge = bool(current) and _mergeable(current, group, 0, 10**9, min_chars, mode)
+                merge = (
+                    bool(current)
+                    and group.kind not in ("lead", "table")  # a lead line never ends a passage
+                    and _mergeable(current, group, 0, 10**9, min_chars, mode)
+                )
                 if current and not merge:
                     packed.append(parts)
                     parts, size = [], 0
