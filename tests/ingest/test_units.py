@@ -133,6 +133,9 @@ def test_slides_are_never_joined(formats):
     sources, corpus = formats
     deck = [p for p in corpus.passages if p.citation.format == "pptx"]
     assert deck and all(p.citation.page_end is None for p in deck)
+    # Slide 4 is one passage: its title carried as heading, its text boxes under it.
+    (slide,) = [p for p in deck if p.citation.page == 4 and p.text.startswith("概要\n")]
+    assert slide.heading == "概要" and "背景简介" in slide.text and "特点：减少同步次数" in slide.text
     assert {s.path.name: s.slides for s in sources if s.format in ("pdf", "pptx")} == {
         "2024-4-25-meeting-minutes.pdf": False,
         "Paddle_Fluid框架执行逻辑_v1.2_陈威行.pptx": True,
@@ -140,6 +143,14 @@ def test_slides_are_never_joined(formats):
         "poem.pdf": False,
         "论文复现指南-新.pdf": False,
     }
+
+
+def test_a_passage_across_a_page_break_says_where_it_ends(formats):
+    _, corpus = formats
+    guide = [p for p in corpus.passages if p.citation.file.endswith("论文复现指南-新.pdf")]
+    spanning = [p for p in guide if p.citation.page_end is not None]
+    assert spanning and all(p.citation.page_end == p.citation.page + 1 for p in spanning)
+    assert all(p.citation.paragraph_end > p.citation.paragraph for p in spanning)
 
 
 def test_expected_spans_are_in_a_passage_on_their_page(formats):
