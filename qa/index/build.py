@@ -33,7 +33,7 @@ __all__ = [
 log = logging.getLogger("qa")
 
 # Bump when layout repair, chunking or the embedded views change for the same files and settings.
-LAYOUT_VERSION = 12
+LAYOUT_VERSION = 13
 
 
 class BuildReport(dict):
