@@ -83,7 +83,7 @@ def retrieval() -> None:
     for r in index.manifest.get("file_reports", []):
         print(
             f"  {Path(r['file']).name}: {r['format']}, pages {r['pages']}, {r['characters']} chars, "
-            f"{r['passages']} passages, OCR {r['ocr_pages']}, needs OCR {r['needs_ocr']}, error {r['error']}"
+            f"{r['passages']} passages (median {r.get('median_chars', '?')} chars), OCR {r['ocr_pages']}, needs OCR {r['needs_ocr']}, error {r['error']}"
         )
     rows = _questions()
     relevant = _relevance(index.passages, index.articles)
