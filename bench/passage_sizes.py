@@ -7,7 +7,8 @@
     python bench/passage_sizes.py --keyword             # also keyword-only R@1/R@5 on the 53 formats questions
 
 Prints one row per file: passages, median length in characters, share under 20 and under 40
-characters, and the longest passage. The formats corpus is read once (OCR included) and kept in
+characters, and the longest passage; for the formats corpus, also how many of its expected.jsonl
+spans lie inside one passage on their page. The formats corpus is read once (OCR included) and kept in
 bench/cache/formats-sources.pkl, keyed by each file's bytes and the readers' code, so a rerun only cuts passages again.
 """
 
@@ -15,7 +16,9 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import json
 import pickle
+import re
 import statistics
 import sys
 from pathlib import Path
@@ -62,6 +65,24 @@ def table(passages, files: list[str]) -> None:
         )
 
 
+def expected_on_page(passages) -> tuple[int, list[str]]:
+    """How many expected.jsonl spans lie inside one passage of their file on their page (whitespace
+    deleted on both sides, as the corpus README says), and the ones that do not."""
+    squeeze = lambda t: re.sub(r"\s+", "", t)  # noqa: E731
+    rows = [json.loads(line) for line in (CORPUS / "expected.jsonl").read_text(encoding="utf-8").splitlines() if line]
+    missed = []
+    for row in rows:
+        page = row["page"] or row.get("slide")
+        holders = [
+            p for p in passages if p.citation.file.endswith(row["file"]) and squeeze(row["gold"]) in squeeze(p.text)
+        ]
+        if not any(
+            page is None or p.citation.page <= page <= (p.citation.page_end or p.citation.page) for p in holders
+        ):
+            missed.append(f"{row['file']}: {row['gold']}")
+    return len(rows) - len(missed), missed
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", action="store_true", help="the seed corpus instead of the formats corpus")
@@ -79,6 +100,11 @@ def main() -> None:
         f"(max_passage_chars={settings.max_passage_chars}, min_passage_chars={settings.min_passage_chars})\n"
     )
     table(corpus.passages, [s.file for s in sources])
+    if not args.seeds:
+        found, missed = expected_on_page(corpus.passages)
+        print(
+            f"\nexpected.jsonl spans inside one passage on their page: {found} of {found + len(missed)} {missed or ''}"
+        )
     if args.keyword and not args.seeds:
         import formats  # bench/formats.py: the same corpus, keyword index and Searcher as `qa ask`
 
