@@ -165,7 +165,7 @@ class Paragraph(Spanned):
     """A numbered, repaired paragraph of an article; `pieces` are its file spans (see Passage)."""
 
     number: int  # 1-based inside the article
-    kind: str  # body | heading | list | meta | caption (| title: the headline, for quotations only)
+    kind: str  # body heading line list meta caption row record (| title: the headline, for quotations only)
     text: str
     pieces: tuple[tuple[int, int], ...]
     page: int | None = None  # where it stands in a paged document (see Citation)
