@@ -7,24 +7,21 @@ so its blocks enter directly: one article per file, titled by its first heading.
 
 from __future__ import annotations
 
-import re
-
 from .layout import ArticleLayout, Block
 from .readers import TextBlock
+from .units import LAW_PART
 
 __all__ = ["layout_blocks"]
 
 # Reader kinds → the paragraph kinds of layout.py (body, list, caption and row paragraphs are indexed).
 _KIND = {"heading": "heading", "paragraph": "body", "list": "list", "table_row": "row", "caption": "caption"}
-# A chapter of a law (第一章　总　则) is a heading, whatever tag the page gave it.
-_LAW_PART = re.compile(r"^第[一二三四五六七八九十百千零〇\d]+[编章节][\s\u3000]")
 
 
 def _kind(block: TextBlock) -> str:
     if block.kind == "table_row" and block.origin == "row":
         return "record"  # a spreadsheet row names its columns in every cell: no header row to repeat
-    if block.kind == "paragraph" and len(block.text) <= 40 and _LAW_PART.match(block.text):
-        return "heading"
+    if block.kind == "paragraph" and len(block.text) <= 40 and LAW_PART.match(block.text):
+        return "heading"  # a chapter of a law (第一章　总　则), whatever tag the page gave it
     return _KIND.get(block.kind, "body")
 
 

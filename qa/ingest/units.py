@@ -25,11 +25,11 @@ from qa.text import SENTENCE_END
 
 from .layout import Block
 
-__all__ = ["Part", "Plan", "plan_article", "LAW_ARTICLE", "is_lead_line"]
+__all__ = ["Part", "Plan", "plan_article", "LAW_ARTICLE", "LAW_PART", "is_lead_line"]
 
 INDEXED_KINDS = ("body", "line", "list", "caption", "row", "record")
 LAW_ARTICLE = re.compile(r"^第[一二三四五六七八九十百千零〇\d]+条(\s|$)")
-_LAW_PART = re.compile(r"^第[一二三四五六七八九十百千零〇\d]+[编章节](\s|$)")
+LAW_PART = re.compile(r"^第[一二三四五六七八九十百千零〇\d]+[编章节](\s|$)")  # 第一章　总　则
 _LEAD_END = re.compile(r"[：:]\s*[*_]*\s*$")
 _TITLE_MAX = 60  # a slide's first line longer than this is text, not its title
 
@@ -109,7 +109,7 @@ def _groups(blocks: list[Block], news: bool) -> list[_Group]:
                 last.blocks.append(block)
             else:  # a spreadsheet record names its columns in every row: no header to repeat
                 groups.append(_Group([block], "table", header=block if block.kind == "row" else None))
-        elif last is not None and last.kind == "law" and not _LAW_PART.match(block.text):
+        elif last is not None and last.kind == "law" and not LAW_PART.match(block.text):
             last.blocks.append(block)  # a law article keeps its items and paragraphs
         elif is_lead_line(block.text):  # a lead inside a list (• 拉取源码：) opens a list of its own
             groups.append(_Group([block], "lead"))

@@ -83,6 +83,16 @@ def test_a_law_article_stays_whole_with_its_items(tmp_path):
     assert not LAW_ARTICLE.match("第三条路线是什么") and not LAW_ARTICLE.match("第一，推动高质量发展")
 
 
+def test_a_law_chapter_line_is_a_heading_whatever_its_tag(tmp_path):
+    body = "".join(
+        f"<p>第{n}条　监察机关依照本法对所有行使公权力的公职人员进行监察，调查职务违法和职务犯罪。</p>" for n in "一二"
+    )
+    page = f"<html><body><article><h1>监察法</h1><p>第一章　总　则</p>{body}<p>第三章的内容很多，不在此列出。</p></article></body></html>"
+    ps = passages_of(tmp_path, "law.html", page)
+    assert ps[0].heading == "监察法\n第一章　总　则" and ps[0].text.startswith("监察法\n第一章　总　则\n第一条")
+    assert not any(p.heading.endswith("第三章的内容很多，不在此列出。") for p in ps)  # a sentence, not a chapter line
+
+
 def test_a_table_keeps_its_header_with_each_row_group(tmp_path):
     rows = "".join(f"| 算子{k} | 已对齐 | 前向与反向的误差都小于万分之一 |\n" for k in range(30))
     text = f"# 对齐结果\n\n| 算子 | 状态 | 说明 |\n|---|---|---|\n{rows}"
