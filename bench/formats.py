@@ -83,7 +83,7 @@ def retrieval() -> None:
     for r in index.manifest.get("file_reports", []):
         print(
             f"  {Path(r['file']).name}: {r['format']}, pages {r['pages']}, {r['characters']} chars, "
-            f"{r['passages']} passages, OCR {r['ocr_pages']}, needs OCR {r['needs_ocr']}, error {r['error']}"
+            f"{r['passages']} passages (median {r.get('median_chars', '?')} chars), OCR {r['ocr_pages']}, needs OCR {r['needs_ocr']}, error {r['error']}"
         )
     rows = _questions()
     relevant = _relevance(index.passages, index.articles)
@@ -105,7 +105,7 @@ def keyword_only(sources) -> None:
     from qa.search.hybrid import Searcher
 
     settings = _settings()
-    corpus = build_corpus(sources, settings.max_passage_chars)
+    corpus = build_corpus(sources, settings.max_passage_chars, settings.min_passage_chars)
     keyword = KeywordIndex.build(
         [keyword_text(p) for p in corpus.passages], settings.keyword_tokens, settings.bm25_k1, settings.bm25_b
     )

@@ -52,6 +52,12 @@ SETTINGS: tuple[Setting, ...] = (
         ("auto", "flat", "hnsw", "ivf", "ivfpq"),
     ),
     Setting("max_passage_chars", 300, "Passages are cut at sentence ends to at most about this many characters."),
+    Setting(
+        "min_passage_chars",
+        80,
+        "Lines, list items and paragraphs shorter than this join their neighbours in the same section "
+        "(up to max_passage_chars), so a passage reads on its own.",
+    ),
     Setting("sentence_vectors", True, "Also embed each sentence of a passage; a passage scores as its best vector."),
     Setting(
         "keyword_tokens",

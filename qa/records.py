@@ -57,6 +57,10 @@ class Citation:
     sheet: str | None = None  # XLSX: the worksheet …
     row: int | None = None  # … and its 1-based row
     format: str = "txt"  # the reader that read the file: txt md pdf docx pptx xlsx html
+    # Where a passage spans more than one page, row or paragraph, the last one; None where it does not.
+    page_end: int | None = None
+    row_end: int | None = None
+    paragraph_end: int | None = None
 
     def location_label(self) -> str:
         """第N页 / 第N张幻灯片 / 工作表·第N行, or "" where a format has no such place."""
@@ -173,7 +177,7 @@ class Paragraph(Spanned):
     """A numbered, repaired paragraph of an article; `pieces` are its file spans (see Passage)."""
 
     number: int  # 1-based inside the article
-    kind: str  # body | heading | list | meta | caption (| title: the headline, for quotations only)
+    kind: str  # body heading line list meta caption row record (| title: the headline, for quotations only)
     text: str
     pieces: tuple[tuple[int, int], ...]
     page: int | None = None  # where it stands in a paged document (see Citation)
@@ -219,12 +223,21 @@ class Article:
     title_pieces: tuple[tuple[int, int], ...] = ()  # where the headline stands in the file, if it does
     format: str = "txt"  # the reader that read the file (see Citation.format)
 
-    def citation(self, paragraph: int, start: int, end: int) -> Citation:
+    def citation(self, paragraph: int, start: int, end: int, last: int | None = None) -> Citation:
+        """Where text from `paragraph` (to paragraph `last`, for a passage of several) stands."""
         # The headline (paragraph 0) stands where the first paragraph does, on the first page.
         para = self.paragraphs[max(paragraph, 1) - 1] if self.paragraphs else None
         page, sheet, row = (para.page, para.sheet, para.row) if para else (None, None, None)
         if paragraph == TITLE_PARAGRAPH and page is not None:
             page = 1
+        spans = {}
+        if last is not None and last > paragraph and self.paragraphs:
+            end_para = self.paragraphs[last - 1]
+            spans = {
+                "paragraph_end": last,
+                "page_end": end_para.page if end_para.page != page else None,
+                "row_end": end_para.row if end_para.row != row else None,
+            }
         return Citation(
             self.doc_id,
             self.file,
@@ -238,6 +251,7 @@ class Article:
             sheet,
             row,
             self.format,
+            **spans,
         )
 
     def quotable(self) -> tuple[Paragraph, ...]:

@@ -23,6 +23,9 @@ HIT_KEYS = {
     "sheet",
     "row",
     "format",
+    "page_end",
+    "row_end",
+    "paragraph_end",
     "text",
     "pieces",
     "highlight",
@@ -44,6 +47,7 @@ def test_ask_json_shape_and_checkable_citation(service, seed_texts):
     for hit in answer["hits"]:
         assert set(hit) == HIT_KEYS
         assert (hit["page"], hit["sheet"], hit["row"], hit["format"]) == (None, None, None, "txt")
+        assert (hit["page_end"], hit["row_end"], hit["paragraph_end"]) == (None, None, None)  # one seed paragraph
         assert "".join(seed_texts[hit["file"]][s:e] for s, e in hit["pieces"]) == hit["text"]
         assert set(hit["highlight"]) == {"start", "end"}
         assert 0 <= hit["highlight"]["start"] < hit["highlight"]["end"] <= len(hit["text"])

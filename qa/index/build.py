@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import statistics
 import time
 from pathlib import Path
 
@@ -32,7 +33,7 @@ __all__ = [
 log = logging.getLogger("qa")
 
 # Bump when layout repair, chunking or the embedded views change for the same files and settings.
-LAYOUT_VERSION = 11
+LAYOUT_VERSION = 13
 
 
 class BuildReport(dict):
@@ -88,6 +89,7 @@ def wanted_manifest(settings: Settings, encoder) -> dict:
         "weights_hash": encoder.weights_hash,
         "chunking": {
             "max_passage_chars": settings.max_passage_chars,
+            "min_passage_chars": settings.min_passage_chars,
             "layout_version": LAYOUT_VERSION,
             "sentence_vectors": settings.sentence_vectors,
         },
@@ -137,13 +139,15 @@ def build_index(
             f"No readable files in {', '.join(map(str, inputs))}; nothing to index."
         )
     with steps.step("layout", len(sources), "files") as advance:
-        corpus = build_corpus(sources, settings.max_passage_chars)
+        corpus = build_corpus(sources, settings.max_passage_chars, settings.min_passage_chars)
         advance(len(sources))
-    per_file: dict[str, int] = {}
+    per_file: dict[str, list[int]] = {}
     for p in corpus.passages:
-        per_file[p.citation.file] = per_file.get(p.citation.file, 0) + 1
+        per_file.setdefault(p.citation.file, []).append(len(p.text))
     for s in sources:
-        s.report.passages = per_file.get(s.file, 0)
+        lengths = per_file.get(s.file, [])
+        s.report.passages = len(lengths)
+        s.report.median_chars = int(statistics.median(lengths)) if lengths else 0
     extracted = {extracted_text_name(s.sha256): s.text for s in sources if s.extracted}
     with steps.step("keyword tokens", len(corpus.passages), "passages") as advance:
         token_lists = []

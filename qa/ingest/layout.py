@@ -50,7 +50,7 @@ class Block(Spanned):
 
     pieces: list[tuple[int, int]]
     text: str
-    kind: str = "body"  # body | heading | line | list | meta | caption | boilerplate
+    kind: str = "body"  # body | heading | line | list | meta | caption | boilerplate | row | record (structured.py)
 
 
 @dataclass

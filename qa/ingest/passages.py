@@ -13,11 +13,11 @@ from qa.text import content_key, sentence_spans
 from .layout import Block, layout_articles
 from .sources import SourceFile
 from .structured import layout_blocks
+from .units import Plan, plan_article
 
 __all__ = ["Corpus", "build_corpus", "split_file", "chunk_spans", "group_repeats", "own_text", "Grouping", "NEAR_COPY"]
 
 _SOFT_BREAKS = "，,、：:"
-_INDEXED_KINDS = ("body", "line", "list", "caption")
 NEAR_COPY = 0.95  # whole-passage similarity from which two passages print "the same text"
 _MIN_NEAR = 20  # characters a passage needs before a near copy (not only an equal one) can join it
 _GRAM = 5
@@ -101,7 +101,30 @@ def _lead_sentence(blocks: list[Block]) -> str:
     return ""
 
 
-def split_file(source: SourceFile, max_chars: int, first_id: int = 0) -> tuple[list[Article], list[Passage], list[str]]:
+def _separator(text: str, end: int, start: int) -> list[tuple[int, int]]:
+    """The file span that joins two parts of a passage: the first line break between them (else the
+    first space), so the passage reads as the file does; none when they touch."""
+    gap = text[end:start]
+    for mark in ("\n", " ", "\u3000", "\t"):
+        k = gap.find(mark)
+        if k >= 0:
+            return [(end + k, end + k + 1)]
+    return []
+
+
+def _plan_pieces(plan: Plan, text: str) -> list[tuple[int, int]]:
+    pieces: list[tuple[int, int]] = []
+    for part in plan.parts:
+        spans = list(_file_pieces(part.block, part.start, part.end))
+        if pieces and spans:
+            pieces.extend(_separator(text, pieces[-1][1], spans[0][0]))
+        pieces.extend(spans)
+    return pieces
+
+
+def split_file(
+    source: SourceFile, max_chars: int, first_id: int = 0, min_chars: int = 0
+) -> tuple[list[Article], list[Passage], list[str]]:
     stem = source.path.stem
     # Plain text is laid out from its lines; structured formats give their blocks (structured.py).
     layouts = layout_articles(source.text, stem) if source.blocks is None else layout_blocks(source.blocks, stem)
@@ -111,44 +134,32 @@ def split_file(source: SourceFile, max_chars: int, first_id: int = 0) -> tuple[l
     for n, lay in enumerate(layouts, start=1):
         doc_id = f"{stem}-{n}"
         repairs.extend(f"{source.file}: {r}" for r in lay.repairs)
+        places = [source.location(b.start) for b in lay.blocks]
         paragraphs = tuple(
-            Paragraph(k, b.kind, b.text, tuple(b.pieces), *source.location(b.start))
-            for k, b in enumerate(lay.blocks, start=1)
+            Paragraph(k, b.kind, b.text, tuple(b.pieces), *place)
+            for k, (b, place) in enumerate(zip(lay.blocks, places), start=1)
         )
         article = Article(
             doc_id, source.file, lay.title, lay.source, lay.date, paragraphs, lay.title_pieces, source.format
         )
         articles.append(article)
         lead = _lead_sentence(lay.blocks)
-        # Headings not yet in a passage: the headline (when it stands in the file), then each heading.
-        opening = [Block(list(lay.title_pieces), lay.title, "heading")] if lay.title_pieces else []
-        heading = ""
-        for para_no, block in enumerate(lay.blocks, start=1):
-            if block.kind == "heading":
-                heading = block.text
-                opening.append(block)
-                continue
-            if block.kind not in _INDEXED_KINDS:
-                continue
-            reserved = sum(len(o.text) + 1 for o in opening)
-            for s, e in _chunks(block.text, max_chars, reserved):
-                pieces, text, head = _file_pieces(block, s, e), block.text[s:e], heading
-                if opening:
-                    # The first passage under a heading (and the article's first, under its headline)
-                    # starts with it: no heading is lost for being short, and each is shown with the
-                    # text it introduces (joined by the line break that follows it).
-                    pieces = (*(p for o in opening for p in _with_newline(o, source.text)), *pieces)
-                    head = "\n".join(o.text for o in opening)
-                    text, opening = f"{head}\n{text}", []
-                cite = article.citation(para_no, pieces[0][0], pieces[-1][1])
-                passages.append(Passage(first_id + len(passages), cite, text, head, pieces, lead))
+        number = {id(b): k for k, b in enumerate(lay.blocks, start=1)}
+        title = Block(list(lay.title_pieces), lay.title, "heading") if lay.title_pieces else None
+        # A news article (plain text with a source or date line) keeps its paragraphs as they are.
+        news = source.blocks is None and bool(lay.source or lay.date)
+        plans = plan_article(
+            lay.blocks, [p[0] for p in places], title, max_chars, min_chars, _chunks, source.slides, news
+        )
+        for plan in plans:
+            pieces = tuple(_plan_pieces(plan, source.text))
+            text = "".join(source.text[s:e] for s, e in pieces)
+            # Cited at the first paragraph of text it holds (a heading that opens it is shown with it).
+            body = [number[id(p.block)] for p in plan.parts[plan.opened :] if id(p.block) in number]
+            first, last = (body[0], body[-1]) if body else (number.get(id(plan.parts[-1].block), 1),) * 2
+            cite = article.citation(first, pieces[0][0], pieces[-1][1], last)
+            passages.append(Passage(first_id + len(passages), cite, text, plan.heading, pieces, lead))
     return articles, passages, repairs
-
-
-def _with_newline(block: Block, text: str) -> list[tuple[int, int]]:
-    """A heading's file spans and the line break that follows it in the file."""
-    newline = text.find("\n", block.end)
-    return [*block.pieces, (newline, newline + 1)]
 
 
 def _sketch(key: str) -> list[tuple[int, ...]]:
@@ -254,12 +265,14 @@ def mark_duplicates(passages: list[Passage], threshold: float = NEAR_COPY) -> li
     return out
 
 
-def build_corpus(sources: list[SourceFile], max_chars: int) -> Corpus:
+def build_corpus(sources: list[SourceFile], max_chars: int, min_chars: int = 0) -> Corpus:
+    """Every file's articles and passages: passages at most about `max_chars` long, and lines, list
+    items and paragraphs under `min_chars` joined with their neighbours in a section (units.py)."""
     articles: list[Article] = []
     passages: list[Passage] = []
     repairs: list[str] = []
     for source in sources:
-        a, p, r = split_file(source, max_chars, first_id=len(passages))
+        a, p, r = split_file(source, max_chars, first_id=len(passages), min_chars=min_chars)
         articles.extend(a)
         passages.extend(p)
         repairs.extend(r)

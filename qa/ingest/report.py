@@ -14,6 +14,7 @@ class FileReport:
     pages: int | None = None  # pages, slides or rows read
     characters: int = 0
     passages: int = 0
+    median_chars: int = 0  # median passage length: a low one says the file was cut into fragments
     ocr_pages: list[int] = field(default_factory=list)
     needs_ocr: list[int] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
@@ -36,6 +37,8 @@ class FileReport:
                 f"{self.pages} {'行' if self.format == 'xlsx' else '张幻灯片' if self.format == 'pptx' else '页'}"
             )
         what += [f"{self.characters} 字", f"{self.passages} 段"]
+        if self.passages:
+            what.append(f"每段中位 {self.median_chars} 字")
         if self.ocr_pages:
             what.append(f"OCR {len(self.ocr_pages)} 页")
         if self.unchanged:

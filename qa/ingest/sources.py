@@ -38,6 +38,7 @@ class SourceFile:
     format: str = "txt"
     blocks: tuple[TextBlock, ...] | None = None  # None: plain text, laid out line by line
     extracted: bool = False  # text is extracted, not the file itself: the index keeps a copy
+    slides: bool = False  # each page is a slide (see readers.Document)
     report: FileReport = field(default_factory=lambda: FileReport("", "txt"), compare=False)
 
     def location(self, offset: int) -> tuple[int | None, str | None, int | None]:
@@ -94,6 +95,7 @@ def read_source(path: Path, limits: ReadLimits | None = None, max_bytes: int = M
         format=doc.format,
         blocks=None if doc.blocks is None else tuple(doc.blocks),
         extracted=doc.extracted,
+        slides=doc.slides,
         report=report,
     )
 

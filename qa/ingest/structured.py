@@ -9,23 +9,27 @@ from __future__ import annotations
 
 from .layout import ArticleLayout, Block
 from .readers import TextBlock
+from .units import LAW_PART
 
 __all__ = ["layout_blocks"]
 
-# Reader kinds → the paragraph kinds of layout.py (body, list and caption paragraphs are indexed).
-_KIND = {"heading": "heading", "paragraph": "body", "list": "list", "table_row": "body", "caption": "caption"}
+# Reader kinds → the paragraph kinds of layout.py (body, list, caption and row paragraphs are indexed).
+_KIND = {"heading": "heading", "paragraph": "body", "list": "list", "table_row": "row", "caption": "caption"}
+
+
+def _kind(block: TextBlock) -> str:
+    if block.kind == "table_row" and block.origin == "row":
+        return "record"  # a spreadsheet row names its columns in every cell: no header row to repeat
+    if block.kind == "paragraph" and len(block.text) <= 40 and LAW_PART.match(block.text):
+        return "heading"  # a chapter of a law (第一章　总　则), whatever tag the page gave it
+    return _KIND.get(block.kind, "body")
 
 
 def layout_blocks(blocks: tuple[TextBlock, ...], fallback_title: str) -> list[ArticleLayout]:
-    laid = [Block([(b.start, b.end)], b.text, _KIND.get(b.kind, "body")) for b in blocks if b.end > b.start]
+    laid = [Block([(b.start, b.end)], b.text, _kind(b)) for b in blocks if b.end > b.start]
     # The first heading is the title (it opens the article's first passage, passages.split_file).
     title, title_pieces = fallback_title, ()
     if laid and laid[0].kind == "heading":
         title, title_pieces = laid[0].text, tuple(laid[0].pieces)
         laid = laid[1:]
-    # A heading with nothing under it before the next heading (a slide of headings, a table of
-    # contents) would otherwise open no passage: it is indexed as body text.
-    for i, b in enumerate(laid):
-        if b.kind == "heading" and (i + 1 == len(laid) or laid[i + 1].kind == "heading"):
-            b.kind = "body"
     return [ArticleLayout(title=title, source=None, date=None, blocks=laid, title_pieces=title_pieces)]

@@ -146,7 +146,15 @@ class Place(BaseModel):
     format: str = Field(description="The reader that read the file: txt md pdf docx pptx xlsx html.")
 
 
-class Copy(Place):
+class Spans(BaseModel):
+    """Where a passage of more than one page, row or paragraph ends; its first is `page`, `row`, `paragraph`."""
+
+    paragraph_end: int | None = Field(description="The last paragraph it holds; null when it holds one.")
+    page_end: int | None = Field(description="The last page or slide it runs onto; null when it stays on one.")
+    row_end: int | None = Field(description="The last XLSX row it holds; null when it holds one row or none.")
+
+
+class Copy(Place, Spans):
     source: str | None
     date: str | None
     similarity: float = Field(description="1.0: the same text after normalisation; a near copy is at least 0.95.")
@@ -157,7 +165,7 @@ class Span(BaseModel):
     end: int
 
 
-class Hit(Place):
+class Hit(Place, Spans):
     rank: int
     score: float
     source: str | None

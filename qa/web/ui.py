@@ -22,7 +22,8 @@ from .admin_ui import admin_tab
 
 __all__ = ["build_ui", "CSS", "answer_html", "cards_html", "check_html", "citation_text", "context_html"]
 
-_CONTEXT = 2  # neighbouring paragraphs shown on each side of a cited one
+_CONTEXT = 2  # paragraphs shown on each side of a passage where no heading bounds its section
+_SECTION = 30  # at most this many paragraphs are searched for the heading above and below a passage
 
 VERDICTS = {
     "exact": ("原文一致", "引文与原文逐字相同。"),
@@ -91,12 +92,18 @@ def _where(d: dict) -> str:
     return esc(location_label(d.get("format", "txt"), d.get("page"), d.get("sheet"), d.get("row")))
 
 
+def _paragraph_label(hit: dict) -> str:
+    """第N段, or 第N–M段 for a passage of several paragraphs."""
+    end = hit.get("paragraph_end")
+    return f"第{hit['paragraph']}–{end}段" if end else f"第{hit['paragraph']}段"
+
+
 def citation_text(hit: dict) -> str:
     """标题 · 来源 · 日期 · 第N段（file:start-end）: what the copy button puts on the clipboard."""
     parts = [hit.get("title") or hit.get("doc_id", "")]
     parts += [hit[k] for k in ("source", "date") if hit.get(k)]
     parts += [w for w in [_where(hit)] if w]
-    parts.append(f"第{hit['paragraph']}段")
+    parts.append(_paragraph_label(hit))
     return f"{' · '.join(parts)}（{hit['file']}:{hit['start']}-{hit['end']}）"
 
 
@@ -113,30 +120,38 @@ def _highlighted(text: str, start: int, end: int) -> str:
     return f'{esc(text[:start])}<mark class="qa-hl">{esc(text[start:end])}</mark>{esc(text[end:])}'
 
 
+def _section(paragraphs: list[dict], first: int, last: int) -> tuple[int, int]:
+    """The paragraphs of the section a passage stands in: from the heading above it (or a few
+    paragraphs before it, where none is near) to the paragraph before the next heading."""
+    kinds = {p["paragraph"]: p.get("kind") for p in paragraphs}
+    start = next((k for k in range(first, max(first - _SECTION, 0), -1) if kinds.get(k) == "heading"), None)
+    if start is None:
+        start = max(first - _CONTEXT, 1)
+    end = next((k - 1 for k in range(last + 1, last + _SECTION) if kinds.get(k) == "heading"), None)
+    return start, end if end is not None else last + _CONTEXT
+
+
 def context_html(article: dict | None, hit: dict) -> str:
-    """The cited paragraph with its neighbours; the cited sentence is highlighted inside it."""
+    """The section the passage stands in; its paragraphs marked, the cited sentence highlighted."""
     if not article:
         return ""
     paragraphs = article.get("paragraphs", [])
     n = hit["paragraph"]
+    last = hit.get("paragraph_end") or n
+    start, end = _section(paragraphs, n, last)
+    hl = hit.get("highlight") or {}
+    sentence = hit["text"][hl.get("start", 0) : hl.get("end", 0)]
+    marked = False
     rows = []
     for p in paragraphs:
-        if abs(p["paragraph"] - n) > _CONTEXT:
+        k = p["paragraph"]
+        if not start <= k <= end:
             continue
-        if p["paragraph"] == n:
-            hl = hit.get("highlight") or {}
-            start, end = hl.get("start", 0), hl.get("end", 0)
-            at = p["text"].find(hit["text"])
-            if at >= 0:
-                start, end = at + start, at + end
-            else:  # a passage opened by its headline is not inside the paragraph: find the sentence itself
-                sentence = hit["text"][start:end]
-                start = p["text"].find(sentence) if sentence else -1
-                end = start + len(sentence)
-            body = _highlighted(p["text"], start, end) if start >= 0 else esc(p["text"])
-            rows.append(f'<p class="qa-para qa-target"><span class="qa-pn">第{n}段</span>{body}</p>')
-        else:
-            rows.append(f'<p class="qa-para"><span class="qa-pn">第{p["paragraph"]}段</span>{esc(p["text"])}</p>')
+        css = "qa-para qa-target" if n <= k <= last else "qa-para"
+        at = p["text"].find(sentence) if sentence and n <= k <= last and not marked else -1
+        body = _highlighted(p["text"], at, at + len(sentence)) if at >= 0 else esc(p["text"])
+        marked = marked or at >= 0
+        rows.append(f'<p class="{css}"><span class="qa-pn">第{k}段</span>{body}</p>')
     return f'<div class="qa-context">{"".join(rows)}</div>'
 
 
@@ -147,7 +162,7 @@ def cards_html(answer: dict, articles: dict[str, dict]) -> str:
         badge = '<span class="qa-from">回答出自此段</span>' if hit["rank"] in answer_from else ""
         hl = hit.get("highlight") or {}
         meta = [esc(x) for x in (hit.get("source"), hit.get("date")) if x]
-        meta += [w for w in [_where(hit)] if w] + [f"第{hit['paragraph']}段", f"相关度 {hit['score']:.3f}"]
+        meta += [w for w in [_where(hit)] if w] + [_paragraph_label(hit), f"相关度 {hit['score']:.3f}"]
         cite = citation_text(hit)
         cards.append(
             f'<div class="qa-card" id="qa-cite-{hit["rank"]}"><details><summary>'

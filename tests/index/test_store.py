@@ -15,6 +15,7 @@ import pytest
 from qa.config import Settings
 from qa.errors import CorruptIndex
 from qa.index.store import Index
+from qa.ingest.report import FileReport
 from qa.service import QAService
 from tests.conftest import ROOT, SEEDS, run_qa
 
@@ -41,6 +42,11 @@ def test_manifest_records_model_corpus_and_versions(service):
     assert {s["file"] for s in m["sources"]} == {"seeds/000_ee36ff66a312e937.txt", "seeds/004_57879f32f046822d.txt"}
     assert m["versions"]["faiss-cpu"] and m["versions"]["bm25s"] and m["versions"]["sentence-transformers"]
     assert m["chunking"]["max_passage_chars"] == service.settings.max_passage_chars
+    assert m["chunking"]["min_passage_chars"] == service.settings.min_passage_chars
+    # The ingest report gives each file's passage count and median length: fragments show at once.
+    reports = [FileReport.from_dict(r) for r in m["file_reports"]]
+    assert all(r.passages > 0 and r.median_chars >= 80 for r in reports)
+    assert all(f"{r.passages} 段, 每段中位 {r.median_chars} 字" in r.line() for r in reports)
     assert m["passages"] == len(service.index.passages)
     folder = service.index.path
     assert folder.is_symlink()

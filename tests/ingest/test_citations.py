@@ -77,7 +77,15 @@ def test_api_serves_the_extracted_text(formats_service, texts):
         assert r.status_code == 200 and r.json()["text"] == text
     assert client.get("/api/documents/nope/text").status_code == 404
     hit = client.post("/api/ask", json={"question": "各级监察委员会是行使国家监察职能的专责机关"}).json()["hits"][0]
-    assert hit["format"] == "html" and {"page", "sheet", "row", "pieces"} <= set(hit)
+    assert hit["format"] == "html" and {
+        "page",
+        "sheet",
+        "row",
+        "pieces",
+        "page_end",
+        "row_end",
+        "paragraph_end",
+    } <= set(hit)
     plain = client.post("/api/ask", json={"question": "维基大典的始作者是谁？"}).json()["hits"][0]
     assert plain["file"].endswith("sample-chinese.txt") and plain["format"] == "txt"
     assert (plain["page"], plain["sheet"], plain["row"]) == (None, None, None)  # one shape for every format

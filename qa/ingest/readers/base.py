@@ -54,6 +54,7 @@ class Document:
     ocr_pages: list[int] = field(default_factory=list)  # pages whose text came from OCR
     needs_ocr: list[int] = field(default_factory=list)  # pages with no usable text and no OCR installed
     warnings: list[str] = field(default_factory=list)
+    slides: bool = False  # each page is a slide (PPTX, a PDF of landscape pages): a passage never spans two
 
 
 def assemble(fmt: str, blocks: list[TextBlock], **kw) -> Document:

@@ -168,11 +168,13 @@ def _read(pdf, name: str, limits: ReadLimits, pdfium, tqdm) -> Document:
         count = limits.max_pages
     # Pass 1: every page's text layer, repaired, and whether it can be used.
     pages: list[tuple[list[_Line], float, str]] = []
+    landscape = 0
     for n in range(count):
         try:
             page = pdf[n]
             lines = _lines(page.get_textpage())
             height = page.get_height()
+            landscape += page.get_width() > height
         except pdfium.PdfiumError as exc:
             warnings.append(f"{name} page {n + 1}: cannot be read ({exc}); skipped")
             pages.append(([], 0.0, "empty"))
@@ -213,4 +215,8 @@ def _read(pdf, name: str, limits: ReadLimits, pdfium, tqdm) -> Document:
     for n, (lines, height, _) in enumerate(pages):
         body = [ln for ln in lines if _edge_key(ln, height) not in repeated]
         blocks.extend(_paragraphs(body, n + 1, origins[n]))
-    return assemble("pdf", blocks, pages=count, ocr_pages=ocr_pages, needs_ocr=needs_ocr, warnings=warnings)
+    # A deck of slides printed to PDF: its pages are wider than tall.
+    slides = count > 0 and landscape > count / 2
+    return assemble(
+        "pdf", blocks, pages=count, ocr_pages=ocr_pages, needs_ocr=needs_ocr, warnings=warnings, slides=slides
+    )

@@ -60,4 +60,4 @@ def read(data: bytes, name: str, limits: ReadLimits) -> Document:
             break
         blocks.extend(_slide_blocks(slide, number))
         count = number
-    return assemble("pptx", blocks, pages=count, warnings=warnings)
+    return assemble("pptx", blocks, pages=count, warnings=warnings, slides=True)

@@ -15,6 +15,7 @@
     punctuation_width: "标点全半角", character_width: "全半角", whitespace: "空白"
   };
   var CONTEXT = 2;
+  var SECTION = 30;
   var documents = {};
 
   function $(id) { return document.getElementById(id); }
@@ -79,7 +80,7 @@
     if (hit.source) parts.push(hit.source);
     if (hit.date) parts.push(hit.date);
     if (where(hit)) parts.push(where(hit));
-    parts.push("第" + hit.paragraph + "段");
+    parts.push(paragraphLabel(hit));
     return parts.join(" · ") + "（" + hit.file + ":" + hit.start + "-" + hit.end + "）";
   }
 
@@ -147,7 +148,7 @@
     head.appendChild(document.createTextNode(hit.title || hit.doc_id));
     if (answerSource) head.appendChild(el("span", "qa-from", "回答出自此段"));
     node.appendChild(head);
-    var meta = [hit.source, hit.date, where(hit), "第" + hit.paragraph + "段", "相关度 " + Number(hit.score).toFixed(3)];
+    var meta = [hit.source, hit.date, where(hit), paragraphLabel(hit), "相关度 " + Number(hit.score).toFixed(3)];
     node.appendChild(el("div", "qa-meta", meta.filter(Boolean).join(" · ") + " · 点击在上下文中阅读"));
     var text = el("p", "qa-text");
     var hl = hit.highlight || {};
@@ -201,6 +202,21 @@
     $("answer").hidden = on;
   }
 
+  function paragraphLabel(hit) {  // 第N段, or 第N–M段 for a passage of several paragraphs
+    return "第" + hit.paragraph + (hit.paragraph_end ? "–" + hit.paragraph_end : "") + "段";
+  }
+
+  // The section a passage stands in: from the heading above it (else CONTEXT paragraphs before) to
+  // the paragraph before the next heading (else CONTEXT paragraphs after); as context_html in ui.py.
+  function section(paragraphs, first, last) {
+    var kinds = {};
+    paragraphs.forEach(function (p) { kinds[p.paragraph] = p.kind; });
+    var start = Math.max(first - CONTEXT, 1), end = last + CONTEXT, k;
+    for (k = first; k > Math.max(first - SECTION, 0); k--) if (kinds[k] === "heading") { start = k; break; }
+    for (k = last + 1; k < last + SECTION; k++) if (kinds[k] === "heading") { end = k - 1; break; }
+    return [start, end];
+  }
+
   function openContext(hit) {
     status("ask-status", "正在打开原文……");
     loadDocument(hit.doc_id).then(function (article) {
@@ -209,26 +225,18 @@
       $("reader-meta").textContent = [article.source, article.date, article.file].filter(Boolean).join(" · ");
       var body = $("reader-body");
       clear(body);
-      (article.paragraphs || []).forEach(function (p) {
-        if (Math.abs(p.paragraph - hit.paragraph) > CONTEXT) return;
+      var paragraphs = article.paragraphs || [], first = hit.paragraph, last = hit.paragraph_end || first;
+      var bounds = section(paragraphs, first, last), hl = hit.highlight || {};
+      var sentence = hit.text.slice(hl.start || 0, hl.end || 0), marked = false;
+      paragraphs.forEach(function (p) {
+        if (p.paragraph < bounds[0] || p.paragraph > bounds[1]) return;
         var para = el("p", "qa-para");
         para.appendChild(el("span", "qa-pn", "第" + p.paragraph + "段"));
-        if (p.paragraph === hit.paragraph) {
-          para.className += " qa-target";
-          var at = p.text.indexOf(hit.text), hl = hit.highlight || {};
-          var start = hl.start || 0, end = hl.end || 0;
-          if (at >= 0) { start += at; end += at; }
-          else {
-            // A passage opened by its headline is not inside the paragraph: find the sentence itself.
-            var sentence = hit.text.slice(start, end);
-            start = sentence ? p.text.indexOf(sentence) : -1;
-            end = start + sentence.length;
-          }
-          if (start >= 0) appendHighlighted(para, p.text, start, end);
-          else para.appendChild(document.createTextNode(p.text));
-        } else {
-          para.appendChild(document.createTextNode(p.text));
-        }
+        var inside = p.paragraph >= first && p.paragraph <= last;
+        if (inside) para.className += " qa-target";
+        var at = inside && sentence && !marked ? p.text.indexOf(sentence) : -1;
+        if (at >= 0) { appendHighlighted(para, p.text, at, at + sentence.length); marked = true; }
+        else para.appendChild(document.createTextNode(p.text));
         body.appendChild(para);
       });
       showReader(true);
