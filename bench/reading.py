@@ -68,7 +68,9 @@ def main(argv=None) -> None:
             predicted = context[reading.span[0] : reading.span[1]] if reading.span else ""
             pairs.append((predicted, answers))
         figures = score(pairs)
-        print(f"| {name} | {figures['n']} | {figures['em']} | {figures['f1']} | {time.time() - began:.0f} |", flush=True)
+        print(
+            f"| {name} | {figures['n']} | {figures['em']} | {figures['f1']} | {time.time() - began:.0f} |", flush=True
+        )
 
 
 if __name__ == "__main__":
