@@ -111,7 +111,12 @@ SETTINGS: tuple[Setting, ...] = (
         "they answer, lead with the exact answer span, and say 未找到直接回答该问题的段落 when none answers; "
         "off = the ranking and 回答 without it.",
     ),
-    Setting("reader_depth", 5, "Candidates the answer reader reads (after the second stage); more is slower."),
+    Setting(
+        "reader_depth",
+        3,
+        "Candidates the answer reader reads (after the second stage); more is slower, and 5 or 8 ranked no "
+        "better than 3 (python bench/reader_sweep.py).",
+    ),
     Setting(
         "reader_max_tokens",
         256,
@@ -119,9 +124,10 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting(
         "reader_weight",
-        1.0,
+        0.1,
         "Weight of the reader's answer probability added to a candidate's score (the fused score plus the "
-        "second stage's evidence).",
+        "second stage's evidence); 0.1 is the largest that kept the seeds' first places "
+        "(python bench/reader_sweep.py).",
     ),
     Setting(
         "reader_threshold",
@@ -129,7 +135,13 @@ SETTINGS: tuple[Setting, ...] = (
         "The reader's answer probability a candidate needs for its span to be the short answer; when none of "
         "the candidates read reaches `reader_no_answer_at`, no passage answers.",
     ),
-    Setting("reader_no_answer_at", 0.05, "Below this answer probability for every candidate read, no passage answers."),
+    Setting(
+        "reader_no_answer_at",
+        0.0,
+        "Below this answer probability for every candidate read, no passage answers; 0 = only the rules of "
+        "`no_answer` decide (any threshold from 0.01 said so for 29% or more of the seeds' answerable "
+        "questions: python bench/reader_sweep.py).",
+    ),
     Setting("rrf_k", 10, "Reciprocal rank fusion constant k (smaller trusts the top ranks more)."),
     Setting("dense_weight", 0.4, "Weight of the dense retriever in fusion (keyword gets 1 - this)."),
     Setting(

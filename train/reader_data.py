@@ -164,7 +164,7 @@ def label(offsets, first_token: int, span: tuple[int, int] | None) -> tuple[int,
 def build(args) -> None:
     rng = random.Random(args.seed)
     enc = Encoder(args.tokenizer)
-    paras = list(paragraphs(args.train))
+    paras = list(paragraphs(args.train))[: args.limit or None]
     texts = [p[1] for p in paras]
     overlap = CharOverlap(texts)
     splits: dict[str, list] = {"train": [], "tune": []}
@@ -254,6 +254,7 @@ def main(argv=None) -> None:
     p.add_argument("--out", type=Path, default=here / "work")
     p.add_argument("--tune-share", type=float, default=0.05)
     p.add_argument("--seed", type=int, default=13)
+    p.add_argument("--limit", type=int, default=0, help="the first N paragraphs only (tests)")
     build(p.parse_args(argv))
 
 

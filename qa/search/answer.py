@@ -151,15 +151,20 @@ def extract(
     return Extract("".join(parts), tuple(sources), True)
 
 
+_EDGE_PUNCTUATION = " \t\n\u3000。，、；：！？,.;:!?"
+
+
 def short_answer(hits: list[Hit]) -> ShortAnswer | None:
-    """The answer reader's exact answer, from the card that carries it (qa.search.hybrid marks one)."""
+    """The answer reader's exact answer, from the card that carries it (qa.search.hybrid marks one),
+    without the spaces and sentence punctuation a token boundary can leave at either end."""
     for hit in hits:
         if hit.answer_span is not None and hit.answer_score is not None:
             s, e = hit.answer_span
-            text = hit.passage.text[s:e].strip()
+            piece = hit.passage.text[s:e]
+            text = piece.strip(_EDGE_PUNCTUATION)
             if text:
-                lead = len(hit.passage.text[s:e]) - len(hit.passage.text[s:e].lstrip())
-                span = (s + lead, s + lead + len(text))
+                start = s + piece.index(text)
+                span = (start, start + len(text))
                 return ShortAnswer(text, hit.rank, span, hit.passage.file_spans(*span), hit.answer_score)
     return None
 

@@ -1,0 +1,122 @@
+"""The answer reader (qa/search/reader.py) in the search: the exact answer span with offsets that read back
+from the file, the no-answer threshold, the off switch, and the fall-back when its weights cannot load.
+A small news collection written for the test (tests/search/test_evidence.py's excerpts)."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+
+import pytest
+
+from qa.config import Settings
+from qa.errors import ModelError
+from qa.search import reader as reader_module
+from qa.search.hybrid import Searcher
+from qa.service import QAService
+from tests.search.test_evidence import EXCERPTS
+
+
+@pytest.fixture(scope="module")
+def news(tmp_path_factory, service):
+    folder = tmp_path_factory.mktemp("reader-news")
+    for name, text in EXCERPTS.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    settings = Settings.load(
+        {"corpus": str(folder), "index_dir": str(tmp_path_factory.mktemp("idx")), "index_name": "news"}
+    )
+    svc = QAService(settings, encoder=service.encoder)
+    svc.folder = folder
+    return svc
+
+
+@pytest.mark.parametrize(
+    "question, file, answer",
+    [("谁为青川大桥通车剪彩？", "03.txt", "李文华"), ("青川大桥是哪一年开工建设的？", "05.txt", "2019年")],
+)
+def test_the_short_answer_is_the_exact_span_and_reads_back_from_the_file(news, question, file, answer):
+    got = news.ask(question)
+    short = got.short_answer
+    # Short, holding the answer; not always exactly it: the tokenizer can merge a name's last character
+    # with the next word (李文|华为|大桥), and a span ends only at a token's end.
+    assert short is not None and answer in short.text and len(short.text) <= len(answer) + 6
+    hit = got.hits[short.card - 1]
+    assert hit.citation.file.endswith(file)
+    source = (news.folder / file).read_text(encoding="utf-8")
+    assert "".join(source[a:b] for a, b in short.pieces) == short.text
+    assert source[short.start : short.end] == short.text
+    # the card marks the span, inside its highlighted sentence
+    s, e = hit.answer_span
+    assert answer in hit.passage.text[s:e] and hit.highlight[0] <= s < e <= hit.highlight[1]
+    assert got.to_dict()["short_answer"]["text"] == short.text
+
+
+def test_the_short_answer_drops_punctuation_at_its_ends_only():
+    from qa.records import Citation, Hit, Passage
+    from qa.search.answer import short_answer
+
+    text = "市长李文华为大桥剪彩。随后，大桥通车。"
+    passage = Passage(0, Citation("d", "d.txt", "t", None, None, 1, 100, 100 + len(text)), text)
+
+    def short(span):
+        return short_answer([Hit(1, 1.0, passage, (0, 10), 1, 1, (), None, span, 0.9)])
+
+    assert short((2, 11)).text == "李文华为大桥剪彩"  # fires: the full stop after it
+    assert short((2, 11)).pieces == ((102, 110),)
+    assert short((2, 5)).text == "李文华"  # must not: nothing at its ends
+    assert short((10, 14)).text == "随后"  # a full stop before it and a comma after it go
+    assert short((10, 11)) is None  # punctuation alone is no answer
+
+
+def test_traditional_text_is_read_and_cut_from_the_original(service):
+    reader = service.searcher.reader()
+    text = "青川大橋全長1280米，由市路橋集團承建，歷時四年完工。"
+    (reading,) = reader.read("青川大橋由誰承建？", [text])
+    assert "市路橋集團" in text[reading.span[0] : reading.span[1]]
+
+
+def test_a_long_passage_is_read_in_overlapping_windows(service):
+    reader = service.searcher.reader()
+    filler = "这是一段与问题无关的文字，用来把段落拉长。" * 30
+    text = filler + "青川大桥由市路桥集团承建。"
+    windows = [w for w in reader.windows("青川大桥由谁承建？", [text]) if w[0] == 0]
+    assert len(windows) > 1
+    (reading,) = reader.read("青川大桥由谁承建？", [text])
+    assert "市路桥集团" in text[reading.span[0] : reading.span[1]]
+
+
+def test_no_passage_answers_when_the_reader_finds_none_likely(news):
+    """reader_no_answer_at (0 by default: bench/reader_sweep.py) set, as a collection of short news
+    excerpts might: an unanswerable question is said so, an answerable one still answered."""
+    svc = QAService(news.settings.replace(reader_no_answer_at=0.2), encoder=news.encoder)
+    got = svc.ask("青川大桥的总设计师毕业于哪所大学？")
+    assert not got.answered and got.short_answer is None
+    assert got.hits, "the closest cards are still shown"
+    assert svc.ask("谁为青川大桥通车剪彩？").answered
+
+
+def test_off_switch_leaves_the_reader_out(news):
+    off = QAService(news.settings.replace(answer_reader=False), encoder=news.encoder)
+    got = off.ask("谁为青川大桥通车剪彩？")
+    assert got.short_answer is None
+    assert all(h.answer_score is None and h.answer_span is None for h in got.hits)
+    assert off.searcher._reader is None  # never loaded
+    assert "short_answer" in got.to_dict() and got.to_dict()["short_answer"] is None
+
+
+def test_weights_that_cannot_load_fall_back_to_the_ranking_without_the_reader(news, tmp_path, monkeypatch, caplog):
+    graph, meta = reader_module.reader_files()
+    broken = tmp_path / "reader.int8.onnx"
+    broken.write_bytes(graph.read_bytes()[:4096])  # a truncated download / damaged install
+    shutil.copy(graph.with_name("reader.json"), tmp_path / "reader.json")
+    monkeypatch.setattr(reader_module, "reader_files", lambda: (broken, meta))
+    with pytest.raises(ModelError) as caught:
+        reader_module.open_reader(news.encoder, news.settings)
+    assert "\n" not in str(caught.value) or len(str(caught.value).splitlines()) <= 3
+    searcher = Searcher(news.index, news.encoder, news.settings)
+    with caplog.at_level(logging.WARNING):
+        ranked = searcher.rank("谁为青川大桥通车剪彩？", k=5)
+    assert "answer reader is off" in caplog.text
+    off = Searcher(news.index, news.encoder, news.settings.replace(answer_reader=False))
+    assert [r.pid for r in ranked] == [r.pid for r in off.rank("谁为青川大桥通车剪彩？", k=5)]
+    assert all(r.reading is None for r in ranked)
