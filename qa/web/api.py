@@ -25,6 +25,7 @@ from qa.errors import NotFound, QAError
 
 from .admin_api import install_admin
 from .auth import AccessControl
+from .gradio_gate import install_gate
 from .openai_api import OpenAIErrors, add_openai_routes
 from .routing import MethodGuard
 from .schema import AskResponse, CollectionQuery, VerifyResponse, document_honestly, request_models, responses
@@ -189,15 +190,18 @@ def create_app(service, settings: Settings) -> FastAPI:
     app.add_middleware(OpenAIErrors)  # /v1/* errors of the layers inside (size, access) get OpenAI's `type`
     app.add_middleware(SecurityHeaders, origins=origins)
 
-    return gr.mount_gradio_app(
+    blocks = build_ui(service, collections)
+    app = gr.mount_gradio_app(
         app,
-        build_ui(service, collections),
+        blocks,
         path="/",
         root_path=settings.root_path or None,
         ssr_mode=False,
         css=CSS + CHAT_CSS,
         footer_links=["settings"],
     )
+    install_gate(app, blocks)  # Gradio's own app takes only the page's routes and values, and no file
+    return app
 
 
 def serve(settings: Settings) -> None:
