@@ -66,8 +66,11 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException):
-        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
-        return _error(exc.status_code, code, str(exc.detail))
+        code = {400: "bad_request", 404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        message = str(exc.detail)
+        if exc.status_code == 400:  # the framework could not parse the body (multipart, or JSON nested too deep)
+            message = f"请求体无法解析。/ The request body could not be parsed: {message}"
+        return _error(exc.status_code, code, message)
 
     @app.exception_handler(Exception)
     async def crashed(request: Request, exc: Exception):
