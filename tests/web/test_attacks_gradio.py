@@ -183,6 +183,12 @@ def test_gradio_serves_no_file(served, secret):
                 assert not any(s in body for s in secrets_)
                 if method == "GET":
                     assert one_shape(status, headers, body)["code"] == "not_found"
+        # The page's assets are served, but nothing outside their folders, however the path is spelled.
+        up = "..%2F" * 12
+        for route in (f"/static/{up}etc%2Fpasswd", f"/assets/{up}etc%2Fpasswd", f"/static/{up}{str(planted)[1:]}"):
+            status, headers, body = request(served.port, "GET", route)
+            assert 400 <= status < 500 and not any(s in body for s in secrets_), (route, status, body[:200])
+            one_shape(status, headers, body)
     finally:
         planted.unlink()
 
@@ -356,3 +362,34 @@ def test_a_request_uvicorn_cannot_parse_gets_400_in_the_one_shape(served):
             status, headers, body = r.status, {k.lower(): v for k, v in r.getheaders()}, r.read()
         assert status == 400, raw
         assert one_shape(status, headers, body)["code"] == "bad_request"
+
+
+def test_the_gate_holds_wherever_gradio_is_mounted(service, tmp_path):
+    """The gate sits on Gradio's own app, not on qa's routes: mounted at /ui behind a proxy prefix, a file
+    object is still refused and `file=` still closed; and mounting without it is refused loudly."""
+    import gradio as gr
+    from fastapi import FastAPI
+    from fastapi.testclient import TestClient
+
+    from qa.web.gradio_gate import install_gate
+    from qa.web.ui import build_ui
+
+    blocks = build_ui(service)
+    app = gr.mount_gradio_app(FastAPI(), blocks, path="/ui", ssr_mode=False)
+    install_gate(app, blocks)
+    client = TestClient(app, root_path="/proxy")  # as uvicorn --root-path: the path keeps the prefix
+    on_check = next(i for i, fn in blocks.fns.items() if fn.api_name == "on_check")
+    secret = tmp_path / "secret.txt"
+    secret.write_text("CANARY-mounted")
+    body = {"data": [{"path": str(secret), "meta": {"_type": "gradio.FileData"}}, None], "fn_index": on_check}
+    r = client.post("/proxy/ui/gradio_api/queue/join", json={**body, "session_hash": "s"})
+    assert (r.status_code, r.json()["error"]["code"]) == (422, "file_not_accepted")
+    assert client.get(f"/proxy/ui/gradio_api/file={secret}").status_code == 404
+    assert (
+        client.post(
+            "/proxy/ui/gradio_api/queue/join", json={**body, "data": ["湖州", None], "session_hash": "s"}
+        ).status_code
+        == 200
+    )
+    with pytest.raises(RuntimeError, match="no mounted Gradio app"):
+        install_gate(FastAPI(), blocks)
