@@ -146,7 +146,8 @@ def _check_event(blocks, path: str, body: bytes) -> None:
     call = _CALL.fullmatch(path)
     if call:  # call/<api_name>: gradio_client's REST route, by name
         name = call.group(1)
-        if not any(fn.api_name == name and fn.api_visibility != "private" for fn in callable_fns.values()):
+        public = [fn for fn in callable_fns.values() if getattr(fn, "api_visibility", "public") != "private"]
+        if not any(fn.api_name == name for fn in public):
             raise _unknown_handler(f"/{name[:80]}")
         return
     index = data.get("fn_index")
