@@ -13,9 +13,9 @@
 Who may call what is decided before any of this runs (auth.py, AccessControl); every write is in
 the audit log. Uploads and removals run as background jobs (qa/collections/jobs.py): the request
 returns at once with the job, and the collection answers from its previous build until the swap.
+(No `from __future__ import annotations`: the upload's file count limit comes from the app's settings,
+and FastAPI must see that annotation as the object itself.)
 """
-
-from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
@@ -134,10 +134,15 @@ def install_admin(app: FastAPI, default_service, settings: Settings) -> Admin:
         "/api/collections/{name}/documents",
         summary="Upload documents (multipart `files`); indexed by a background job (admin)",
         status_code=202,
-        responses=responses(401, 403, 404, 422),
+        responses=responses(400, 401, 403, 404, 422),
     )
     async def upload(
-        name: CollectionName, request: Request, files: Annotated[list[UploadFile], File()]
+        name: CollectionName,
+        request: Request,
+        # At least one file; at most max_upload_files, documented here and refused below with its own message.
+        files: Annotated[
+            list[UploadFile], File(min_length=1, json_schema_extra={"maxItems": settings.max_upload_files})
+        ],
     ) -> JSONResponse:
         if len(files) > settings.max_upload_files:
             raise InputError(

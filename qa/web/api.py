@@ -25,6 +25,7 @@ from qa.errors import NotFound, QAError
 
 from .admin_api import install_admin
 from .auth import AccessControl
+from .gradio_gate import install_gate
 from .openai_api import OpenAIErrors, add_openai_routes
 from .origin import Forwarded, check_proxies
 from .routing import MethodGuard
@@ -68,8 +69,11 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException):
-        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
-        return _error(exc.status_code, code, str(exc.detail))
+        code = {400: "bad_request", 404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        message = str(exc.detail)
+        if exc.status_code == 400:  # the framework could not parse the body (multipart, or JSON nested too deep)
+            message = f"请求体无法解析。/ The request body could not be parsed: {message}"
+        return _error(exc.status_code, code, message)
 
     @app.exception_handler(Exception)
     async def crashed(request: Request, exc: Exception):
@@ -194,15 +198,18 @@ def create_app(service, settings: Settings) -> FastAPI:
     app.add_middleware(SecurityHeaders, origins=origins)
     app.add_middleware(Forwarded, trusted=settings.proxy_addresses)  # outermost: who is asking, at which origin
 
-    return gr.mount_gradio_app(
+    blocks = build_ui(service, collections)
+    app = gr.mount_gradio_app(
         app,
-        build_ui(service, collections),
+        blocks,
         path="/",
         root_path=settings.root_path or None,
         ssr_mode=False,
         css=CSS + CHAT_CSS,
         footer_links=["settings"],
     )
+    install_gate(app, blocks)  # Gradio's own app takes only the page's routes and values, and no file
+    return app
 
 
 def serve(settings: Settings) -> None:

@@ -97,7 +97,7 @@ def add_openai_routes(app: FastAPI, service, collections=None) -> None:
         try:
             try:
                 body = json.loads(await request.body())
-            except (ValueError, UnicodeDecodeError):
+            except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: arrays nested too deep
                 return _error(400, "malformed_json", "请求体不是有效的 JSON。/ The request body is not valid JSON.")
             model, stream, question, turns = _read_request(
                 body, settings.max_history_turns, settings.max_question_chars

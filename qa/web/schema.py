@@ -233,7 +233,7 @@ class VerifyResponse(BaseModel):
 
 def responses(*statuses: int) -> dict:
     described = {
-        400: "Malformed JSON, or an invalid Content-Length (`malformed_json`, `bad_request`).",
+        400: "Malformed JSON or multipart, or an invalid Content-Length (`malformed_json`, `bad_request`).",
         401: "No token or a wrong one (`unauthorized`): reading with read_token set, writing with admin_token set.",
         403: "Writing from another machine while no admin_token is set (`forbidden`); a write, login or "
         "logout sent by a page of another origin, or a session cookie writing without Origin (`cross_origin`).",

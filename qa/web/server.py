@@ -11,7 +11,9 @@ all, stays open for ever. GuardedH11 adds, per connection:
                 connection is closed (a new deadline per request, not per byte: dripping bytes does
                 not extend it);
     keep-alive  the idle close does not drop a request that has already reached the socket but not
-                yet been read (the loop busy with other work): the socket is peeked first.
+                yet been read (the loop busy with other work): the socket is peeked first;
+    400         a request h11 cannot parse (a garbled request line or header, a bad chunk) gets 400 in
+                the one error shape, not uvicorn's plain text, and the connection is closed.
 
 The body's own deadline is BodyLimit's (security.py), which sees the body as the app reads it.
 """
@@ -27,22 +29,30 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 __all__ = ["GuardedH11", "run"]
 
 
-def _timeout_response(seconds: float) -> bytes:
-    body = json.dumps(
-        {
-            "error": {
-                "code": "request_timeout",
-                "message": f"请求头没有在 {seconds:g} 秒内发完。/ The request headers did not arrive within "
-                f"{seconds:g} seconds; send the request again.",
-            }
-        },
-        ensure_ascii=False,
-    ).encode()
+def _error_response(status: str, code: str, message: str) -> bytes:
+    """A whole HTTP/1.1 error response in the one error shape, for the answers uvicorn writes itself."""
+    body = json.dumps({"error": {"code": code, "message": message}}, ensure_ascii=False).encode()
     head = (
-        "HTTP/1.1 408 Request Timeout\r\ncontent-type: application/json\r\n"
+        f"HTTP/1.1 {status}\r\ncontent-type: application/json\r\n"
         f"content-length: {len(body)}\r\nconnection: close\r\n\r\n"
     )
     return head.encode() + body
+
+
+def _timeout_response(seconds: float) -> bytes:
+    return _error_response(
+        "408 Request Timeout",
+        "request_timeout",
+        f"请求头没有在 {seconds:g} 秒内发完。/ The request headers did not arrive within {seconds:g} seconds; "
+        "send the request again.",
+    )
+
+
+_BAD_REQUEST = _error_response(
+    "400 Bad Request",
+    "bad_request",
+    "无法解析的 HTTP 请求。/ The request is not valid HTTP/1.1 (request line, headers or chunked body).",
+)
 
 
 class GuardedH11(H11Protocol):
@@ -78,6 +88,12 @@ class GuardedH11(H11Protocol):
         if self.conn.their_state is h11.IDLE and not self.transport.is_closing():
             self.transport.write(_timeout_response(self.read_timeout))
             self.transport.close()
+
+    def send_400_response(self, msg: str) -> None:
+        """uvicorn's answer to a request h11 cannot parse, in the one error shape instead of plain text."""
+        if self.conn.our_state in (h11.IDLE, h11.SEND_RESPONSE):  # no answer of the app's under way
+            self.transport.write(_BAD_REQUEST)
+        self.transport.close()
 
     def timeout_keep_alive_handler(self) -> None:
         if self._bytes_waiting():

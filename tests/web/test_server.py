@@ -15,23 +15,15 @@ import time
 
 import pytest
 
-from tests.conftest import qa_serve
+from tests.web.conftest import KEEP_ALIVE, READ_TIMEOUT
 
-READ_TIMEOUT, KEEP_ALIVE = 1, 2
 HANG = 30  # a socket that hears nothing for this long: the server kept a connection it should have closed
 
 
 @pytest.fixture(scope="module")
-def server(service, tmp_path_factory):
-    """`python -m qa serve` on a free port, over the session's seed index (built by `service` first)."""
-    log = tmp_path_factory.mktemp("serve") / "serve.log"
-    env = {
-        "QA_READ_TIMEOUT_SECONDS": str(READ_TIMEOUT),
-        "QA_KEEP_ALIVE_SECONDS": str(KEEP_ALIVE),
-        "QA_EMBED_ORIGINS": "",
-    }
-    with qa_serve(log, env) as port:
-        yield port
+def server(served) -> int:
+    """The port of the shared `qa serve` (tests/web/conftest.py: read timeout 1 s, keep-alive 2 s)."""
+    return served.port
 
 
 def connect(port: int) -> socket.socket:
