@@ -343,6 +343,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--corpora", default="cmrc2018,drcd,noisy-cmrc2018,noisy-drcd,seeds,unanswerable")
     ap.add_argument("--heldout", action="store_true", help="also the noisy corpus's held-out part (run it once)")
+    ap.add_argument("--heldout-only", action="store_true", help="the noisy corpus's held-out part alone")
     ap.add_argument("--limit", type=int, help="first N questions of each set")
     ap.add_argument("--dump", type=Path, help="write each question the first card or 回答 misses here (JSONL)")
     ap.add_argument("--json", type=Path, help="also write the figures to this file")
@@ -377,8 +378,10 @@ def main() -> None:
             sets = {f"{label}, tuning": [r for r in rows if not r["heldout"]]}
             if dataset == "cmrc2018-train-tune":  # all of it is for tuning: no article of it is judged
                 sets = {label: rows}
-            elif args.heldout:
+            elif args.heldout or args.heldout_only:
                 sets[f"{label}, held out"] = [r for r in rows if r["heldout"]]
+                if args.heldout_only:
+                    del sets[f"{label}, tuning"]
         else:
             index, rows = public_rows(name, settings, encoder)
             searcher = Searcher(index, CachedQueries(encoder, [r["question"] for r in rows], f"{name}-dev"), settings)

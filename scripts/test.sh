@@ -13,6 +13,6 @@ if ! command -v chromium >/dev/null 2>&1 || ! fc-list 2>/dev/null | grep -qi "no
   fi
 fi
 # Lint first: a style or import error fails fast, before the slow suite.
-.venv/bin/ruff check --quiet qa tests bench
-.venv/bin/ruff format --check --quiet qa tests bench
+.venv/bin/ruff check --quiet qa tests bench train
+.venv/bin/ruff format --check --quiet qa tests bench train
 exec .venv/bin/python -m pytest "$@"
