@@ -116,14 +116,17 @@ def _lines(arg: str):
 
 
 def _print_answer(answer) -> None:
+    from .chat.render import card_text, short_answer_line
+
     print(f"问题：{answer.question}")
+    lead = short_answer_line(answer)  # the answer reader's exact answer, where it found one
+    if lead:
+        print(lead)
     print(f"回答：{answer.answer}")
     for hit in answer.hits:
         c = hit.citation
         print(f"\n[{hit.rank}] {c.label()}  （{c.file}:{c.start}-{c.end}，得分 {hit.score:.4f}）")
-        s, e = hit.highlight
-        text = hit.passage.text
-        print(f"    {text[:s]}【{text[s:e]}】{text[e:]}")
+        print(f"    {card_text(hit, answer)}")
         for other in hit.also_in:
             print(f"    也见于：{other.label()}（{other.file}:{other.start}-{other.end}）")
     print()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -33,19 +34,22 @@ HIT_KEYS = {
     "keyword_rank",
     "also_in",
 }
+# The answer reader's keys: on the cards it read (answer_score) and the short answer's card (answer_span).
+READER_HIT_KEYS = {"answer_score", "answer_span"}
+WHO_HOSTED = "谁主持了成果发布会？"  # answered 袁家军 two sentences after the one repeating the question
 
 
 def test_ask_json_shape_and_checkable_citation(service, seed_texts):
     result = run_qa("ask", "第二届长三角一体化发展高层论坛在哪里举行？", "--json", "--top-k", "3")
     assert result.returncode == 0, result.stderr
     answer = json.loads(result.stdout)
-    assert set(answer) == {"question", "answer", "answered", "answer_from", "hits"}
+    assert set(answer) == {"question", "answer", "answered", "answer_from", "short_answer", "hits"}
     assert len(answer["hits"]) == 3 and "[1]" in answer["answer"] and answer["answered"] is True
     for source in answer["answer_from"]:  # each quoted sentence stands in its card where it says
         hit = answer["hits"][source["rank"] - 1]
         assert hit["text"][source["start"] : source["end"]] in answer["answer"]
     for hit in answer["hits"]:
-        assert set(hit) == HIT_KEYS
+        assert HIT_KEYS <= set(hit) <= HIT_KEYS | READER_HIT_KEYS
         assert (hit["page"], hit["sheet"], hit["row"], hit["format"]) == (None, None, None, "txt")
         assert (hit["page_end"], hit["row_end"], hit["paragraph_end"]) == (None, None, None)  # one seed paragraph
         assert "".join(seed_texts[hit["file"]][s:e] for s, e in hit["pieces"]) == hit["text"]
@@ -74,6 +78,42 @@ def test_plain_output_is_chinese_with_citations(service):
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("问题：") and "回答：" in result.stdout
     assert "[1] " in result.stdout and "第" in result.stdout and "段" in result.stdout and "【" in result.stdout
+
+
+def test_plain_output_leads_with_the_short_answer_marked_in_its_card(service, seed_texts):
+    result = run_qa("ask", WHO_HOSTED)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == f"问题：{WHO_HOSTED}" and lines[2].startswith("回答：")
+    # 答：袁家军 [1]（seeds/….txt:start-end）: the span, its card and file offsets that read back from the file
+    lead = re.fullmatch(r"答：(.+) \[(\d+)\]（(.+):(\d+)-(\d+)）", lines[1])
+    assert lead, lines[1]
+    text, card, file, start, end = lead.groups()
+    assert (text, card) == ("袁家军", "1")
+    assert seed_texts[file][int(start) : int(end)] == "袁家军"
+    # card [1] cites that file, and shows the answer in 〖〗 inside its highlighted sentence 【】
+    at = next(i for i, line in enumerate(lines) if line.startswith("[1] "))
+    assert f"（{file}:" in lines[at]
+    body = lines[at + 1]
+    assert body.count("〖") == body.count("〗") == 1 and "〖" not in result.stdout.replace(body, "")
+    assert re.search(r"【[^【】]*〖袁家军〗[^【】]*】", body), body
+    assert "主持" in body[body.index("【") : body.index("】")]
+
+
+def test_reader_off_no_short_answer_and_the_output_as_before(service):
+    """QA_ANSWER_READER=off: no 答： line, no 〖〗, no short_answer or reader keys in the JSON, and the
+    answer of before the reader (the sentence repeating the question, the issue's complaint)."""
+    off = {"QA_ANSWER_READER": "off"}
+    plain = run_qa("ask", WHO_HOSTED, env=off)
+    as_json = run_qa("ask", WHO_HOSTED, "--json", env=off)
+    assert plain.returncode == 0 and as_json.returncode == 0, plain.stderr + as_json.stderr
+    answer = json.loads(as_json.stdout)
+    assert answer["short_answer"] is None
+    assert all(set(hit) == HIT_KEYS for hit in answer["hits"])
+    assert answer["answer"].startswith("昨日,在圆满完成座谈会各项议程后,举行了成果发布会。[1]")
+    lines = plain.stdout.splitlines()
+    assert lines[:2] == [f"问题：{WHO_HOSTED}", f"回答：{answer['answer']}"]
+    assert "答：" not in plain.stdout.replace("回答：", "") and "〖" not in plain.stdout and "〗" not in plain.stdout
 
 
 @pytest.mark.parametrize("question, expected", [("", "空"), ("   ", "空"), ("？？", "空"), ("长" * 100_000, "太长")])

@@ -74,19 +74,21 @@ class ResolvedTurn:
                 return span
             return r.highlight if r.highlight is not None else best_sentence(passages[r.pid].text, terms)
 
-        return [
-            Hit(
-                rank,
-                r.score,
-                passages[r.pid],
-                highlight(r),
-                r.dense_rank,
-                r.keyword_rank,
-                passages[r.pid].also_in,
-                r.evidence,
+        ranked = self.ranked(searcher, top_k)
+        # The answer reader's marks, as Searcher.search sets them; a pinned list item is the answer itself.
+        answering = searcher.answering(ranked) if self.pinned is None else None
+        hits = []
+        for rank, r in enumerate(ranked, start=1):
+            p = passages[r.pid]
+            span, answer_span = highlight(r), None
+            if r is answering:  # the short answer's card: its highlight is the sentence holding the answer
+                answer_span = r.reading.span
+                span = next((s for s in sentence_spans(p.text) if s[0] <= answer_span[0] < s[1]), span)
+            score = None if r.reading is None else r.reading.answers
+            hits.append(
+                Hit(rank, r.score, p, span, r.dense_rank, r.keyword_rank, p.also_in, r.evidence, answer_span, score)
             )
-            for rank, r in enumerate(self.ranked(searcher, top_k), start=1)
-        ]
+        return hits
 
 
 def _item_sentence(text: str, position: int | None) -> tuple[int, int] | None:

@@ -219,7 +219,7 @@ class Searcher:
         ranked, added = self._rank(question, "fused", top_k, None)
         q_terms = None  # the question's words, for hits the second stage did not reach (English questions too)
         hits = []
-        answering = self._answering(ranked)
+        answering = self.answering(ranked)
         for rank, r in enumerate(ranked, start=1):
             p = passages[r.pid]
             span = r.highlight
@@ -236,9 +236,9 @@ class Searcher:
             )
         return hits
 
-    def _answering(self, ranked: list[Ranked]) -> Ranked | None:
+    def answering(self, ranked: list[Ranked]) -> Ranked | None:
         """The candidate the short answer comes from: the one the reader is surest answers, if it is sure
-        enough (reader_threshold)."""
+        enough (reader_threshold). Also used for the hits of a question in a conversation (qa.chat)."""
         read = [r for r in ranked if r.reading is not None and r.reading.span is not None]
         best = max(read, key=lambda r: r.reading.answers, default=None)
         return best if best is not None and best.reading.answers >= self.settings.reader_threshold else None

@@ -3,9 +3,10 @@
 In:  OpenAI chat requests (`model`, `messages`, `stream`; other sampling fields are accepted and
      ignored: the answer is extractive, there is nothing to sample).
 Out: a chat.completion (or, with stream=true, Server-Sent Events of chat.completion.chunk objects and
-     `data: [DONE]`) whose assistant message is the extractive answer with [n] markers and a 参考资料
-     list. The response (in a stream: the final chunk before [DONE]) also carries `citations`, the hit
-     objects exactly as POST /api/ask returns them, and `search_query`, what was searched.
+     `data: [DONE]`) whose assistant message leads with the short answer where the answer reader found
+     one (答：袁家军 [1]), then the extractive answer with [n] markers and a 参考资料 list. The response
+     (in a stream: the final chunk before [DONE]) also carries `citations`, the hit objects exactly as
+     POST /api/ask returns them, `search_query`, what was searched, and `short_answer` as /api/ask has it.
 
 Earlier user/assistant messages are the conversation (qa.chat.history). Every error on /v1/* is
 OpenAI's error object {"error": {"message", "type", "code"}}, keeping qa's own code and message;
@@ -108,7 +109,11 @@ def add_openai_routes(app: FastAPI, service, collections=None) -> None:
         completion_id = f"chatcmpl-{uuid.uuid4().hex}"
         created = int(time.time())
         content = assistant_message(answer)
-        extra = {"citations": [h.to_dict() for h in answer.hits], "search_query": answer.search_query}
+        extra = {
+            "citations": [h.to_dict() for h in answer.hits],
+            "search_query": answer.search_query,
+            "short_answer": None if answer.short_answer is None else answer.short_answer.to_dict(),
+        }
         if not stream:
             prompt = _tokens(question) + sum(_tokens(t.question) + _tokens(t.answer) for t in turns)
             completion = _tokens(content)

@@ -3,7 +3,8 @@
 request_models(settings)   AskRequest and VerifyRequest, with minLength/maxLength/pattern from the
                            settings and the service's input rule (documented, enforced by the service)
 responses(*statuses)       the error responses of a route, each with the one error schema
-AskResponse, VerifyResponse  the 200 bodies of /api/ask and /api/verify (docs/api.md, "JSON shapes")
+AskResponse, VerifyResponse  the 200 bodies of /api/ask and /api/verify (docs/api.md, "JSON shapes"),
+                           ShortAnswer the answer reader's exact answer inside AskResponse
 document_honestly(app)     drops the `{"detail": [...]}` 422 FastAPI invents where none can be sent
 """
 
@@ -22,6 +23,7 @@ __all__ = [
     "document_honestly",
     "ErrorResponse",
     "AskResponse",
+    "ShortAnswer",
     "VerifyResponse",
     "CollectionQuery",
     "CollectionName",
@@ -165,6 +167,10 @@ class Span(BaseModel):
     end: int
 
 
+def _absent_when_unset(schema: dict) -> None:
+    schema.pop("default", None)  # the key is left out, never null: no default to document
+
+
 class Hit(Place, Spans):
     rank: int
     score: float
@@ -172,16 +178,48 @@ class Hit(Place, Spans):
     date: str | None
     text: str
     pieces: list[list[int]] = Field(description="File spans [start, end] whose concatenation is `text`.")
-    highlight: Span = Field(description="The best-matching sentence, as offsets into `text`.")
+    highlight: Span = Field(
+        description="The best-matching sentence, as offsets into `text`; on the short answer's card, the sentence "
+        "holding the short answer."
+    )
     dense_rank: int | None
     keyword_rank: int | None
     also_in: list[Copy]
+    answer_score: float = Field(
+        None,
+        description="The answer reader's probability (0-1) that this passage answers the question. Present only on "
+        "the cards the reader read (the first reader_depth, Chinese questions, answer_reader on).",
+        json_schema_extra=_absent_when_unset,
+    )
+    answer_span: Span = Field(
+        None,
+        description="The reader's exact answer, as offsets into `text`. Present only on the card the reader's "
+        "answer comes from; shown as an answer only where `short_answer` names this card (not when it is null).",
+        json_schema_extra=_absent_when_unset,
+    )
 
 
 class AnswerSource(BaseModel):
     rank: int = Field(description="The card (hit rank) the sentence is quoted from.")
     start: int = Field(description="Where the sentence starts inside that hit's `text`.")
     end: int
+
+
+class ShortAnswer(BaseModel):
+    """The answer reader's exact answer (e.g. 袁家军), where it found one."""
+
+    text: str = Field(description="The answer, verbatim from the card's `text` (whitespace at its edges trimmed).")
+    card: int = Field(description="The `rank` of the hit it stands in (the [n] of its card).")
+    start: int = Field(
+        description="Character offset into the decoded file (or the text extracted from it) where it starts, like a "
+        "hit's `start`: `file_text[start:end] == text` unless it crosses a piece boundary (see `pieces`)."
+    )
+    end: int = Field(description="Character offset into the file where it ends.")
+    pieces: list[list[int]] = Field(
+        description="Its file spans [start, end]: one, or several where it crosses a piece boundary (a repaired "
+        'page break); `"".join(file_text[s:e] for s, e in pieces) == text`.'
+    )
+    score: float = Field(description="The reader's probability (0-1) that its card answers the question.")
 
 
 class AskResponse(BaseModel):
@@ -191,6 +229,10 @@ class AskResponse(BaseModel):
         description="false when no passage answers the question: `answer` says so, `hits` are the closest passages."
     )
     answer_from: list[AnswerSource] = Field(description="The card each sentence of `answer` is quoted from, in order.")
+    short_answer: ShortAnswer | None = Field(
+        description="The exact answer the answer reader found, or null: none sure enough, no passage answers "
+        "(`answered` false), a follow-up naming a list item, a question without Chinese, or answer_reader off."
+    )
     hits: list[Hit]
     search_query: str | None = Field(
         None, description="What was searched: the question, or a follow-up read with the earlier turns."

@@ -15,33 +15,25 @@ import re
 
 import gradio as gr
 
+from qa.chat.render import marked
 from qa.errors import QAError
-from qa.records import location_label, paragraph_label
 
 from .admin_ui import admin_tab
+from .check_view import check_html, where_html
 
-__all__ = ["build_ui", "CSS", "answer_html", "cards_html", "check_html", "citation_text", "context_html"]
+__all__ = [
+    "build_ui",
+    "CSS",
+    "answer_html",
+    "short_answer_html",
+    "cards_html",
+    "check_html",
+    "citation_text",
+    "context_html",
+]
 
 _CONTEXT = 2  # paragraphs shown on each side of a passage where no heading bounds its section
 _SECTION = 30  # at most this many paragraphs are searched for the heading above and below a passage
-
-VERDICTS = {
-    "exact": ("原文一致", "引文与原文逐字相同。"),
-    "normalized": ("仅格式不同", "只有标点、全半角或繁简等写法差异，文字一致。"),
-    "altered": ("引文有改动", "找到出处，但引文的文字与原文不同，请看下面的差异。"),
-    "spliced": ("拼接引文", "引文由几处原文拼接而成。"),
-    "not_found": ("未找到出处", "语料中没有与这段引文相近的原文。"),
-}
-
-FLAGS = {"number": "数字改动", "date": "日期改动", "negation": "否定改动", "name": "名称改动"}
-NORMALIZATIONS = {
-    "quote_marks": "引号",
-    "letter_case": "大小写",
-    "traditional_simplified": "繁简",
-    "punctuation_width": "标点全半角",
-    "character_width": "全半角",
-    "whitespace": "空白",
-}
 
 CSS = """
 .qa-answer { font-size: 1.08rem; line-height: 1.8; padding: .6rem .2rem; }
@@ -57,6 +49,11 @@ CSS = """
 .qa-meta { color: #5b6472; font-size: .85rem; margin: .15rem 0 .35rem; }
 .qa-text { margin: .2rem 0; line-height: 1.7; }
 mark.qa-hl { background: #fde68a; color: inherit; padding: 0 .1rem; border-radius: 3px; }
+mark.qa-short { background: #f59e0b; color: #111827; font-weight: 700; padding: 0 .1rem; border-radius: 3px;
+                box-shadow: inset 0 -2px 0 #b45309; }
+.qa-short-answer { font-size: 1.2rem; padding: .4rem .2rem 0; }
+.qa-short-answer .qa-short-text { font-weight: 700; background: #fef3c7; border-radius: 4px; padding: 0 .3rem; }
+.qa-short-where { color: #5b6472; font-size: .8rem; margin-left: .4rem; word-break: break-all; }
 .qa-open-hint { color: #1d4ed8; font-size: .8rem; }
 .qa-card .qa-open-hint:empty::after { content: "▸ 展开上下文"; }
 .qa-card details[open] .qa-open-hint:empty::after { content: "▾ 收起上下文"; }
@@ -87,11 +84,6 @@ _MARK = re.compile(r"\[(\d{1,3})\]")
 esc = html.escape
 
 
-def _where(d: dict) -> str:
-    """第N页 / 第N张幻灯片 / 工作表·第N行 for a hit or match of a paged format, else ""."""
-    return esc(location_label(d.get("format", "txt"), d.get("page"), d.get("sheet"), d.get("row")))
-
-
 def _paragraph_label(hit: dict) -> str:
     """第N段, or 第N–M段 for a passage of several paragraphs."""
     end = hit.get("paragraph_end")
@@ -102,22 +94,52 @@ def citation_text(hit: dict) -> str:
     """标题 · 来源 · 日期 · 第N段（file:start-end）: what the copy button puts on the clipboard."""
     parts = [hit.get("title") or hit.get("doc_id", "")]
     parts += [hit[k] for k in ("source", "date") if hit.get(k)]
-    parts += [w for w in [_where(hit)] if w]
+    parts += [w for w in [where_html(hit)] if w]
     parts.append(_paragraph_label(hit))
     return f"{' · '.join(parts)}（{hit['file']}:{hit['start']}-{hit['end']}）"
+
+
+def short_answer_html(answer: dict) -> str:
+    """答：袁家军 [1] with the file offsets it reads back from; "" without a short answer."""
+    short = answer.get("short_answer")
+    if not short:
+        return ""
+    hit = next((h for h in answer.get("hits", []) if h.get("rank") == short.get("card")), {})
+    spans = ",".join(f"{int(s)}-{int(e)}" for s, e in short.get("pieces") or [(short["start"], short["end"])])
+    where = f'<span class="qa-short-where">{esc(hit["file"])}:{spans}</span>' if hit.get("file") else ""
+    return (
+        f'<div class="qa-short-answer">答：<span class="qa-short-text">{esc(short["text"])}</span>'
+        f'<span class="qa-ref">[{int(short["card"])}]</span>{where}</div>'
+    )
 
 
 def answer_html(answer: dict) -> str:
     text = _MARK.sub(r'<span class="qa-ref">[\1]</span>', esc(answer.get("answer") or "没有找到相关内容。"))
     css = "qa-answer" if answer.get("answered", True) else "qa-answer qa-none"
-    return f'<div class="qa-q">问：{esc(answer.get("question", ""))}</div><div class="{css}">{text}</div>'
+    question = f'<div class="qa-q">问：{esc(answer.get("question", ""))}</div>'
+    return f'{question}{short_answer_html(answer)}<div class="{css}">{text}</div>'
 
 
-def _highlighted(text: str, start: int, end: int) -> str:
-    start, end = max(0, min(start, len(text))), max(0, min(end, len(text)))
-    if end <= start:
-        return esc(text)
-    return f'{esc(text[:start])}<mark class="qa-hl">{esc(text[start:end])}</mark>{esc(text[end:])}'
+def short_span(answer: dict, hit: dict) -> tuple[int, int] | None:
+    """The short answer's span inside `hit["text"]` (whitespace at its edges left out), on its card only."""
+    short, span = answer.get("short_answer"), hit.get("answer_span")
+    if not short or not span or short.get("card") != hit.get("rank"):
+        return None
+    text, start, end = hit["text"], span["start"], span["end"]
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return start, end
+
+
+_MARKS = {"hl_marks": ('<mark class="qa-hl">', "</mark>"), "short_marks": ('<mark class="qa-short">', "</mark>")}
+
+
+def _highlighted(text: str, start: int, end: int, answer: tuple[int, int] | None = None) -> str:
+    """`text`, escaped, with the highlighted sentence in <mark class="qa-hl"> and the short answer in
+    <mark class="qa-short"> inside it."""
+    return marked(text, (start, end), answer, escape=esc, **_MARKS)
 
 
 def _section(paragraphs: list[dict], first: int, last: int) -> tuple[int, int]:
@@ -131,8 +153,9 @@ def _section(paragraphs: list[dict], first: int, last: int) -> tuple[int, int]:
     return start, end if end is not None else last + _CONTEXT
 
 
-def context_html(article: dict | None, hit: dict) -> str:
-    """The section the passage stands in; its paragraphs marked, the cited sentence highlighted."""
+def context_html(article: dict | None, hit: dict, short: tuple[int, int] | None = None) -> str:
+    """The section the passage stands in; its paragraphs marked, the cited sentence highlighted (and
+    `short`, the short answer's span inside the hit's text, inside that)."""
     if not article:
         return ""
     paragraphs = article.get("paragraphs", [])
@@ -141,16 +164,23 @@ def context_html(article: dict | None, hit: dict) -> str:
     start, end = _section(paragraphs, n, last)
     hl = hit.get("highlight") or {}
     sentence = hit["text"][hl.get("start", 0) : hl.get("end", 0)]
-    marked = False
+    marked_once = False
     rows = []
     for p in paragraphs:
         k = p["paragraph"]
         if not start <= k <= end:
             continue
         css = "qa-para qa-target" if n <= k <= last else "qa-para"
-        at = p["text"].find(sentence) if sentence and n <= k <= last and not marked else -1
-        body = _highlighted(p["text"], at, at + len(sentence)) if at >= 0 else esc(p["text"])
-        marked = marked or at >= 0
+        at = p["text"].find(sentence) if sentence and n <= k <= last and not marked_once else -1
+        if at >= 0:
+            shift = at - hl.get("start", 0)
+            answer = (short[0] + shift, short[1] + shift) if short else None
+            if answer and p["text"][max(0, answer[0]) : answer[1]] != hit["text"][short[0] : short[1]]:
+                answer = None  # the answer is not inside this paragraph's copy of the sentence
+            body = _highlighted(p["text"], at, at + len(sentence), answer)
+        else:
+            body = esc(p["text"])
+        marked_once = marked_once or at >= 0
         rows.append(f'<p class="{css}"><span class="qa-pn">第{k}段</span>{body}</p>')
     return f'<div class="qa-context">{"".join(rows)}</div>'
 
@@ -161,88 +191,21 @@ def cards_html(answer: dict, articles: dict[str, dict]) -> str:
     for hit in answer.get("hits", []):
         badge = '<span class="qa-from">回答出自此段</span>' if hit["rank"] in answer_from else ""
         hl = hit.get("highlight") or {}
+        short = short_span(answer, hit)
         meta = [esc(x) for x in (hit.get("source"), hit.get("date")) if x]
-        meta += [w for w in [_where(hit)] if w] + [_paragraph_label(hit), f"相关度 {hit['score']:.3f}"]
+        meta += [w for w in [where_html(hit)] if w] + [_paragraph_label(hit), f"相关度 {hit['score']:.3f}"]
         cite = citation_text(hit)
         cards.append(
             f'<div class="qa-card" id="qa-cite-{hit["rank"]}"><details><summary>'
             f'<div class="qa-card-head"><span class="qa-n">[{hit["rank"]}]</span>'
             f"{esc(hit['title'] or hit['doc_id'])}{badge}</div>"
             f'<div class="qa-meta">{" · ".join(meta)} <span class="qa-open-hint"></span></div>'
-            f'<p class="qa-text">{_highlighted(hit["text"], hl.get("start", 0), hl.get("end", 0))}</p>'
-            f"</summary>{context_html(articles.get(hit['doc_id']), hit)}</details>"
+            f'<p class="qa-text">{_highlighted(hit["text"], hl.get("start", 0), hl.get("end", 0), short)}</p>'
+            f"</summary>{context_html(articles.get(hit['doc_id']), hit, short)}</details>"
             f'<div class="qa-cite"><code>{esc(cite)}</code>'
             f'<button class="qa-copy" type="button" data-copy="{esc(cite, quote=True)}">复制引文</button></div></div>'
         )
     return "".join(cards)
-
-
-def _flag(flag) -> str:
-    """A changed number, date, negation or name, as a red badge: 数字改动：原文 5 → 引文 6."""
-    if not isinstance(flag, dict):
-        return f'<span class="qa-flag">⚠ {esc(str(flag))}</span>'
-    kind = str(flag.get("kind", ""))
-    change = f"原文「{flag.get('source', '')}」→ 引文「{flag.get('quote', '')}」"
-    return f'<span class="qa-flag">⚠ {esc(FLAGS.get(kind, kind))}：{esc(change)}</span>'
-
-
-def _diff(ops: list[dict]) -> str:
-    out = []
-    for op in ops:
-        quote, source = op.get("quote") or "", op.get("source") or ""
-        if op.get("op") == "equal":
-            out.append(esc(quote or source))
-            continue
-        if source:
-            out.append(f'<del title="原文">{esc(source)}</del>')
-        if quote:
-            out.append(f'<ins title="引文">{esc(quote)}</ins>')
-    return "".join(out)
-
-
-def _match(m: dict) -> str:
-    where = [m.get("title") or m.get("doc_id", "")]
-    where += [m[k] for k in ("source", "date") if m.get(k)]
-    where += [w for w in [_where(m)] if w]
-    if m.get("paragraph") is not None:
-        where.append(paragraph_label(m["paragraph"]))
-    location = f"{' · '.join(str(x) for x in where)}（{m.get('file', '')}:{m.get('start', '')}-{m.get('end', '')}）"
-    parts = [f'<div class="qa-card qa-match"><div class="qa-card-head">出处：{esc(location)}</div>']
-    if m.get("similarity") is not None:
-        parts.append(f'<div class="qa-meta">相似度 {float(m["similarity"]):.0%}</div>')
-    if m.get("flags"):
-        parts.append(f'<div class="qa-flags">{"".join(_flag(f) for f in m["flags"])}</div>')
-    if m.get("diff"):
-        parts.append(
-            f'<div class="qa-diff">{_diff(m["diff"])}</div>'
-            '<div class="qa-legend"><del>删去的原文</del> · <ins>引文新加</ins></div>'
-        )
-    if m.get("normalizations"):
-        names = "、".join(NORMALIZATIONS.get(n, str(n)) for n in m["normalizations"])
-        parts.append(f'<div class="qa-meta">已忽略的写法差异：{esc(names)}</div>')
-    if m.get("source_text"):
-        parts.append(
-            f'<details><summary class="qa-open-hint">▸ 查看原文</summary>'
-            f'<p class="qa-text">{esc(m["source_text"])}</p></details>'
-        )
-    return "".join(parts) + "</div>"
-
-
-def check_html(check: dict) -> str:
-    verdict = str(check.get("verdict", ""))
-    label, explain = VERDICTS.get(verdict, (verdict, ""))
-    parts = [
-        f'<div class="qa-verdict qa-v-{esc(verdict, quote=True)}">{esc(label)}</div>',
-        f"<p>{esc(check.get('message') or explain)}</p>",
-    ]
-    pieces = check.get("parts") or []
-    for k, piece in enumerate(pieces, 1):  # a spliced quote: each piece with the place it comes from
-        label = VERDICTS.get(piece.get("verdict", ""), ("", ""))[0]
-        parts.append(f'<div class="qa-card-head">片段 {k}：「{esc(piece.get("quote", ""))}」 {esc(label)}</div>')
-        parts += [_match(m) for m in piece.get("matches", [])[:1]]
-    if not pieces:
-        parts += [_match(m) for m in check.get("matches", [])[:3]]
-    return f'<div class="qa-check">{"".join(parts)}</div>'
 
 
 def _error_html(exc: QAError) -> str:

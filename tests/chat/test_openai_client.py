@@ -10,6 +10,7 @@ import pytest
 
 from qa.web.openai_api import MODEL_ID
 from tests.conftest import ROOT
+from tests.test_cli import WHO_HOSTED
 
 FIRST = "习近平讲话中的第一项重点工作是什么？"
 
@@ -45,6 +46,19 @@ def test_non_streaming_answer_carries_citations_exactly_as_api_ask(client, live_
     text = (ROOT / hit["file"]).read_text(encoding="utf-8")
     # The hit's own pieces read back (a headline opens its article's first passage: two pieces).
     assert "".join(text[s:e] for s, e in hit["pieces"]) == hit["text"]
+
+
+def test_the_reply_leads_with_the_short_answer(client, live_server):
+    """答：袁家军 [1] first, then the answer and 参考资料; `short_answer` as /api/ask has it, its card cited."""
+    completion = client.chat.completions.create(model=MODEL_ID, messages=[{"role": "user", "content": WHO_HOSTED}])
+    content = completion.choices[0].message.content
+    api = _api_ask(live_server, {"question": WHO_HOSTED, "history": []})
+    assert content.startswith(f"答：袁家军 [1]\n\n{api['answer']}\n\n参考资料：\n[1] "), content
+    short = completion.model_extra["short_answer"]
+    assert short == api["short_answer"] and (short["text"], short["card"]) == ("袁家军", 1)
+    hit = completion.model_extra["citations"][0]
+    text = (ROOT / hit["file"]).read_text(encoding="utf-8")
+    assert text[short["start"] : short["end"]] == "袁家军"
 
 
 def test_streaming_chunks_join_to_the_answer_and_end_with_citations(client):

@@ -12,6 +12,7 @@ from qa.errors import InputError
 from qa.service import QAService
 from qa.web.api import MAX_BODY_BYTES, create_app
 from qa.web.ui import answer_html, cards_html, check_html
+from tests.test_cli import WHO_HOSTED
 
 ALLOWED = "http://allowed.example:8080"
 DENIED = "http://evil.example"
@@ -283,10 +284,12 @@ def test_ui_html_escapes_every_data_string():
         "end": 5,
         "text": PAYLOAD,
         "highlight": {"start": 0, "end": 8},
+        "answer_span": {"start": 2, "end": 6},
         "also_in": [],
     }
     article = {"doc_id": PAYLOAD, "paragraphs": [{"paragraph": 1, "text": "前" + PAYLOAD}]}
-    answer = {"question": PAYLOAD, "answer": PAYLOAD + "[1]", "hits": [hit]}
+    short = {"text": PAYLOAD, "card": 1, "start": 0, "end": 5, "pieces": [[0, 5]], "score": 0.9}
+    answer = {"question": PAYLOAD, "answer": PAYLOAD + "[1]", "short_answer": short, "hits": [hit]}
     check = {
         "quote": PAYLOAD,
         "verdict": "altered",
@@ -312,3 +315,28 @@ def test_ui_html_escapes_every_data_string():
     assert "<script" not in rendered and "<img" not in rendered
     assert "&lt;script&gt;" in rendered
     assert '<span class="qa-ref">[1]</span>' in rendered
+    assert rendered.count('<mark class="qa-short">') == 2  # the short answer, in the card and its context
+
+
+def test_the_page_leads_with_the_short_answer_marked_in_its_card(client, service):
+    """答：袁家军[1] (with its file offsets) before the answer; in card 1, and in its context view, the
+    span marked more strongly inside the highlighted sentence; in no other card."""
+    body = client.post("/api/ask", json={"question": WHO_HOSTED}).json()
+    short, hit = body["short_answer"], body["hits"][0]
+    assert (short["text"], short["card"]) == ("袁家军", 1)
+    text = file_text(hit["file"])
+    assert text[short["start"] : short["end"]] == "袁家军" == "".join(text[s:e] for s, e in short["pieces"])
+    span = hit["answer_span"]
+    assert hit["text"][span["start"] : span["end"]] == "袁家军"
+    assert hit["highlight"]["start"] <= span["start"] < span["end"] <= hit["highlight"]["end"]
+    assert all(0 <= h["answer_score"] <= 1 for h in body["hits"])  # the five cards the reader read
+
+    lead = answer_html(body)
+    assert lead.index('class="qa-short-answer"') < lead.index('class="qa-answer"')
+    assert '答：<span class="qa-short-text">袁家军</span><span class="qa-ref">[1]</span>' in lead
+    assert f"{hit['file']}:{short['start']}-{short['end']}" in lead
+    cards = cards_html(body, {hit["doc_id"]: service.document(hit["doc_id"]).to_dict()})
+    first, *rest = cards.split('<div class="qa-card"')[1:]
+    strong = r'<mark class="qa-hl">[^<]*<mark class="qa-short">袁家军</mark>[^<]*</mark>'
+    assert len(re.findall(strong, first)) == 2, first  # the card's text and the paragraph in context
+    assert "qa-short" not in "".join(rest)

@@ -23,6 +23,7 @@ import pytest
 
 from qa.config import project_root
 from tests.conftest import SCREENSHOTS
+from tests.test_cli import WHO_HOSTED
 from tests.web.chromium import CHROMIUM, CHROMIUM_ARGS
 
 ROOT = project_root()
@@ -259,6 +260,26 @@ def check_turns(turns) -> None:
             assert cards.first.locator(".qa-text").inner_text().startswith(LIST_ITEMS[i])
 
 
+def check_short_answer(turn) -> None:
+    """The answer reader's short answer leads the turn (答：袁家军[1], before 回答's sentences), and inside
+    card 1 the span is marked, visibly and more strongly, within the card's highlighted sentence."""
+    lead = turn.locator(".qa-short-answer")
+    assert lead.count() == 1 and lead.is_visible(), "no short answer is shown"
+    assert _squash(lead.inner_text()).startswith("答：袁家军[1]"), lead.inner_text()
+    assert "qa-short-answer" in turn.locator(".qa-short-answer, .qa-answer").first.get_attribute("class")
+    card = turn.locator(".qa-card").first
+    assert card.locator(".qa-n").inner_text() == "[1]"
+    span = card.locator(".qa-text mark.qa-hl mark.qa-short")
+    assert span.is_visible() and span.inner_text() == "袁家军"
+    assert "主持" in card.locator(".qa-text mark.qa-hl").inner_text()  # the supporting sentence stays highlighted
+    strong, sentence = span.evaluate(
+        "m => [getComputedStyle(m).backgroundColor, getComputedStyle(m.parentElement).backgroundColor]"
+    )
+    assert strong != sentence
+    marked_cards = "t => [...t.querySelectorAll('.qa-card')].filter(c => c.querySelector('mark.qa-short')).length"
+    assert turn.evaluate(marked_cards) == 1  # card 1 only
+
+
 # -- the Gradio UI -----------------------------------------------------------------------------------
 
 
@@ -284,7 +305,7 @@ def test_gradio_chat_holds_a_conversation_with_cards_in_context(qa, page):
     context = target.locator(".qa-context")
     context.wait_for()
     assert context.locator(".qa-para").count() >= 2
-    assert context.locator(".qa-target mark").inner_text()
+    assert context.locator(".qa-target > mark").inner_text()
 
     # copy-citation puts 标题 · 来源 · 第N段（file:start-end） on the clipboard
     page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=qa.url)
@@ -309,6 +330,12 @@ def test_gradio_chat_holds_a_conversation_with_cards_in_context(qa, page):
     page.wait_for_function("document.querySelectorAll('#qa-chat .qa-turn').length === 0")
     gradio_ask(page, CONVERSATION[1])
     assert page.locator("#qa-chat .qa-read-as").count() == 0
+
+    # The answer reader's short answer, first and marked in its card (a new conversation: read alone).
+    page.locator("#qa-new").click()
+    page.wait_for_function("document.querySelectorAll('#qa-chat .qa-turn').length === 0")
+    gradio_ask(page, WHO_HOSTED)
+    check_short_answer(page.locator("#qa-chat .qa-turn").last)
 
 
 def test_gradio_quote_check_shows_verdict_and_diff(qa, page):
@@ -344,9 +371,9 @@ def test_embed_in_host_page_asks_opens_context_and_checks_quotes(qa, hosts, page
 
     cards.first.click()
     reader = frame.locator("#reader")
-    reader.locator(".qa-target mark").wait_for()
+    reader.locator(".qa-target > mark").wait_for()
     assert reader.locator(".qa-para").count() >= 2
-    assert _squash(reader.locator(".qa-target mark").inner_text()) in CORPUS
+    assert _squash(reader.locator(".qa-target > mark").inner_text()) in CORPUS
     shot(page, "embed_context.png")
     frame.locator("#reader-back").click()
     cards.first.wait_for()
@@ -361,6 +388,17 @@ def test_embed_in_host_page_asks_opens_context_and_checks_quotes(qa, hosts, page
     assert "第9段" in check.locator(".qa-card-head").first.inner_text()
     assert any("数字改动" in f for f in check.locator(".qa-flag").all_inner_texts())
     shot(page, "embed_quote_check.png")
+
+    # The answer reader's short answer, first and marked in its card and in the passage in context.
+    frame.locator("#mode-ask").click()
+    frame.locator("#new-chat").click()
+    frame.locator("#q").fill(WHO_HOSTED)
+    frame.locator("#q").press("Enter")
+    frame.locator("#answer[data-state=done][data-turns='1']").wait_for()
+    check_short_answer(frame.locator("#answer .qa-turn"))
+    shot(page, "embed_short_answer.png")
+    frame.locator("#answer .qa-card").first.click()
+    assert reader.locator(".qa-target mark.qa-hl mark.qa-short").inner_text() == "袁家军"
 
 
 # -- embedding rules -----------------------------------------------------------------------------------

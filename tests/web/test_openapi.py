@@ -79,6 +79,39 @@ def test_the_answers_are_in_the_schema(schema):
         assert {"type": "null"} in defs["Hit"]["properties"][key]["anyOf"]
 
 
+def test_the_short_answer_is_in_the_schema(schema, app):
+    """short_answer (object or null) and the hits' answer_score/answer_span are described field by field,
+    and a real answer that has them validates against the schema, every key described."""
+    from jsonschema import Draft202012Validator
+
+    from tests.test_cli import HIT_KEYS, READER_HIT_KEYS, WHO_HOSTED
+
+    defs = schema["components"]["schemas"]
+    ask = defs["AskResponse"]
+    assert "short_answer" in ask["required"] and ask["properties"]["short_answer"]["description"]
+    assert ask["properties"]["short_answer"]["anyOf"] == [
+        {"$ref": "#/components/schemas/ShortAnswer"},
+        {"type": "null"},
+    ]
+    short = defs["ShortAnswer"]
+    assert set(short["required"]) == set(short["properties"]) == {"text", "card", "start", "end", "pieces", "score"}
+    assert all(field.get("description") for field in short["properties"].values())
+    assert "rank" in short["properties"]["card"]["description"]
+    assert "file" in short["properties"]["start"]["description"]
+    assert "piece boundary" in short["properties"]["pieces"]["description"]
+    hit = defs["Hit"]
+    assert not READER_HIT_KEYS & set(hit["required"])  # only where the reader read / answered
+    assert hit["properties"]["answer_score"]["type"] == "number" and hit["properties"]["answer_score"]["description"]
+    assert hit["properties"]["answer_span"]["$ref"] == "#/components/schemas/Span"
+
+    body = TestClient(app).post("/api/ask", json={"question": WHO_HOSTED}).json()
+    assert body["short_answer"]["text"] == "袁家军" and "answer_span" in body["hits"][0]
+    validator = Draft202012Validator({"$ref": "#/components/schemas/AskResponse", "components": schema["components"]})
+    assert not list(validator.iter_errors(body))
+    assert set(body) == set(ask["properties"]) and set(body["short_answer"]) == set(short["properties"])
+    assert all(HIT_KEYS <= set(h) <= set(hit["properties"]) for h in body["hits"])
+
+
 def test_the_limits_are_in_the_schema(schema, service):
     bodies = schema["components"]["schemas"]
     question = bodies["AskRequest"]["properties"]["question"]

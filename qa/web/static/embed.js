@@ -29,14 +29,36 @@
 
   function clear(node) { while (node.firstChild) node.removeChild(node.firstChild); }
 
-  // text with text[start:end] wrapped in <mark>, appended to parent as text nodes
-  function appendHighlighted(parent, text, start, end) {
-    start = Math.max(0, Math.min(start, text.length));
-    end = Math.max(0, Math.min(end, text.length));
-    if (end <= start) { parent.appendChild(document.createTextNode(text)); return; }
-    parent.appendChild(document.createTextNode(text.slice(0, start)));
-    parent.appendChild(el("mark", "", text.slice(start, end)));
-    parent.appendChild(document.createTextNode(text.slice(end)));
+  // text with text[start:end] (the highlighted sentence) in <mark class="qa-hl"> and text[answer]
+  // (the short answer, usually inside it) in <mark class="qa-short">, nested, appended to parent as
+  // text nodes. The same cut as qa/chat/render.py's marked().
+  function appendHighlighted(parent, text, start, end, answer) {
+    function clamp(a, b) {
+      a = Math.max(0, Math.min(a, text.length)); b = Math.max(0, Math.min(b, text.length));
+      return a < b ? [a, b] : [0, 0];
+    }
+    var hl = clamp(start, end), ans = answer ? clamp(answer[0], answer[1]) : [0, 0];
+    var cuts = [0, text.length, hl[0], hl[1], ans[0], ans[1]].sort(function (a, b) { return a - b; });
+    var mark = null;
+    for (var i = 0; i + 1 < cuts.length; i++) {
+      var a = cuts[i], b = cuts[i + 1];
+      if (a >= b) continue;
+      var inHl = hl[0] <= a && a < hl[1], inAns = ans[0] <= a && a < ans[1];
+      if (inHl && !mark) { mark = el("mark", "qa-hl"); parent.appendChild(mark); }
+      if (!inHl) mark = null;
+      var piece = inAns ? el("mark", "qa-short", text.slice(a, b)) : document.createTextNode(text.slice(a, b));
+      (mark || parent).appendChild(piece);
+    }
+  }
+
+  // The short answer's span inside hit.text, on its card only (whitespace at its edges left out).
+  function shortSpan(answer, hit) {
+    var short = answer.short_answer, span = hit.answer_span;
+    if (!short || !span || short.card !== hit.rank) return null;
+    var start = span.start, end = span.end;
+    while (start < end && /\s/.test(hit.text.charAt(start))) start++;
+    while (end > start && /\s/.test(hit.text.charAt(end - 1))) end--;
+    return [start, end];
   }
 
   // /embed?collection=NAME pins the widget to one collection: every call names it.
@@ -107,6 +129,18 @@
     if (answer.search_query && answer.search_query !== answer.question) {
       turn.appendChild(el("div", "qa-read-as", "按上文理解为：" + answer.search_query));
     }
+    var short = answer.short_answer;
+    if (short) {  // the answer reader's exact answer, with its card and where it stands in the file
+      var lead = el("div", "qa-short-answer", "答：");
+      lead.appendChild(el("span", "qa-short-text", short.text));
+      lead.appendChild(el("span", "qa-ref", "[" + short.card + "]"));
+      var shortHit = (answer.hits || []).filter(function (h) { return h.rank === short.card; })[0];
+      if (shortHit) {
+        var spans = (short.pieces || [[short.start, short.end]]).map(function (p) { return p[0] + "-" + p[1]; });
+        lead.appendChild(el("span", "qa-short-where", shortHit.file + ":" + spans.join(",")));
+      }
+      turn.appendChild(lead);
+    }
     var text = answer.answer || "没有找到相关内容。";
     var body = el("div", answer.answered === false ? "qa-answer qa-none" : "qa-answer");
     var pattern = /\[(\d{1,3})\]/g, last = 0, m;
@@ -120,7 +154,7 @@
     var cards = el("div", "qa-cards");
     var from = {};
     (answer.answer_from || []).forEach(function (source) { from[source.rank] = true; });
-    (answer.hits || []).forEach(function (hit) { cards.appendChild(card(hit, from[hit.rank])); });
+    (answer.hits || []).forEach(function (hit) { cards.appendChild(card(hit, from[hit.rank], shortSpan(answer, hit))); });
     turn.appendChild(cards);
     box.appendChild(turn);
     box.setAttribute("data-state", "done");
@@ -138,7 +172,7 @@
     $("q").focus();
   }
 
-  function card(hit, answerSource) {
+  function card(hit, answerSource, short) {
     var node = el("div", "qa-card");
     node.tabIndex = 0;
     node.setAttribute("role", "button");
@@ -152,7 +186,7 @@
     node.appendChild(el("div", "qa-meta", meta.filter(Boolean).join(" · ") + " · 点击在上下文中阅读"));
     var text = el("p", "qa-text");
     var hl = hit.highlight || {};
-    appendHighlighted(text, hit.text, hl.start || 0, hl.end || 0);
+    appendHighlighted(text, hit.text, hl.start || 0, hl.end || 0, short);
     node.appendChild(text);
     var cite = el("div", "qa-cite");
     var label = citationText(hit);
@@ -162,9 +196,9 @@
     button.addEventListener("click", function (event) { event.stopPropagation(); copy(label, button); });
     cite.appendChild(button);
     node.appendChild(cite);
-    node.addEventListener("click", function () { openContext(hit); });
+    node.addEventListener("click", function () { openContext(hit, short); });
     node.addEventListener("keydown", function (event) {
-      if (event.target === node && (event.key === "Enter" || event.key === " ")) { event.preventDefault(); openContext(hit); }
+      if (event.target === node && (event.key === "Enter" || event.key === " ")) { event.preventDefault(); openContext(hit, short); }
     });
     return node;
   }
@@ -217,7 +251,7 @@
     return [start, end];
   }
 
-  function openContext(hit) {
+  function openContext(hit, short) {
     status("ask-status", "正在打开原文……");
     loadDocument(hit.doc_id).then(function (article) {
       status("ask-status", "");
@@ -235,8 +269,14 @@
         var inside = p.paragraph >= first && p.paragraph <= last;
         if (inside) para.className += " qa-target";
         var at = inside && sentence && !marked ? p.text.indexOf(sentence) : -1;
-        if (at >= 0) { appendHighlighted(para, p.text, at, at + sentence.length); marked = true; }
-        else para.appendChild(document.createTextNode(p.text));
+        if (at >= 0) {
+          var shift = at - (hl.start || 0), answer = short ? [short[0] + shift, short[1] + shift] : null;
+          if (answer && p.text.slice(Math.max(0, answer[0]), answer[1]) !== hit.text.slice(short[0], short[1])) {
+            answer = null;  // the answer is not inside this paragraph's copy of the sentence
+          }
+          appendHighlighted(para, p.text, at, at + sentence.length, answer);
+          marked = true;
+        } else para.appendChild(document.createTextNode(p.text));
         body.appendChild(para);
       });
       showReader(true);
