@@ -6,8 +6,7 @@
 # SHA256SUMS. Run it on a machine that reaches a package index, with the Python the server will run.
 #
 # Environment:
-#   PYTHON             the interpreter to bundle for (default: .venv/bin/python, else python3); it needs pip
-#                      and setuptools (qa's wheel is built with it, without build isolation)
+#   PYTHON             the interpreter to bundle for, with pip (default: .venv/bin/python, else python3)
 #   QA_BUNDLE_EXTRAS   extras to bundle, space-separated (default: "ocr ray"; "" = none, a faster build)
 #   QA_TORCH_INDEX     index that serves the CPU torch wheel; on a machine that reaches pypi.org use
 #                      https://download.pytorch.org/whl/cpu (pypi.org's linux torch is the multi-GB CUDA build)
@@ -44,7 +43,7 @@ mkdir -p "$src"
 cp -a pyproject.toml README.md seeds "$src/"
 tar -C "$ROOT" --exclude=__pycache__ --exclude='*.pyc' -cf - qa | tar -C "$src" -xf -
 echo "building qa $VERSION's wheel"
-pip wheel --quiet --no-deps --no-build-isolation --wheel-dir "$stage/wheels" "$src"
+pip wheel --quiet --no-deps --wheel-dir "$stage/wheels" "$src"
 QA_WHEEL=$(ls "$stage"/wheels/qa-"$VERSION"-*.whl)
 
 # 2. Every dependency's wheel. CPU torch first, so the resolver below takes it (2.13.0+cpu sorts above 2.13.0).

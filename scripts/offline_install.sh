@@ -69,7 +69,7 @@ echo "installing $spec from the bundle (pip --no-index)"
 
 echo "materialising the bundled model and building the seed index"
 "$PREFIX/venv/bin/qa" collections  # the default collection (the seeds) is built on first use
-data_dir=$("$VPY" -c 'from qa.config import Settings; print(Settings.load().data_path)')
+data_dir=$("$VPY" -I -c 'from qa.config import Settings; print(Settings.load().data_path)')
 echo "installed qa $QA_VERSION in $PREFIX in $(($(date +%s) - start)) s; data_dir: $data_dir"
 cat <<EOF
 
