@@ -84,7 +84,9 @@ def test_install_refuses_a_damaged_file_before_installing_anything(bundle, tmp_p
     qa_wheel.unlink()  # a new file, not a write through the link into the shared bundle
     qa_wheel.write_bytes(data[:-1] + bytes([data[-1] ^ 1]))
     env = {"PATH": f"{_system_python()}:/usr/bin:/bin", "HOME": str(tmp_path)}
-    r = subprocess.run(["bash", str(copy / "install.sh"), str(tmp_path / "prefix")], env=env, capture_output=True, text=True)
+    r = subprocess.run(
+        ["bash", str(copy / "install.sh"), str(tmp_path / "prefix")], env=env, capture_output=True, text=True
+    )
     assert r.returncode == 1
     assert "damaged or missing" in r.stderr and qa_wheel.name in r.stderr + r.stdout
     assert not (tmp_path / "prefix").exists()
@@ -105,7 +107,9 @@ def test_install_names_the_python_it_was_built_for(bundle, tmp_path):
     if other is None:
         pytest.skip("no Python other than 3.11 on this machine")
     env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "PYTHON": other}
-    r = subprocess.run(["bash", str(bundle / "install.sh"), str(tmp_path / "p")], env=env, capture_output=True, text=True)
+    r = subprocess.run(
+        ["bash", str(bundle / "install.sh"), str(tmp_path / "p")], env=env, capture_output=True, text=True
+    )
     assert r.returncode == 1
     lines = r.stderr.strip().splitlines()
     assert len(lines) == 1 and "this bundle is for Python 3.11 on linux-x86_64" in lines[0], r.stderr

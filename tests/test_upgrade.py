@@ -77,4 +77,3 @@ def test_a_collection_and_audit_log_of_an_older_version_are_answered_after_the_u
     assert [a["collection"] for a in audit] == ["old", "old"]  # the older version's entry is kept
     assert audit[0]["time"].startswith("2026-12-04T18:26") and audit[1]["files"] == [str(added)]
     shutil.rmtree(DATA, ignore_errors=True)
-
