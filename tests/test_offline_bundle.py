@@ -122,7 +122,8 @@ IN_NAMESPACE = r"""
 set -u
 W=$1; BUNDLE=$2
 ip link set lo up
-python3.11 -m pip install --retries 0 --timeout 5 --target "$W/pip-target" jieba > "$W/pip.log" 2>&1
+ip -o link > "$W/links.txt"
+python3.11 -m pip install --retries 1 --timeout 5 --target "$W/pip-target" jieba > "$W/pip.log" 2>&1
 echo $? > "$W/pip.rc"
 run() { name=$1; shift; "$@" > "$W/$name.out" 2> "$W/$name.err"; echo $? > "$W/$name.rc"; }
 run install bash "$BUNDLE/install.sh" "$W/prefix"
@@ -181,7 +182,9 @@ def test_installs_and_answers_in_a_namespace_with_no_network(bundle, tmp_path):
 
     # The namespace really has no network and no local wheels: a plain pip install finds nothing.
     assert read("pip.rc").strip() != "0", read("pip.log")
-    assert "No matching distribution found for jieba" in read("pip.log")
+    assert "NewConnectionError" in read("pip.log")  # it tried PyPI and could not connect
+    assert "No matching distribution found for jieba" in read("pip.log")  # and found no local wheel either
+    assert [line.split(":")[1].strip() for line in read("links.txt").splitlines()] == ["lo"]
 
     assert read("install.rc").strip() == "0", read("install.err")[-3000:]
     install = read("install.out")
