@@ -9,7 +9,7 @@ from pathlib import Path
 
 from .errors import InputError
 
-__all__ = ["Setting", "SETTINGS", "Settings", "project_root", "package_dir", "data_root"]
+__all__ = ["Setting", "SETTINGS", "Settings", "project_root", "package_dir", "checkout", "data_root"]
 
 
 @dataclass(frozen=True)
@@ -30,6 +30,12 @@ def package_dir() -> Path:
     return Path(__file__).resolve().parent
 
 
+def checkout() -> Path | None:
+    """The checkout qa runs from (pyproject.toml beside qa/), or None when it is installed from a wheel."""
+    root = project_root()
+    return root if (root / "pyproject.toml").is_file() and (root / "qa" / "config.py").is_file() else None
+
+
 def data_root(value: str | None = None) -> Path:
     """The one place data paths resolve against: indexes, collections, the audit log, the model cache.
 
@@ -40,9 +46,8 @@ def data_root(value: str | None = None) -> Path:
     value = os.environ.get("QA_DATA_DIR", "") if value is None else value
     if value:
         return Path(os.path.expanduser(value)).absolute()
-    root = project_root()
-    if (root / "pyproject.toml").is_file() and (root / "qa" / "config.py").is_file():
-        return root
+    if checkout() is not None:
+        return checkout()
     base = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
     return Path(base).absolute() / "qa"
 

@@ -66,9 +66,8 @@ def index_state(
     except CorruptIndex as exc:
         previous = None
         reason = f"it is damaged: {exc.message}"
-        known = (
-            _moved(_recorded_inputs(path), first_inputs) or known
-        )  # rebuild what it covered, else from what we were given
+        # rebuild what it covered, else from what we were given
+        known = _moved(_recorded_inputs(path), first_inputs) or known
     inputs = list(dict.fromkeys([*known, *add]))
     if reason is None and set(inputs) != set(known):
         reason = f"new inputs: {', '.join(str(p) for p in inputs if p not in set(known))}"

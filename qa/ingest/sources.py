@@ -7,7 +7,7 @@ import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from qa.config import data_root, package_dir
+from qa.config import checkout, data_root, package_dir
 from qa.errors import SourceNotFound, UndecodableSource
 
 from .readers import READERS, UNSUPPORTED, Document, ReadLimits, TextBlock, read_document
@@ -52,10 +52,11 @@ class SourceFile:
 
 def display_path(path: Path) -> str:
     """How citations name a file: relative to data_dir (the checkout, or where indexes and collections
-    live), else to the package (the seeds shipped in the wheel: seeds/…), else absolute."""
+    live), else to the package (the seeds shipped in the wheel: seeds/…) or the checkout qa runs from
+    (whose qa/seeds links to its seeds/), else absolute."""
     path = Path(path).absolute()
     data = data_root()
-    for root in (data, data.resolve(), package_dir()):
+    for root in (data, data.resolve(), package_dir(), checkout() or package_dir()):
         for candidate in (path.resolve(), path):
             if candidate.is_relative_to(root):
                 return candidate.relative_to(root).as_posix()
