@@ -8,8 +8,8 @@
 # Environment:
 #   PYTHON             the interpreter to bundle for, with pip (default: .venv/bin/python, else python3)
 #   QA_BUNDLE_EXTRAS   extras to bundle, space-separated (default: "ocr ray"; "" = none, a faster build)
-#   QA_TORCH_INDEX     index that serves the CPU torch wheel; on a machine that reaches pypi.org use
-#                      https://download.pytorch.org/whl/cpu (pypi.org's linux torch is the multi-GB CUDA build)
+#   QA_TORCH_INDEX     index that serves the CPU torch wheel (torch==2.13.0+cpu); default: the configured
+#                      indexes, else https://download.pytorch.org/whl/cpu (pypi.org's is the multi-GB CUDA build)
 #   QA_BUNDLE_OUT      output folder (default: dist)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -46,9 +46,16 @@ echo "building qa $VERSION's wheel"
 pip wheel --quiet --no-deps --wheel-dir "$stage/wheels" "$src"
 QA_WHEEL=$(ls "$stage"/wheels/qa-"$VERSION"-*.whl)
 
-# 2. Every dependency's wheel. CPU torch first, so the resolver below takes it (2.13.0+cpu sorts above 2.13.0).
+# 2. Every dependency's wheel. CPU torch first, so the resolver below takes it (2.13.0+cpu sorts above 2.13.0):
+#    from the configured indexes if one serves it, else from PyTorch's CPU index.
 echo "collecting the dependencies' wheels for $PLATFORM, Python $PYVER"
-pip download --quiet --no-deps --only-binary=:all: --dest "$stage/wheels" ${QA_TORCH_INDEX:+--index-url "$QA_TORCH_INDEX"} "$TORCH"
+get_torch() { pip download --quiet --no-deps --only-binary=:all: --dest "$stage/wheels" "$@" "$TORCH+cpu"; }
+if [ -n "${QA_TORCH_INDEX:-}" ]; then
+  get_torch --index-url "$QA_TORCH_INDEX"
+elif ! get_torch 2>/dev/null; then
+  echo "no CPU torch in the configured indexes; taking it from https://download.pytorch.org/whl/cpu"
+  get_torch --index-url https://download.pytorch.org/whl/cpu
+fi
 pip wheel --quiet --find-links "$stage/wheels" --wheel-dir "$stage/wheels" "$QA_WHEEL" "$TORCH"
 
 # 3. Each extra: the wheels it needs beyond the core set, resolved with the core versions pinned.
