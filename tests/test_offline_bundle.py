@@ -55,7 +55,7 @@ def bundle(tmp_path_factory) -> Path:
     assert built.returncode == 0, built.stderr[-3000:]
     (tar,) = out.glob("qa-offline-*-linux-x86_64-py311.tar")
     print(f"\nbundle built in {time.monotonic() - started:.0f} s: {tar.stat().st_size / 2**20:.0f} MiB")
-    assert re.search(rf"wrote .*{tar.name}: [\d.]+[KMG], \d+ files", built.stdout), built.stdout  # its size
+    assert re.search(rf"wrote .*{re.escape(tar.name)}: [\d.]+[KMG], \d+ files", built.stdout), built.stdout  # its size
     subprocess.run(["tar", "-xf", str(tar), "-C", str(out)], check=True)
     tar.unlink()  # the unpacked copy is what the tests use; half the disk
     return out / tar.name.removesuffix(".tar")
