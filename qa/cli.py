@@ -85,6 +85,11 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--embed-origins", help="origins allowed to frame /embed, space-separated")
 
     sub.add_parser("settings", parents=[common], help="list every setting with its value and help")
+    service = sub.add_parser("service", help="run `qa serve` under systemd: print or install its unit")
+    service.add_argument("action", choices=("unit", "install"), help="unit: print the unit file; install: write it")
+    service.add_argument("--user", default="qa", help="unprivileged user the server runs as (default: qa)")
+    service.add_argument("--executable", help="the qa command to run (default: this venv's bin/qa)")
+    service.add_argument("--env-file", default="/etc/qa/qa.env", help="settings file (default: /etc/qa/qa.env)")
     from .cli_collections import add_parsers
 
     add_parsers(sub, common)
@@ -102,7 +107,10 @@ def _settings(args) -> Settings:
         value = getattr(args, name, None)
         if value is not None:
             overrides[name] = value
-    return Settings.load(overrides)
+    settings = Settings.load(overrides)
+    if settings.data_dir:  # citations name files relative to data_dir (qa/ingest/sources.py reads it from here)
+        os.environ["QA_DATA_DIR"] = settings.data_dir
+    return settings
 
 
 def _lines(arg: str):
@@ -154,7 +162,21 @@ def _print_check(check) -> None:
     print()
 
 
+def _service(args) -> int:
+    from .systemd import UnitOptions, default_executable, install, unit_text
+
+    opts = UnitOptions(args.executable or default_executable(), args.user, args.env_file)
+    if args.action == "unit":
+        print(unit_text(opts), end="")
+        return 0
+    for line in install(opts):
+        print(line)
+    return 0
+
+
 def _run(args) -> int:
+    if args.command == "service":
+        return _service(args)
     settings = _settings(args)
     if args.command == "settings":
         for s in SETTINGS:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from .errors import InputError
 
-__all__ = ["Setting", "SETTINGS", "Settings", "project_root"]
+__all__ = ["Setting", "SETTINGS", "Settings", "project_root", "package_dir", "checkout", "data_root"]
 
 
 @dataclass(frozen=True)
@@ -21,12 +21,51 @@ class Setting:
 
 
 def project_root() -> Path:
-    """The checkout this package lives in (where seeds/ and embeddings/ are)."""
+    """The checkout this package lives in (where seeds/ and embeddings/ are); site-packages when installed."""
     return Path(__file__).resolve().parent.parent
 
 
+def package_dir() -> Path:
+    """The installed package itself: what ships inside the wheel (the seeds, the widget, data files)."""
+    return Path(__file__).resolve().parent
+
+
+def checkout() -> Path | None:
+    """The checkout qa runs from (pyproject.toml beside qa/), or None when it is installed from a wheel."""
+    root = project_root()
+    return root if (root / "pyproject.toml").is_file() and (root / "qa" / "config.py").is_file() else None
+
+
+def data_root(value: str | None = None) -> Path:
+    """The one place data paths resolve against: indexes, collections, the audit log, the model cache.
+
+    `value` is the setting data_dir (None: QA_DATA_DIR from the environment). Empty means the checkout
+    when qa runs from one (it has pyproject.toml beside qa/), else $XDG_DATA_HOME/qa or
+    ~/.local/share/qa, so a pip-installed qa never writes inside its venv and an upgrade keeps the data.
+    The systemd unit (qa service install) sets /var/lib/qa."""
+    value = os.environ.get("QA_DATA_DIR", "") if value is None else value
+    if value:
+        return Path(os.path.expanduser(value)).absolute()
+    if checkout() is not None:
+        return checkout()
+    base = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
+    return Path(base).absolute() / "qa"
+
+
 SETTINGS: tuple[Setting, ...] = (
-    Setting("corpus", "seeds", "Files or folders (comma-separated) that make up the default index."),
+    Setting(
+        "data_dir",
+        "",
+        "Folder that holds indexes, collections, the audit log and the model cache; relative paths of the other "
+        "settings resolve against it. Empty = the checkout when run from one, else $XDG_DATA_HOME/qa "
+        "(~/.local/share/qa); the systemd service uses /var/lib/qa. Set it with QA_DATA_DIR.",
+    ),
+    Setting(
+        "corpus",
+        "seeds",
+        "Files or folders (comma-separated) that make up the default index; a relative one not found in data_dir "
+        "is taken from the files shipped inside the package (the seeds).",
+    ),
     Setting("index_dir", "embeddings", "Folder that holds built indexes, one sub-folder per index."),
     Setting("index_name", "seeds", "Name of the index to build and query inside index_dir."),
     Setting(
@@ -43,7 +82,7 @@ SETTINGS: tuple[Setting, ...] = (
         "export in fp32: the same vectors as torch) or torch (sentence-transformers). Other models always use torch.",
         ("onnx", "onnx-int8", "torch"),
     ),
-    Setting("model_cache", "~/.cache/qa/models", "Where the bundled model is materialised once."),
+    Setting("model_cache", "models", "Where the bundled model is materialised once (relative: inside data_dir)."),
     Setting("allow_download", False, "Allow a hub id as model (reaches the network). Off by default."),
     Setting(
         "ann",
@@ -328,10 +367,14 @@ class _SettingsBase:
     def replace(self, **changes):
         return dataclasses.replace(self, **changes)
 
-    # Paths are resolved against the project root so the app works from any directory.
+    @property
+    def data_path(self) -> Path:
+        return data_root(self.data_dir or None)
+
+    # Paths are resolved against data_dir so the app works from any directory, and from a wheel.
     def path(self, value: str) -> Path:
         p = Path(os.path.expanduser(value))
-        return p if p.is_absolute() else project_root() / p
+        return p if p.is_absolute() else self.data_path / p
 
     @property
     def index_path(self) -> Path:
@@ -339,7 +382,13 @@ class _SettingsBase:
 
     @property
     def corpus_paths(self) -> list[Path]:
-        return [self.path(p.strip()) for p in self.corpus.split(",") if p.strip()]
+        return [self._corpus_path(p.strip()) for p in self.corpus.split(",") if p.strip()]
+
+    def _corpus_path(self, value: str) -> Path:
+        # A wheel carries the seeds inside the package; data_dir (the checkout's seeds/) comes first.
+        path = self.path(value)
+        shipped = package_dir() / value
+        return shipped if not path.exists() and not Path(value).is_absolute() and shipped.exists() else path
 
     @property
     def audit_path(self) -> Path:

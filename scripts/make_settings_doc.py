@@ -44,7 +44,8 @@ Values are checked when read: a number where a number is due, one of the listed 
 where there is one; a wrong value or an unknown name is one `错误：` line and exit code 2. True and
 false are `1`/`true`/`yes`/`on` and `0`/`false`/`no`/`off`. Give tokens as environment variables,
 not `--set` (a command line is visible to other users); `qa settings` shows only whether a token is
-set. Relative paths are read from the checkout, whatever the working directory.
+set. Relative paths are read from `data_dir` (the checkout when qa runs from one; see
+[deploy.md](deploy.md#where-the-data-lives-data_dir)), whatever the working directory.
 """
 
 OUTRO = """\
@@ -63,7 +64,9 @@ def _flags() -> dict[str, list[str]]:
             for a in sub._actions:
                 if a.dest in names and a.option_strings:
                     found.setdefault(a.dest, {}).setdefault(a.option_strings[-1], []).append(command)
-    every = len(next(a for a in _parser()._subparsers._group_actions).choices)
+    # Commands that take settings at all (`qa service` only writes a unit file): a flag all of them have is bare.
+    subs = next(a for a in _parser()._subparsers._group_actions).choices.values()
+    every = sum(1 for sub in subs if any(a.dest == "set" for a in sub._actions))
     out: dict[str, list[str]] = {}
     for name, by_flag in found.items():
         out[name] = [

@@ -12,6 +12,15 @@ if ! command -v chromium >/dev/null 2>&1 || ! fc-list 2>/dev/null | grep -qi "no
     echo "chromium and fonts-noto-cjk are needed for the browser tests: sudo apt-get install chromium fonts-noto-cjk" >&2
   fi
 fi
+# The systemd unit of `qa service` is checked with systemd-analyze (systemd need not be running).
+if ! command -v systemd-analyze >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ]; then
+    apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends systemd >/dev/null
+  else
+    echo "systemd-analyze checks the service unit: sudo apt-get install systemd (else that test is skipped)" >&2
+  fi
+fi
 # Lint first: a style or import error fails fast, before the slow suite.
 .venv/bin/ruff check --quiet qa tests bench train
 .venv/bin/ruff format --check --quiet qa tests bench train

@@ -13,7 +13,18 @@ from tests.conftest import ROOT
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
-MANUAL = ("usage", "formats", "api", "widget", "collections", "settings", "architecture", "benchmarks", "scale")
+MANUAL = (
+    "usage",
+    "formats",
+    "api",
+    "widget",
+    "collections",
+    "settings",
+    "architecture",
+    "benchmarks",
+    "scale",
+    "deploy",
+)
 
 
 def _generator():

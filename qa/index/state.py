@@ -61,12 +61,13 @@ def index_state(
     known = list(first_inputs)
     try:
         previous = Index.load(path)
-        known = [Path(p) for p in previous.manifest["inputs"]]
+        known = _moved([Path(p) for p in previous.manifest["inputs"]], first_inputs)
         reason = stale_reason(path, settings, encoder)
     except CorruptIndex as exc:
         previous = None
         reason = f"it is damaged: {exc.message}"
-        known = _recorded_inputs(path) or known  # rebuild what it covered, else from what we were given
+        # rebuild what it covered, else from what we were given
+        known = _moved(_recorded_inputs(path), first_inputs) or known
     inputs = list(dict.fromkeys([*known, *add]))
     if reason is None and set(inputs) != set(known):
         reason = f"new inputs: {', '.join(str(p) for p in inputs if p not in set(known))}"
@@ -86,6 +87,14 @@ def unchanged_reports(index: Index, paths, follow_symlinks: bool = False) -> lis
         reports.append(dataclasses.replace(report, unchanged=True))
     reports += [FileReport(n.split(":", 1)[0], "link", error=n.split(": ", 1)[1]) for n in notes]
     return reports
+
+
+def _moved(recorded: list[Path], first_inputs) -> list[Path]:
+    """Recorded inputs, each that is gone replaced by the configured corpus folder of the same name: the
+    seeds shipped in the package move when qa is upgraded into a new venv or Python (…/python3.11/
+    site-packages/qa/seeds → …/python3.12/…), and the index is rebuilt from where they stand now."""
+    by_name = {Path(p).name: Path(p) for p in first_inputs if Path(p).exists()}
+    return [p if p.exists() or p.name not in by_name else by_name[p.name] for p in recorded]
 
 
 def _recorded_inputs(path: Path) -> list[Path]:

@@ -7,7 +7,7 @@ import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from qa.config import project_root
+from qa.config import checkout, data_root, package_dir
 from qa.errors import SourceNotFound, UndecodableSource
 
 from .readers import READERS, UNSUPPORTED, Document, ReadLimits, TextBlock, read_document
@@ -31,7 +31,7 @@ MAX_FILE_BYTES = 50 * 1024 * 1024  # the default of the setting max_file_mb
 @dataclass(frozen=True)
 class SourceFile:
     path: Path  # absolute
-    file: str  # as shown in citations: relative to the checkout, or absolute
+    file: str  # as shown in citations: relative to data_dir or the package (display_path), or absolute
     text: str  # decoded (plain text, Markdown) or extracted text; citation offsets index into this
     encoding: str | None
     sha256: str  # of the raw bytes: unchanged files are never re-embedded
@@ -52,11 +52,16 @@ class SourceFile:
 
 
 def display_path(path: Path) -> str:
+    """How citations name a file: relative to data_dir (the checkout, or where indexes and collections
+    live), else to the package (the seeds shipped in the wheel: seeds/…) or the checkout qa runs from
+    (whose qa/seeds links to its seeds/), else absolute."""
     path = Path(path).absolute()
-    try:
-        return path.resolve().relative_to(project_root()).as_posix()
-    except ValueError:
-        return path.resolve().as_posix()
+    data = data_root()
+    for root in (data, data.resolve(), package_dir(), checkout() or package_dir()):
+        for candidate in (path.resolve(), path):
+            if candidate.is_relative_to(root):
+                return candidate.relative_to(root).as_posix()
+    return path.resolve().as_posix()
 
 
 def read_source(path: Path, limits: ReadLimits | None = None, max_bytes: int = MAX_FILE_BYTES) -> SourceFile:

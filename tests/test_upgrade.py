@@ -1,0 +1,79 @@
+"""An upgrade keeps what the older version wrote: its collection (index, uploaded file) and audit log.
+
+tests/fixtures/data_dir_dff4ad5.tar.gz was written once by commit dff4ad5 (before data_dir existed):
+`qa ingest --index-dir /tmp/qa-upgrade-fixture/embeddings --collection old …/old.files/通知.txt`.
+Its manifests record that absolute place, as every install's do, so it is unpacked exactly there:
+the data stands where the older version left it, and this version's code opens it."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tarfile
+from pathlib import Path
+
+import pytest
+
+from qa.config import Settings
+
+FIXTURE = Path(__file__).parent / "fixtures" / "data_dir_dff4ad5.tar.gz"
+DATA = Path("/tmp/qa-upgrade-fixture")
+QUESTION = "档案整理工作由哪个部门负责统一组织？"
+
+
+def _qa(*args: str, env: dict) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "qa", *args], env=env, capture_output=True, text=True, timeout=600)
+
+
+@pytest.mark.parametrize("layout", ["as written", "older layout"])
+def test_a_collection_and_audit_log_of_an_older_version_are_answered_after_the_upgrade(layout):
+    shutil.rmtree(DATA, ignore_errors=True)
+    with tarfile.open(FIXTURE) as tar:
+        tar.extractall(DATA, filter="tar")
+    if layout == "older layout":  # as a version with another passage layout would have written it
+        manifest = DATA / "embeddings" / "old" / "manifest.json"
+        m = json.loads(manifest.read_text(encoding="utf-8"))
+        m["chunking"]["layout_version"] -= 1
+        manifest.write_text(json.dumps(m, ensure_ascii=False), encoding="utf-8")
+    env = {
+        **os.environ,
+        "QA_DATA_DIR": str(DATA),
+        "QA_INDEX_DIR": "embeddings",
+        "QA_AUDIT_LOG": "audit.jsonl",
+        # the model is the same one; the session's materialised copy saves a minute
+        "QA_MODEL_CACHE": str(Settings.load().path(Settings.load().model_cache)),
+    }
+    before = (DATA / "embeddings" / "old").resolve()
+    listed = _qa("collections", "--json", env=env)
+    assert listed.returncode == 0, listed.stderr
+    (old,) = [c for c in json.loads(listed.stdout)["collections"] if c["name"] == "old"]
+    assert old["files"] == 1 and old["passages"] == 3
+
+    asked = _qa("ask", "--json", "--collection", "old", QUESTION, env=env)
+    assert asked.returncode == 0, asked.stderr
+    rebuilt = [line for line in asked.stderr.splitlines() if "index old" in line]
+    # Used as is when nothing it depends on changed, else rebuilt with one line saying why: never served wrong.
+    if layout == "as written":
+        assert (DATA / "embeddings" / "old").resolve() == before and not rebuilt, asked.stderr
+    else:
+        assert len(rebuilt) == 1 and rebuilt[0].startswith("Rebuilding index old: its chunking changed"), asked.stderr
+    hit = json.loads(asked.stdout)["hits"][0]
+    # as the older build named it (absolute, it predates data_dir) or as a rebuild does (relative to data_dir)
+    assert hit["file"] in ("embeddings/old.files/通知.txt", str(DATA / "embeddings/old.files/通知.txt"))
+    text = (DATA / hit["file"]).read_text(encoding="utf-8")
+    assert text[hit["start"] : hit["end"]] == hit["text"] and "由办公室负责统一组织" in hit["text"]
+
+    if layout == "older layout":
+        shutil.rmtree(DATA, ignore_errors=True)
+        return
+    added = DATA / "补充.txt"
+    added.write_text("档案联络员名单报送办公室后，由办公室汇总并于三月五日前公布。\n", encoding="utf-8")
+    ingested = _qa("ingest", "--collection", "old", str(added), env=env)
+    assert ingested.returncode == 0, ingested.stderr
+    audit = [json.loads(line) for line in (DATA / "audit.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert [a["collection"] for a in audit] == ["old", "old"]  # the older version's entry is kept
+    assert audit[0]["time"].startswith("2026-12-04T18:26") and audit[1]["files"] == [str(added)]
+    shutil.rmtree(DATA, ignore_errors=True)
