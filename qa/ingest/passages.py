@@ -254,12 +254,13 @@ def mark_duplicates(passages: list[Passage], threshold: float = NEAR_COPY) -> li
     return out
 
 
-def build_corpus(sources: list[SourceFile], max_chars: int) -> Corpus:
+def build_corpus(sources: list[SourceFile], max_chars: int, split=split_file) -> Corpus:
+    """`split`: split_file, or what gives its result for a file already laid out (qa/ingest/guard.py)."""
     articles: list[Article] = []
     passages: list[Passage] = []
     repairs: list[str] = []
     for source in sources:
-        a, p, r = split_file(source, max_chars, first_id=len(passages))
+        a, p, r = split(source, max_chars, len(passages))
         articles.extend(a)
         passages.extend(p)
         repairs.extend(r)
