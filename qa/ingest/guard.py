@@ -98,6 +98,16 @@ def _address_space() -> int:
         return int(f.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
 
 
+def _out_of_memory(exc: BaseException | None) -> bool:
+    """Whether `exc` is, or was raised while handling, a MemoryError (readers wrap what they catch)."""
+    seen = 0
+    while exc is not None and seen < 20:
+        if isinstance(exc, MemoryError):
+            return True
+        exc, seen = exc.__cause__ or exc.__context__, seen + 1
+    return False
+
+
 def serve(fd: int) -> None:
     """A worker: read the files sent over the socket `fd` until it closes; each page about to be OCR'd is
     announced (it extends the file's time)."""
@@ -118,12 +128,17 @@ def serve(fd: int) -> None:
         resource.setrlimit(resource.RLIMIT_AS, (cap, resource.RLIM_INFINITY))
         try:
             reply = ("done", _read_and_split(path, bounds))
-        except MemoryError:
-            reply = ("memory",)
-        except errors.QAError as exc:
-            reply = ("error", type(exc).__name__, exc.message)
-        except Exception as exc:  # a reader's own failure on a malformed file: the file is refused, not the batch
-            reply = ("error", "UndecodableSource", f"{display_path(path)}: could not be read ({type(exc).__name__}).")
+        except Exception as exc:
+            if _out_of_memory(exc):
+                reply = ("memory",)
+            elif isinstance(exc, errors.QAError):
+                reply = ("error", type(exc).__name__, exc.message)
+            else:  # a reader's own failure on a malformed file: the file is refused, not the batch
+                reply = (
+                    "error",
+                    "UndecodableSource",
+                    f"{display_path(path)}: could not be read ({type(exc).__name__}).",
+                )
         finally:
             resource.setrlimit(resource.RLIMIT_AS, (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
         try:
@@ -188,9 +203,12 @@ _POOL = _Pool()
 def read_guarded(path: Path, bounds: FileBounds) -> GuardedFile:
     """Read and lay out one file in a worker, within `bounds`; SourceError (one line) when it cannot be."""
     path = Path(path).absolute()  # the worker's folder is the forkserver's
-    if not bounds.seconds:
-        return _read_and_split(path, bounds)
     name = display_path(path)
+    if not bounds.seconds:
+        try:
+            return _read_and_split(path, bounds)
+        except SourceError as exc:
+            raise type(exc)(exc.message.replace(str(path), name)) from None
     worker = _POOL.take()
     try:
         worker.conn.send((path, bounds))
@@ -225,5 +243,6 @@ def read_guarded(path: Path, bounds: FileBounds) -> GuardedFile:
     _POOL.give_back(worker)
     if reply[0] == "error":
         error = getattr(errors, reply[1], None)
-        raise (error if isinstance(error, type) and issubclass(error, SourceError) else UndecodableSource)(reply[2])
+        error = error if isinstance(error, type) and issubclass(error, SourceError) else UndecodableSource
+        raise error(reply[2].replace(str(path), name))  # readers name the file by its path: not the server's folders
     return reply[1]

@@ -51,11 +51,16 @@ class SourceFile:
 
 
 def display_path(path: Path) -> str:
-    path = Path(path).absolute()
+    """How citations and reports name a file: relative to the checkout, or absolute outside it; a file
+    uploaded into a collection by its place in the collection, `<name>.files/<file>`, never by the
+    server's own folders."""
+    path = Path(path).absolute().resolve()
+    if path.parent.name.endswith(".files") and not path.parent.name.startswith("."):
+        return f"{path.parent.name}/{path.name}"
     try:
-        return path.resolve().relative_to(project_root()).as_posix()
+        return path.relative_to(project_root()).as_posix()
     except ValueError:
-        return path.resolve().as_posix()
+        return path.as_posix()
 
 
 def read_source(path: Path, limits: ReadLimits | None = None, max_bytes: int = MAX_FILE_BYTES) -> SourceFile:
