@@ -43,24 +43,24 @@ class WriteAudit:
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http" or not is_write(scope["method"], route_path(scope)):
             return await self.app(scope, receive, send)
+        path = route_path(scope)
+        client, action, collection = _client(scope), f"{scope['method']} {path}", _collection(path)
         status, body = None, b""
 
         async def sending(message):
             nonlocal status, body
             if message["type"] == "http.response.start":
                 status = message["status"]
-            elif message["type"] == "http.response.body" and status and status >= 400 and len(body) < _BODY:
-                body += message.get("body", b"")[:_BODY]
+            elif message["type"] == "http.response.body" and status and status >= 400:
+                body += message.get("body", b"")[: max(_BODY - len(body), 0)]
+                if not message.get("more_body"):  # logged before the client has the answer
+                    outcome = "failed" if status >= 500 else "refused"
+                    self.audit.refused(client, action, collection, [], f"{outcome}: {status} {_code(body)}".rstrip())
             await send(message)
 
-        path = route_path(scope)
-        action = f"{scope['method']} {path}"
         try:
             await self.app(scope, receive, sending)
         except Exception as exc:
-            self.audit.refused(_client(scope), action, _collection(path), [], f"failed: 500 {type(exc).__name__}")
+            if status is None:
+                self.audit.refused(client, action, collection, [], f"failed: 500 {type(exc).__name__}")
             raise
-        if status is not None and status >= 400:
-            outcome = "failed" if status >= 500 else "refused"
-            code = _code(body)
-            self.audit.refused(_client(scope), action, _collection(path), [], f"{outcome}: {status} {code}".rstrip())

@@ -5,6 +5,7 @@ answer or job names the server's own folders."""
 
 from __future__ import annotations
 
+import http.client
 import json
 import subprocess
 import threading
@@ -46,8 +47,21 @@ def _upload(server: Server, collection: str, files, token: str | None = ADMIN):
 
 
 def _audit(server: Server) -> list[dict]:
-    text = (server.index_dir / "audit.jsonl").read_text(encoding="utf-8")
-    return [json.loads(line) for line in text.splitlines()]
+    log = server.index_dir / "audit.jsonl"
+    return [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()] if log.exists() else []
+
+
+def _declared_too_large(server: Server, collection: str) -> int:
+    """An upload declaring 2 MiB (max_upload_mb is 1 here), answered before its body is sent."""
+    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+    conn.putrequest("POST", f"/api/collections/{urllib.parse.quote(collection)}/documents")
+    for name, value in (("Authorization", f"Bearer {ADMIN}"), ("Content-Length", str(2 * 1024 * 1024)),
+                        ("Content-Type", "multipart/form-data; boundary=x")):  # fmt: skip
+        conn.putheader(name, value)
+    conn.endheaders()
+    status = conn.getresponse().status
+    conn.close()
+    return status
 
 
 def _until(deadline: float, what, message: str):
@@ -89,11 +103,15 @@ def test_a_hostile_file_stalls_neither_its_collection_for_long_nor_any_other(ser
 
 
 def test_two_first_uploads_of_one_name_at_once_both_land_whole(server):
-    """Two uploads of `same.txt` with different bytes, into a collection neither has created yet, at the
-    same moment: both accepted (no 409, no 500), and each job's stored file holds its own bytes."""
+    """Two uploads of `same.txt` with different bytes at the same moment, into a collection neither has
+    created yet (even rounds) or one that exists (odd rounds): both accepted (no 409, no 500), and each
+    job's stored file holds its own bytes."""
     for round_ in range(6):
         collection = f"同名库{round_}"
-        texts = [f"第{round_}轮甲：水库的库容为{k}万立方米。\n".encode() for k in (100 + round_, 200 + round_)]
+        if round_ % 2:
+            assert server.call("POST", "/api/collections", {"name": collection}, token=ADMIN)[0] == 201
+        # 400 KB each: writing takes long enough for the two requests to overlap
+        texts = [f"第{round_}轮：水库的库容为{k}万立方米。\n".encode() * 8000 for k in (100 + round_, 200 + round_)]
         barrier = threading.Barrier(2)
         answers: list = [None, None]
 
@@ -123,8 +141,7 @@ def test_every_refused_or_failed_write_is_audited_bounded_and_rate_limited(serve
     assert status == 404, body
     status, _, body = server.call("POST", "/api/collections", {"name": "seeds"}, token=ADMIN)
     assert status == 409, body
-    status, _, body = _upload(server, "大文件库", [("big.txt", "大".encode() * 800_000)])
-    assert status == 413, body
+    assert _declared_too_large(server, "大文件库") == 413
     status, _, body = _upload(server, "无令牌库", [("a.txt", "文字".encode())], token=None)
     assert status == 401, body
     rows = _audit(server)[before:]
