@@ -11,8 +11,9 @@
     GET    /login, GET /admin                             the login page and the admin page (static)
 
 Who may call what is decided before any of this runs (auth.py, AccessControl); every write is in
-the audit log (a refused or failed one by write_audit.py). Uploads and removals run as background jobs (qa/collections/jobs.py): the request
-returns at once with the job, and the collection answers from its previous build until the swap.
+the audit log (a refused or failed one by write_audit.py). Uploads and removals run as background
+jobs (qa/collections/jobs.py): the request returns at once with the job, and the collection answers
+from its previous build until the swap.
 """
 
 from __future__ import annotations
