@@ -102,34 +102,35 @@ def test_a_hostile_file_stalls_neither_its_collection_for_long_nor_any_other(ser
     assert "max_file_seconds" in error or "max_file_memory_mb" in error or "max_file_chars" in error, error
 
 
-def test_two_first_uploads_of_one_name_at_once_both_land_whole(server):
-    """Two uploads of `same.txt` with different bytes at the same moment, into a collection neither has
-    created yet (even rounds) or one that exists (odd rounds): both accepted (no 409, no 500), and each
+def test_uploads_of_one_name_at_once_all_land_whole(server):
+    """Three uploads of `same.txt` with different bytes at the same moment, into a collection none has
+    created yet (even rounds) or one that exists (odd rounds): all accepted (no 409, no 500), and each
     job's stored file holds its own bytes."""
-    for round_ in range(6):
+    for round_ in range(12):
         collection = f"同名库{round_}"
         if round_ % 2:
             assert server.call("POST", "/api/collections", {"name": collection}, token=ADMIN)[0] == 201
-        # 400 KB each: writing takes long enough for the two requests to overlap
-        texts = [f"第{round_}轮：水库的库容为{k}万立方米。\n".encode() * 8000 for k in (100 + round_, 200 + round_)]
-        barrier = threading.Barrier(2)
-        answers: list = [None, None]
+        # 400 KB each (one sentence, then blank lines: little to embed): writing takes long enough for
+        # the requests to overlap
+        texts = [f"第{round_}轮：水库的库容为{k}万立方米。".encode() + b"\n" * 400_000 for k in (100, 200, 300)]
+        barrier = threading.Barrier(len(texts))
+        answers: list = [None] * len(texts)
 
         def send(k: int, collection=collection, texts=texts, barrier=barrier, answers=answers) -> None:
             barrier.wait(10)
             answers[k] = _upload(server, collection, [("same.txt", texts[k])])
 
-        threads = [threading.Thread(target=send, args=(k,)) for k in (0, 1)]
+        threads = [threading.Thread(target=send, args=(k,)) for k in range(len(texts))]
         for t in threads:
             t.start()
         for t in threads:
             t.join(60)
-        assert [a[0] for a in answers] == [202, 202], answers
+        assert [a[0] for a in answers] == [202] * len(texts), (round_, answers)
         for k, (_, _, body) in enumerate(answers):
             job = server.wait_job(body["job"]["id"], token=ADMIN, timeout=120)
             stored = job["files"][0]["stored"]
             assert job["state"] == "done" and job["files"][0]["state"] == "indexed", job
-            assert (server.index_dir / stored).read_bytes() == texts[k], (k, stored)  # its own bytes, acknowledged
+            assert (server.index_dir / stored).read_bytes() == texts[k], (round_, k, stored)  # its own bytes
         assert not [p for p in (server.index_dir / f"{collection}.files").iterdir() if p.name.startswith(".")]
 
 
