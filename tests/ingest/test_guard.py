@@ -12,6 +12,7 @@ from qa.config import Settings
 from qa.errors import UndecodableSource
 from qa.ingest.guard import FileBounds, read_guarded
 from tests.collections.conftest import FORMATS
+from tests.conftest import run_qa
 from tests.hostile_files import docx_unzipping_to, spreadsheet_claiming_every_cell
 
 BOUNDS = FileBounds.of(Settings.load())
@@ -80,3 +81,18 @@ def test_errors_name_the_file_as_reports_do_and_keep_their_type(tmp_path):
     with pytest.raises(UndecodableSource) as refused:
         read_guarded(broken, BOUNDS)
     assert "broken.pdf" in refused.value.message and "\n" not in refused.value.message
+
+
+def test_qa_ingest_refuses_the_hostile_file_in_one_line_and_indexes_the_rest(docx_bomb, tmp_path):
+    """The same guard in the shell: `qa ingest` of a folder holding the DOCX bomb and a good file."""
+    folder = tmp_path / "mixed"
+    folder.mkdir()
+    (folder / "bomb.docx").write_bytes(docx_bomb.read_bytes())
+    (folder / "good.txt").write_text("青溪县观澜水库的库容为四千七百万立方米。\n", encoding="utf-8")
+    started = time.monotonic()
+    done = run_qa("ingest", "--collection", "炸弹", "--set", "max_file_seconds=3", str(folder),
+                  env={"QA_INDEX_DIR": str(tmp_path / "index")}, timeout=240)  # fmt: skip
+    assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
+    refused = [line for line in (done.stdout + done.stderr).splitlines() if "bomb.docx" in line]
+    assert len(refused) == 1 and "max_file_seconds" in refused[0], done.stdout + done.stderr
+    assert "good.txt" in done.stdout + done.stderr and time.monotonic() - started < 200
