@@ -12,4 +12,5 @@ Out: a Corpus (`passages.build_corpus`): Article records (numbered paragraphs, e
     structured.py blocks of structured formats → articles
     layout.py     lines of plain text → articles of logical paragraphs (headlines, page-break repair)
     passages.py   paragraphs → passages with citations; repeated text grouped
+    guard.py      one file's reading and layout in a worker process, bounded in time, memory, characters
 """
