@@ -214,6 +214,25 @@ SETTINGS: tuple[Setting, ...] = (
         "DOCX/PPTX/XLSX whose contents would decompress past this (MiB) are refused (zip bombs).",
     ),
     Setting("max_html_mb", 5, "HTML beyond this many MiB is not read (pages of navigation)."),
+    Setting(
+        "max_file_seconds",
+        60,
+        "Seconds one file's reading and layout may take (a child process, killed past it; the file is refused); each "
+        "page OCR'd adds ocr_page_seconds. 0 = read in the process itself, unbounded.",
+    ),
+    Setting("ocr_page_seconds", 30, "Seconds each page OCR'd adds to max_file_seconds (OCR is slow by nature)."),
+    Setting(
+        "max_file_memory_mb",
+        2048,
+        "MiB of memory one file's reading and layout may allocate (address space of its child process, above its "
+        "size at the start); past it the file is refused.",
+    ),
+    Setting(
+        "max_file_chars",
+        10_000_000,
+        "Characters of text one file may produce (read from XLSX cells, DOCX runs, …); a file producing more is "
+        "refused before its layout.",
+    ),
     Setting("follow_symlinks", False, "Follow symlinks inside an ingested folder that lead outside it."),
     Setting("ocr", True, "OCR PDF pages without a usable text layer when the extra qa[ocr] is installed."),
     Setting("threads", 2, "CPU threads for the embedding model."),
@@ -322,11 +341,15 @@ class _SettingsBase:
             if s.choices and value not in s.choices:
                 raise InputError(f"Setting {s.name!r} must be one of {', '.join(s.choices)}; got {value!r}.")
             object.__setattr__(self, s.name, value)
-        for name in ("max_file_mb", "max_pages", "max_unzipped_mb", "max_html_mb", "max_upload_files", "max_upload_mb"):
+        for name in ("max_file_mb", "max_pages", "max_unzipped_mb", "max_html_mb", "max_upload_files", "max_upload_mb",
+                     "max_file_memory_mb", "max_file_chars"):  # fmt: skip
             if getattr(self, name) < 1:
                 raise InputError(f"{name} must be at least 1; got {getattr(self, name)}.")
         if self.top_k < 1 or self.top_k > 100:
             raise InputError(f"top_k must be between 1 and 100; got {self.top_k}.")
+        for name in ("max_file_seconds", "ocr_page_seconds"):
+            if getattr(self, name) < 0:
+                raise InputError(f"{name} must be 0 or more; got {getattr(self, name)}.")
         for name in ("max_body_bytes", "read_timeout_seconds", "keep_alive_seconds"):
             if getattr(self, name) <= 0:
                 raise InputError(f"{name} must be greater than 0; got {getattr(self, name)}.")

@@ -7,7 +7,8 @@ Out: one QAService per collection (each its own index folder and manifest under 
     registry.py  names → index folders, files folders and QAServices (one shared model); create, drop
     sniff.py     an upload's type from its bytes, and a safe name to store it under
     changes.py   store an upload, add files, remove documents: under the collection's writer lock
-    jobs.py      background jobs, one at a time, their state on disk; orphans of a killed server failed
+    jobs.py      background jobs, one at a time per collection, their state on disk; orphans of a killed
+                 server failed
     audit.py     the audit log (JSONL): time, client, action, collection, files, result
 """
 

@@ -18,10 +18,13 @@ make it stale, so the previous build keeps answering and a rerun adds it.
 from __future__ import annotations
 
 import hashlib
+import os
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from qa.errors import Conflict, InputError, NotFound, UndecodableSource
+from qa.files import file_sha256
 from qa.index.build import build_index
 from qa.index.lock import writer_lock
 from qa.index.progress import BuildProgress
@@ -29,7 +32,7 @@ from qa.index.state import index_state
 from qa.index.store import Index
 from qa.ingest.sources import find_sources
 
-from .registry import Collections
+from .registry import Collections, check_name
 from .sniff import sniff, stored_name
 
 __all__ = ["StoredFile", "store_upload", "add_files", "remove_documents"]
@@ -74,14 +77,23 @@ def store_upload(collections: Collections, name: str, filename: str, data: bytes
     folder = collections.files_dir(name)
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / stored_name(filename, suffix)
-    if target.exists() and hashlib.sha256(target.read_bytes()).hexdigest() != sha:
-        # Another file by that name is indexed: keep it (its citations must still read back).
-        target = target.with_name(f"{target.stem}-{sha[:8]}{target.suffix}")
-    if not target.exists():
-        partial = target.with_name(f".{target.name}.part")
-        partial.write_bytes(data)
-        partial.replace(target)  # never a half-written file under the real name
-    return StoredFile(filename, target, sha)
+    # Written whole under a name of this request's own, then linked to its real name: a link never
+    # replaces a file, so of two uploads of one name at once each keeps its bytes (another file by
+    # that name, indexed or on its way, keeps its own: its citations must still read back).
+    fd, partial = tempfile.mkstemp(prefix=f".{target.stem[:40]}.", suffix=".part", dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        for candidate in (target, *(target.with_name(f"{target.stem}-{sha[:n]}{target.suffix}") for n in (8, 64))):
+            try:
+                os.link(partial, candidate)
+                return StoredFile(filename, candidate, sha)
+            except FileExistsError:
+                if file_sha256(candidate) == sha:
+                    return StoredFile(filename, candidate, sha)
+    finally:
+        os.unlink(partial)
+    return StoredFile(filename, None, None, error=f"{filename}: other files hold its name; upload it under another.")
 
 
 def add_files(collections: Collections, name: str, paths: list[Path], steps: BuildProgress | None = None) -> dict:
@@ -89,7 +101,8 @@ def add_files(collections: Collections, name: str, paths: list[Path], steps: Bui
 
     A folder given here is kept as a folder input (later files in it are picked up on rebuild); the
     files of an upload are added one by one."""
-    if name != collections.default and not collections.exists(name):
+    name = check_name(name)
+    if name != collections.default:
         collections.files_dir(name).mkdir(parents=True, exist_ok=True)
     settings = collections.settings_for(name)
     path = collections.index_path(name)

@@ -1,4 +1,5 @@
-"""Background jobs: uploads and removals run one at a time off the request thread, with their state on disk.
+"""Background jobs: uploads and removals run off the request thread, one at a time per collection, with
+their state on disk.
 
     index_dir/.jobs/<id>.json   one job: its state, step, counts and each file's outcome, rewritten
                                 atomically (temp file + rename) as it moves
@@ -91,12 +92,17 @@ def _alive(pid: int) -> bool:
 
 
 class Jobs:
-    def __init__(self, folder: Path):
+    def __init__(self, folder: Path, orphaned: Callable[[Job], None] | None = None):
+        """`orphaned(job)` is called for each job of a killed server that start-up marks failed (the audit
+        log's closing line for it)."""
         self.folder = folder
         self._jobs: dict[str, Job] = {}
         self._saved: dict[str, float] = {}
         self._lock = threading.Lock()
-        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="qa-job")
+        # One worker per collection: its jobs run one after the other (they would wait for its writer
+        # lock anyway), and a slow job in one collection never holds back another collection's.
+        self._workers: dict[str, ThreadPoolExecutor] = {}
+        self._orphaned = orphaned
         self.fail_orphans()
 
     def fail_orphans(self) -> list[str]:
@@ -122,6 +128,8 @@ class Jobs:
                         f.state = "failed"
                 self._save(job, force=True)
                 failed.append(job.id)
+                if self._orphaned is not None:
+                    self._orphaned(job)
         return failed
 
     def _save(self, job: Job, force: bool = False) -> None:
@@ -134,16 +142,16 @@ class Jobs:
         tmp.write_text(json.dumps(asdict(job), ensure_ascii=False), encoding="utf-8")
         tmp.replace(self.folder / f"{job.id}.json")
 
-    def new(self, action: str, collection: str, files: list[JobFile]) -> Job:
+    def new(self, action: str, collection: str, files: list[JobFile], client: str = "") -> Job:
         job = Job(id=time.strftime("%Y%m%d%H%M%S") + "-" + secrets.token_hex(4), action=action, collection=collection)
-        job.files = files
+        job.files, job.client = files, client
         with self._lock:
             self._jobs[job.id] = job
         self._save(job, force=True)
         return job
 
     def submit(self, job: Job, work: Callable[[Job], str], finished: Callable[[Job], None] | None = None) -> None:
-        """Run `work(job)` on the one worker thread; it returns the job's closing message. A QAError
+        """Run `work(job)` on its collection's worker thread; it returns the job's closing message. A QAError
         fails the job with its message; anything else fails it with the error's type (and is logged)."""
 
         def run() -> None:
@@ -167,7 +175,11 @@ class Jobs:
             if finished is not None:
                 finished(job)
 
-        self._worker.submit(run)
+        with self._lock:
+            worker = self._workers.get(job.collection)
+            if worker is None:
+                worker = self._workers[job.collection] = ThreadPoolExecutor(1, f"qa-job-{len(self._workers)}")
+        worker.submit(run)
 
     def progress(self, job: Job) -> BuildProgress:
         """A BuildProgress that keeps `job` up to date (files read, texts embedded, rate, ETA)."""

@@ -42,13 +42,31 @@ def _valid(name: str) -> bool:
     return 0 < len(name) <= 64 and name[0] != "-" and all(c in "_-" or unicodedata.category(c)[0] in "LN" for c in name)
 
 
+# Scripts whose letters pass for one another's (аdmin with a Cyrillic а is not admin). Chinese,
+# Japanese and Korean mix with Latin in ordinary names (AI政策); they are not counted.
+_CONFUSABLE_SCRIPTS = {"LATIN", "CYRILLIC", "GREEK", "ARMENIAN", "CHEROKEE", "COPTIC"}
+
+
+def _scripts(name: str) -> set[str]:
+    words = (unicodedata.name(c, "").split(" ", 1)[0] for c in name if c.isalpha())
+    return {w for w in words if w in _CONFUSABLE_SCRIPTS}
+
+
 def check_name(name: object) -> str:
-    if not isinstance(name, str) or not _valid(name):
+    """The collection's name in its one spelling: NFKC (full-width ＡＢＣ is ABC, the same collection).
+    InputError for a name of other characters, or mixing look-alike scripts (Latin with Cyrillic …)."""
+    folded = unicodedata.normalize("NFKC", name) if isinstance(name, str) else name
+    if not isinstance(folded, str) or not _valid(folded):
         raise InputError(
             f"知识库名称 {name!r} 无效：只能用文字、数字、_ 和 -，最长 64 个字符。/ Invalid collection name {name!r}: "
             "use letters (Chinese too), digits, _ and -, at most 64 characters."
         )
-    return name
+    if len(scripts := _scripts(folded)) > 1:
+        raise InputError(
+            f"知识库名称 {name!r} 混用了形近的文字（{'、'.join(sorted(scripts))}）。/ Collection name {name!r} mixes "
+            f"look-alike scripts ({', '.join(sorted(scripts))}); write it in one."
+        )
+    return folded
 
 
 @dataclass(frozen=True)
@@ -94,6 +112,7 @@ class Collections:
 
     def settings_for(self, name: str) -> Settings:
         """The default collection keeps the configured corpus; any other has none but what was added."""
+        name = check_name(name)
         if name == self.default:
             return self.settings
         return self.settings.replace(index_name=check_name(name), corpus="")
@@ -180,12 +199,17 @@ class Collections:
         self._builds[name] = index.path.resolve().name
 
     # -- create and drop --------------------------------------------------------------------------
-    def create(self, name: str) -> CollectionInfo:
+    def create(self, name: str, exist_ok: bool = False) -> CollectionInfo:
+        """A new empty collection; Conflict when it exists, unless `exist_ok` (an upload creating the
+        collection it goes to: two first uploads at once both land in it)."""
         name = check_name(name)
-        if self.exists(name):
+        if not exist_ok and self.exists(name):
             raise Conflict(f"知识库 {name!r} 已存在。/ Collection {name!r} exists already.")
-        self.files_dir(name).mkdir(parents=True, exist_ok=True)
-        return CollectionInfo(name, False, 0, 0, 0, None)
+        try:
+            self.files_dir(name).mkdir(parents=True, exist_ok=exist_ok)  # one mkdir wins a race
+        except FileExistsError:
+            raise Conflict(f"知识库 {name!r} 已存在。/ Collection {name!r} exists already.") from None
+        return CollectionInfo(name, name == self.default, 0, 0, 0, None)
 
     def drop(self, name: str) -> None:
         """Remove a collection: its index, its builds and its uploaded files (under its writer lock)."""

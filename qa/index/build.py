@@ -13,9 +13,10 @@ import numpy as np
 from qa.config import Settings
 from qa.errors import CorruptIndex, EmptyCorpus, SourceError, UndecodableSource
 from qa.files import file_sha256
+from qa.ingest.guard import FileBounds, GuardedFile, numbered, read_guarded
 from qa.ingest.passages import build_corpus
 from qa.ingest.report import FileReport
-from qa.ingest.sources import SourceFile, display_path, find_sources, read_source
+from qa.ingest.sources import SourceFile, display_path, find_sources
 from qa.text import TOKENIZER_VERSION, keyword_tokens
 
 from .progress import BuildProgress
@@ -55,14 +56,15 @@ def _file_record(path: Path, sha256: str) -> dict:
 
 
 def read_sources(
-    settings: Settings, inputs: list[Path], steps: BuildProgress | None = None
+    settings: Settings, inputs: list[Path], steps: BuildProgress | None = None, split: dict | None = None
 ) -> tuple[list[SourceFile], list[FileReport], list[dict]]:
     """Read every file under `inputs`: the sources read, a report per file, and records of the files
     that could not be read (kept in the manifest, so an unchanged unreadable file does not make the
-    index stale). One bad file never stops the batch."""
+    index stale). One bad file never stops the batch. Each file is read and laid out within the bounds
+    of qa/ingest/guard.py (time, memory, characters); `split` receives each source's GuardedFile."""
     notes: list[str] = []
     files = find_sources(inputs, settings.follow_symlinks, notes)
-    limits = settings.read_limits
+    bounds = FileBounds.of(settings)
     sources: list[SourceFile] = []
     reports: list[FileReport] = []
     skipped: list[dict] = []
@@ -70,11 +72,14 @@ def read_sources(
         for f in files:
             advance(1)
             try:
-                source = read_source(f, limits, settings.max_file_mb * 1024 * 1024)
+                guarded = read_guarded(f, bounds)
             except SourceError as exc:
                 reports.append(FileReport(display_path(f), f.suffix.lower().lstrip(".") or "?", error=exc.message))
                 skipped.append({**_file_record(f, file_sha256(f)), "reason": exc.message})
                 continue
+            source = guarded.source
+            if split is not None:
+                split[source.path] = guarded
             sources.append(source)
             reports.append(source.report)
     for note in notes:
@@ -127,7 +132,8 @@ def build_index(
     steps = steps or BuildProgress(bars=progress)
     path = path or settings.index_path
     inputs = [Path(p).resolve() for p in inputs]
-    sources, file_reports, skipped = read_sources(settings, inputs, steps)
+    read: dict[Path, GuardedFile] = {}
+    sources, file_reports, skipped = read_sources(settings, inputs, steps, read)
     wanted = {display_path(f) for f in find_sources([Path(p) for p in added], settings.follow_symlinks)}
     if wanted and not any(s.file in wanted for s in sources):
         raise UndecodableSource("; ".join(r.line() for r in file_reports if r.file in wanted))
@@ -139,7 +145,13 @@ def build_index(
             f"No readable files in {', '.join(map(str, inputs))}; nothing to index."
         )
     with steps.step("layout", len(sources), "files") as advance:
-        corpus = build_corpus(sources, settings.max_passage_chars, settings.min_passage_chars)
+        # Each file was laid out where it was read (guard.py); its passages are numbered here.
+        corpus = build_corpus(
+            sources,
+            settings.max_passage_chars,
+            settings.min_passage_chars,
+            lambda s, _, first_id: numbered(read[s.path], first_id),
+        )
         advance(len(sources))
     per_file: dict[str, list[int]] = {}
     for p in corpus.passages:

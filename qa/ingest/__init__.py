@@ -13,4 +13,5 @@ Out: a Corpus (`passages.build_corpus`): Article records (numbered paragraphs, e
     layout.py     lines of plain text → articles of logical paragraphs (headlines, page-break repair)
     units.py      an article's paragraphs → the units of a passage: sections, lists, laws, tables, slides
     passages.py   paragraphs → passages with citations; repeated text grouped
+    guard.py      one file's reading and layout in a worker process, bounded in time, memory, characters
 """

@@ -265,14 +265,18 @@ def mark_duplicates(passages: list[Passage], threshold: float = NEAR_COPY) -> li
     return out
 
 
-def build_corpus(sources: list[SourceFile], max_chars: int, min_chars: int = 0) -> Corpus:
+def build_corpus(sources: list[SourceFile], max_chars: int, min_chars: int = 0, split=None) -> Corpus:
     """Every file's articles and passages: passages at most about `max_chars` long, and lines, list
-    items and paragraphs under `min_chars` joined with their neighbours in a section (units.py)."""
+    items and paragraphs under `min_chars` joined with their neighbours in a section (units.py).
+    `split`: what gives split_file's result for a file already laid out (qa/ingest/guard.py)."""
     articles: list[Article] = []
     passages: list[Passage] = []
     repairs: list[str] = []
     for source in sources:
-        a, p, r = split_file(source, max_chars, first_id=len(passages), min_chars=min_chars)
+        if split is None:
+            a, p, r = split_file(source, max_chars, first_id=len(passages), min_chars=min_chars)
+        else:
+            a, p, r = split(source, max_chars, len(passages))
         articles.extend(a)
         passages.extend(p)
         repairs.extend(r)

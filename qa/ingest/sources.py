@@ -52,10 +52,13 @@ class SourceFile:
 
 
 def display_path(path: Path) -> str:
-    """How citations name a file: relative to data_dir (the checkout, or where indexes and collections
-    live), else to the package (the seeds shipped in the wheel: seeds/…) or the checkout qa runs from
-    (whose qa/seeds links to its seeds/), else absolute."""
+    """How citations and reports name a file: a file uploaded into a collection by its place in the
+    collection, `<name>.files/<file>`, never by the server's own folders; else relative to data_dir (the
+    checkout, or where indexes and collections live), else to the package (the seeds shipped in the
+    wheel: seeds/…) or the checkout qa runs from (whose qa/seeds links to its seeds/), else absolute."""
     path = Path(path).absolute()
+    if path.parent.name.endswith(".files") and not path.parent.name.startswith("."):
+        return f"{path.parent.name}/{path.name}"
     data = data_root()
     for root in (data, data.resolve(), package_dir(), checkout() or package_dir()):
         for candidate in (path.resolve(), path):

@@ -11,8 +11,9 @@
     GET    /login, GET /admin                             the login page and the admin page (static)
 
 Who may call what is decided before any of this runs (auth.py, AccessControl); every write is in
-the audit log. Uploads and removals run as background jobs (qa/collections/jobs.py): the request
-returns at once with the job, and the collection answers from its previous build until the swap.
+the audit log (a refused or failed one by write_audit.py). Uploads and removals run as background
+jobs (qa/collections/jobs.py): the request returns at once with the job, and the collection answers
+from its previous build until the swap.
 (No `from __future__ import annotations`: the upload's file count limit comes from the app's settings,
 and FastAPI must see that annotation as the object itself.)
 """
@@ -26,7 +27,17 @@ from fastapi.responses import FileResponse, JSONResponse
 from pydantic import BaseModel, Field, StrictStr
 from starlette.concurrency import run_in_threadpool
 
-from qa.collections import AuditLog, Collections, Job, JobFile, Jobs, add_files, remove_documents, store_upload
+from qa.collections import (
+    AuditLog,
+    Collections,
+    Job,
+    JobFile,
+    Jobs,
+    add_files,
+    check_name,
+    remove_documents,
+    store_upload,
+)
 from qa.config import Settings
 from qa.errors import Conflict, InputError, NotFound, SourceError
 from qa.ingest.sources import display_path
@@ -92,19 +103,20 @@ def install_admin(app: FastAPI, default_service, settings: Settings) -> Admin:
     """Add the collection routes to `app`; returns what api.py hooks into ask/verify and the middleware."""
     audit = AuditLog(settings.audit_path)
     collections = Collections(settings, default_service=default_service)
+
+    def finished(job: Job) -> None:
+        """The job's closing line: done or failed (also for a job a killed server left unfinished)."""
+        audit.write(job.client, job.action, job.collection, [f.name for f in job.files], f"{job.state}: {job.message}")
+
+    jobs = Jobs(collections.folder / ".jobs", orphaned=finished)
     # Logouts are kept beside the audit log, so that they outlive a restart.
     guard = Guard(
         settings.read_token, settings.admin_token, audit, settings.audit_path.parent / "revoked_sessions.json"
     )
-    admin = Admin(collections, Jobs(collections.folder / ".jobs"), guard, audit)
-
-    def finished(job: Job) -> None:
-        files = [f.name for f in job.files]
-        admin.audit.write(job.client, job.action, job.collection, files, f"{job.state}: {job.message}")
+    admin = Admin(collections, jobs, guard, audit)
 
     def start(request: Request, action: str, name: str, files: list[JobFile], work) -> JSONResponse:
-        job = admin.jobs.new(action, name, files)
-        job.client = _client(request)
+        job = admin.jobs.new(action, name, files, _client(request))
         admin.audit.write(job.client, action, name, [f.name for f in files], f"accepted: job {job.id}")
         admin.jobs.submit(job, work, finished)
         return JSONResponse({"job": job.to_dict()}, status_code=202)
@@ -121,11 +133,12 @@ def install_admin(app: FastAPI, default_service, settings: Settings) -> Admin:
     )
     def create_collection(body: CreateCollection, request: Request) -> dict:
         info = collections.create(body.name)
-        audit.write(_client(request), "create", body.name, [], "done")
+        audit.write(_client(request), "create", info.name, [], "done")
         return info.to_dict()
 
     @app.delete("/api/collections/{name}", summary="Drop a collection (admin)", responses=responses(401, 403, 404, 422))
     def drop_collection(name: CollectionName, request: Request) -> dict:
+        name = check_name(name)
         collections.drop(name)
         audit.write(_client(request), "drop", name, [], "done")
         return {"dropped": name}
@@ -149,8 +162,9 @@ def install_admin(app: FastAPI, default_service, settings: Settings) -> Admin:
                 f"一次最多上传 {settings.max_upload_files} 个文件。/ At most {settings.max_upload_files} files per upload "
                 "(setting max_upload_files)."
             )
-        if name != collections.default and not collections.exists(name):
-            await run_in_threadpool(collections.create, name)
+        name = check_name(name)
+        if name != collections.default:
+            await run_in_threadpool(collections.create, name, True)  # at once with another first upload: both in
         stored, entries = [], []
         for upload_file in files:
             filename = upload_file.filename or "document"
@@ -168,6 +182,7 @@ def install_admin(app: FastAPI, default_service, settings: Settings) -> Admin:
         responses=responses(401, 403, 404, 422),
     )
     def remove(name: CollectionName, doc_id: str, request: Request) -> JSONResponse:
+        name = check_name(name)
         service = collections.service(name)
         known = {a.doc_id for a in service.documents()} | {a.file for a in service.documents()}
         if doc_id not in known:

@@ -32,6 +32,7 @@ from .routing import MethodGuard
 from .schema import AskResponse, CollectionQuery, VerifyResponse, document_honestly, request_models, responses
 from .security import BodyLimit, Cors, SecurityHeaders, check_origins
 from .server import run
+from .write_audit import WriteAudit
 
 __all__ = ["create_app", "serve", "MAX_BODY_BYTES"]
 
@@ -194,6 +195,7 @@ def create_app(service, settings: Settings) -> FastAPI:
         BodyLimit, limit=settings.max_body_bytes, timeout=settings.read_timeout_seconds, upload_limit=upload_limit
     )
     app.add_middleware(AccessControl, guard=admin.guard)  # before the body is read: a refused upload is not read
+    app.add_middleware(WriteAudit, audit=admin.audit)  # every write refused or failed, by whichever layer
     app.add_middleware(OpenAIErrors)  # /v1/* errors of the layers inside (size, access) get OpenAI's `type`
     app.add_middleware(SecurityHeaders, origins=origins)
     app.add_middleware(Forwarded, trusted=settings.proxy_addresses)  # outermost: who is asking, at which origin

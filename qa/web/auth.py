@@ -217,8 +217,6 @@ class AccessControl:
                     "read token: send `Authorization: Bearer <token>`, or log in on the login page."
                 )
         except (Unauthorized, Forbidden) as exc:
-            if (write or changing) and self.guard.audit is not None:
-                self.guard.audit.write(client, f"{method} {path}", None, [], f"refused: {exc.code}")
             extra = [(b"www-authenticate", b"Bearer")] if exc.http_status == 401 else []
             if isinstance(exc, TooManyAttempts):
                 extra = [(b"retry-after", str(exc.retry_after).encode())]

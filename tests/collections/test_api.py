@@ -7,11 +7,9 @@ from __future__ import annotations
 
 import asyncio
 import json
-from pathlib import Path
 
 import pytest
 
-from qa.config import project_root
 from tests.collections.conftest import Server, copy_seed_index, error_code
 
 READ, ADMIN = "read-token-for-tests", "admin-token-for-tests"
@@ -29,9 +27,9 @@ def server(service, tmp_path_factory):
     server.stop()
 
 
-def _file_text(file: str) -> str:
-    path = Path(file) if Path(file).is_absolute() else project_root() / file
-    return path.read_text(encoding="utf-8")
+def _file_text(server: Server, file: str) -> str:
+    """An uploaded file is named by its place in the collection (`<name>.files/…`), under index_dir."""
+    return (server.index_dir / file).read_text(encoding="utf-8")
 
 
 def test_reading_needs_the_read_token(server):
@@ -95,7 +93,8 @@ def test_upload_is_answered_with_a_citation_that_reads_back_then_delete_removes_
     assert status == 200, answer
     hit = answer["hits"][0]
     assert "四千七百万立方米" in hit["text"] and hit["file"] == good["stored"]
-    file_text = _file_text(hit["file"])
+    assert hit["file"] == f"{NAME}.files/通报.txt"  # not the server's own folders
+    file_text = _file_text(server, hit["file"])
     assert "".join(file_text[s:e] for s, e in hit["pieces"]) == hit["text"]  # the citation reads back
     status, _, seeds = server.call("POST", "/api/ask", {"question": QUESTION}, token=READ)
     assert status == 200 and all(h["file"].startswith("seeds/") for h in seeds["hits"])  # other collections untouched
@@ -126,7 +125,7 @@ def test_upload_is_answered_with_a_citation_that_reads_back_then_delete_removes_
     assert [d["file"] for d in docs["documents"]] == [good["stored"].replace("通报.txt", "茶园.txt")]
     status, _, answer = server.call("POST", "/api/ask", {"question": QUESTION, "collection": NAME}, token=READ)
     assert status == 200 and all("四千七百万" not in h["text"] for h in answer["hits"])
-    assert not (project_root() / good["stored"]).exists() and not Path(good["stored"]).exists()
+    assert not (server.index_dir / good["stored"]).exists()
 
     status, _, body = server.call("POST", "/api/ask", {"question": QUESTION, "collection": "没有这个"}, token=READ)
     assert (status, error_code(body)) == (404, "not_found")
@@ -151,7 +150,7 @@ def test_every_write_is_in_the_audit_log(server):
     assert uploads[0]["files"] == ["通报.docx", "scan.txt"] and uploads[0]["result"].startswith("accepted")
     assert any(r["result"].startswith("done") for r in uploads)
     assert any(r["action"] == "remove" and r["result"].startswith("done") for r in rows)
-    assert any(r["result"] == "refused: unauthorized" and r["client"] == "127.0.0.1" for r in rows)
+    assert any(r["result"] == "refused: 401 unauthorized" and r["client"] == "127.0.0.1" for r in rows)
     text = (server.index_dir / "audit.jsonl").read_text(encoding="utf-8") + server.log.read_text()
     assert ADMIN not in text and READ not in text  # tokens are never written
 

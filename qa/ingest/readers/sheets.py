@@ -27,6 +27,9 @@ def read(data: bytes, name: str, limits: ReadLimits) -> Document:
     rows_read = 0
     try:
         for sheet in book.worksheets:
+            # Rows as the sheet holds them, not as its <dimension> claims: a claimed A1:XFD1048576 would
+            # pad every row to 16,384 cells and the sheet to a million rows.
+            sheet.reset_dimensions()
             header: list[str] | None = None
             for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
                 cells = [_cell(v) for v in values]
