@@ -344,22 +344,15 @@ class Hit:
 
 
 @dataclass(frozen=True)
-class ShortAnswer:
-    """The answer reader's exact answer: its text, the card it stands in and where it is in the file."""
+class ShortAnswer(Spanned):
+    """The answer reader's exact answer: its text, the card it stands in and where it is in the file
+    (`start`/`end`: its first piece's start and last piece's end)."""
 
     text: str
     card: int  # the hit's rank
     span: tuple[int, int]  # inside that hit's passage text
     pieces: tuple[tuple[int, int], ...]  # its file spans (more than one where it crosses a page break)
     score: float  # the reader's probability that the card answers
-
-    @property
-    def start(self) -> int:
-        return self.pieces[0][0]
-
-    @property
-    def end(self) -> int:
-        return self.pieces[-1][1]
 
     def to_dict(self) -> dict:
         return {

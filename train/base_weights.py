@@ -14,109 +14,38 @@ from __future__ import annotations
 
 import argparse
 import json
-import struct
+import sys
 from pathlib import Path
 
 import numpy as np
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # qa itself (pure Python here)
+from qa.index.bundled_model import bert_state_dict, dequantise, read_directory  # noqa: E402
+
 _QK_BYTES = 18  # a Q4_0 block: an fp16 scale and 16 bytes of nibbles for 32 weights
 
 
-def _directory(path: Path):
-    data = np.fromfile(path, dtype=np.uint8)
-    buf = data.tobytes()
-    hidden, layers, heads, ff, vocab, max_pos, type_vocab = struct.unpack_from("<7i", buf, 8)
-    (eps,) = struct.unpack_from("<f", buf, 36)
-    n_pieces = struct.unpack_from("<i", buf, 44)[0]
-    pad = struct.unpack_from("<i", buf, 56)[0]
-    (blob_len,) = struct.unpack_from("<Q", buf, 64)
-    pos = 72 + 4 * (n_pieces + 1) + 4 * n_pieces + blob_len
-    _, norm_bytes = struct.unpack_from("<iI", buf, pos)
-    pos += 8 + norm_bytes
-    (n_tensors,) = struct.unpack_from("<i", buf, pos)
-    pos += 4
-    tensors = {}
-    for _ in range(n_tensors):
-        (name_len,) = struct.unpack_from("<H", buf, pos)
-        name = buf[pos + 2 : pos + 2 + name_len].decode()
-        pos += 2 + name_len
-        dtype = buf[pos]
-        count, offset, size = struct.unpack_from("<IQQ", buf, pos + 1)
-        pos += 21
-        tensors[name] = (dtype, count, data[offset : offset + size])
-    config = {
-        "hidden_size": hidden,
-        "num_hidden_layers": layers,
-        "num_attention_heads": heads,
-        "intermediate_size": ff,
-        "vocab_size": vocab,
-        "max_position_embeddings": max_pos,
-        "type_vocab_size": type_vocab,
-        "layer_norm_eps": eps,
-        "pad_token_id": pad,
-    }
-    return config, tensors
-
-
 def pack(model_bin: Path, vocab: np.ndarray, out: Path) -> None:
-    config, tensors = _directory(model_bin)
-    arrays = {"config": np.frombuffer(json.dumps(config).encode(), dtype=np.uint8), "vocab": vocab}
-    for name, (dtype, count, raw) in tensors.items():
-        if name == "emb.word":
-            per_row = config["hidden_size"] // 32 * _QK_BYTES if dtype == 1 else config["hidden_size"] * 4
+    header, tensors = read_directory(model_bin)
+    arrays = {"config": np.frombuffer(json.dumps(header).encode(), dtype=np.uint8), "vocab": vocab}
+    for name, (dtype, _count, raw) in tensors.items():
+        if name == "emb.word":  # the rows of the training tokens only; a row is whole Q4 blocks
+            per_row = header["hidden_size"] // 32 * _QK_BYTES if dtype == 1 else header["hidden_size"] * 4
             raw = raw.reshape(-1, per_row)[vocab].reshape(-1)
-            count = len(vocab) * config["hidden_size"]
         arrays[f"t/{name}"] = np.asarray(raw)
-        arrays[f"m/{name}"] = np.asarray([dtype, count], dtype=np.int64)
+        arrays[f"m/{name}"] = np.asarray([dtype], dtype=np.int64)
     np.savez_compressed(out, **arrays)
-
-
-def _dequantise(dtype: int, raw: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
-    if dtype == 0:
-        return raw.view("<f4").reshape(shape).copy()
-    blocks = raw.reshape(-1, _QK_BYTES)
-    scale = blocks[:, :2].copy().view("<f2").astype(np.float32)
-    nibbles = blocks[:, 2:]
-    q = np.concatenate([nibbles & 0x0F, nibbles >> 4], axis=1).astype(np.int8) - 8
-    return (q * scale).reshape(shape)
 
 
 def state_dict(npz: Path, layers: int | None = None) -> tuple[dict, dict[str, np.ndarray]]:
     """(BertConfig fields, BertModel state dict) with `layers` layers and the packed embedding rows."""
     z = np.load(npz)
-    config = json.loads(z["config"].tobytes())
-    h, ff = config["hidden_size"], config["intermediate_size"]
+    header = json.loads(z["config"].tobytes())
     n_rows = len(z["vocab"])
-    layers = layers or config["num_hidden_layers"]
-
-    def t(name, shape):
-        dtype, _count = z[f"m/{name}"]
-        return _dequantise(int(dtype), z[f"t/{name}"], shape)
-
-    sd = {
-        "embeddings.word_embeddings.weight": t("emb.word", (n_rows, h)),
-        "embeddings.position_embeddings.weight": t("emb.pos", (config["max_position_embeddings"], h)),
-        "embeddings.token_type_embeddings.weight": t("emb.type", (config["type_vocab_size"], h)),
-        "embeddings.LayerNorm.weight": t("emb.ln.w", (h,)),
-        "embeddings.LayerNorm.bias": t("emb.ln.b", (h,)),
-    }
-    parts = {
-        "q": ("attention.self.query", h, h),
-        "k": ("attention.self.key", h, h),
-        "v": ("attention.self.value", h, h),
-        "ao": ("attention.output.dense", h, h),
-        "fi": ("intermediate.dense", ff, h),
-        "fo": ("output.dense", h, ff),
-    }
-    for layer in range(layers):
-        prefix = f"encoder.layer.{layer}."
-        for short, (long, nout, nin) in parts.items():
-            sd[prefix + long + ".weight"] = t(f"l{layer}.{short}.w", (nout, nin))
-            sd[prefix + long + ".bias"] = t(f"l{layer}.{short}.b", (nout,))
-        for short, long in (("aln", "attention.output.LayerNorm"), ("oln", "output.LayerNorm")):
-            sd[prefix + long + ".weight"] = t(f"l{layer}.{short}.w", (h,))
-            sd[prefix + long + ".bias"] = t(f"l{layer}.{short}.b", (h,))
-    config = {**config, "num_hidden_layers": layers, "vocab_size": n_rows}
+    sd = bert_state_dict(lambda name, shape: dequantise(int(z[f"m/{name}"][0]), z[f"t/{name}"], shape, name), header, layers, n_rows)  # fmt: skip
+    fields = ("hidden_size", "num_attention_heads", "intermediate_size", "max_position_embeddings", "type_vocab_size", "layer_norm_eps", "pad_token_id")  # fmt: skip
+    config = {k: header[k] for k in fields}
+    config.update(num_hidden_layers=layers or header["num_hidden_layers"], vocab_size=n_rows)
     return config, sd
 
 

