@@ -136,8 +136,16 @@ class Collections:
         return name == self.default or self.files_dir(name).is_dir() or (self.index_path(name) / MANIFEST).exists()
 
     def require(self, name: str | None) -> str:
-        name = self.default if name is None else check_name(name)
-        if not self.exists(name):
+        """The existing collection's name in its one spelling; NotFound otherwise. A name no collection
+        could have (other characters, look-alike scripts) is not found either, as documented for reads:
+        only creating one says why such a name is refused."""
+        asked = name
+        try:
+            name = self.default if name is None else check_name(name)
+        except InputError:
+            name = None
+        if name is None or not self.exists(name):
+            name = asked
             raise NotFound(
                 f"没有名为 {name!r} 的知识库。/ No collection {name!r}; GET /api/collections (or `qa collections`) "
                 "lists them."
