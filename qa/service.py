@@ -207,8 +207,10 @@ class QAService:
             return self._checked(index, produce, claims, drop_false)
         finally:
             # Past a budget, the index pages requests read stay in the page cache, not in this
-            # process's resident memory (qa/index/paging.py).
-            index.release_pages(self.settings.mapped_pages_mb)
+            # process's resident memory (qa/index/paging.py): the index's the request began with,
+            # and the rebuilt one's where a stale citation made it rebuild.
+            for held in {id(index): index, id(self.index): self.index}.values():
+                held.release_pages(self.settings.mapped_pages_mb)
 
     def _checked(self, index: Index, produce, claims, drop_false):
         result = produce()

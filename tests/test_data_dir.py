@@ -59,7 +59,11 @@ def test_citations_name_files_relative_to_data_dir_or_the_package(monkeypatch, t
     upload = tmp_path / "embeddings" / "政策.files" / "通知.txt"
     upload.parent.mkdir(parents=True)
     upload.write_text("通知", encoding="utf-8")
-    assert display_path(upload) == "embeddings/政策.files/通知.txt"
+    assert display_path(upload) == "政策.files/通知.txt"  # an uploaded file: by its place in its collection
+    other = tmp_path / "notes" / "通知.txt"
+    other.parent.mkdir()
+    other.write_text("通知", encoding="utf-8")
+    assert display_path(other) == "notes/通知.txt"  # any other file in data_dir: relative to it
     seed = next((package_dir() / "seeds").glob("*.txt"))
     assert display_path(seed) == f"seeds/{seed.name}"
     assert display_path(seed.resolve()) == f"seeds/{seed.name}"  # in a checkout, qa/seeds links to seeds/

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from qa.config import Settings
+from qa.index.build import LAYOUT_VERSION
 
 FIXTURE = Path(__file__).parent / "fixtures" / "data_dir_dff4ad5.tar.gz"
 DATA = Path("/tmp/qa-upgrade-fixture")
@@ -28,16 +29,17 @@ def _qa(*args: str, env: dict) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "qa", *args], env=env, capture_output=True, text=True, timeout=600)
 
 
-@pytest.mark.parametrize("layout", ["as written", "older layout"])
+@pytest.mark.parametrize("layout", ["same layout", "older layout"])
 def test_a_collection_and_audit_log_of_an_older_version_are_answered_after_the_upgrade(layout):
     shutil.rmtree(DATA, ignore_errors=True)
     with tarfile.open(FIXTURE) as tar:
         tar.extractall(DATA, filter="tar")
-    if layout == "older layout":  # as a version with another passage layout would have written it
+    if layout == "same layout":  # as a version with this version's passage layout would have written it
         manifest = DATA / "embeddings" / "old" / "manifest.json"
         m = json.loads(manifest.read_text(encoding="utf-8"))
-        m["chunking"]["layout_version"] -= 1
+        m["chunking"].update(layout_version=LAYOUT_VERSION, min_passage_chars=Settings.load().min_passage_chars)
         manifest.write_text(json.dumps(m, ensure_ascii=False), encoding="utf-8")
+    # else as dff4ad5 wrote it: its passage layout (11) is older than this version's
     env = {
         **os.environ,
         "QA_DATA_DIR": str(DATA),
@@ -56,15 +58,16 @@ def test_a_collection_and_audit_log_of_an_older_version_are_answered_after_the_u
     assert asked.returncode == 0, asked.stderr
     rebuilt = [line for line in asked.stderr.splitlines() if "index old" in line]
     # Used as is when nothing it depends on changed, else rebuilt with one line saying why: never served wrong.
-    if layout == "as written":
+    if layout == "same layout":
         assert (DATA / "embeddings" / "old").resolve() == before and not rebuilt, asked.stderr
     else:
         assert len(rebuilt) == 1 and rebuilt[0].startswith("Rebuilding index old: its chunking changed"), asked.stderr
     hit = json.loads(asked.stdout)["hits"][0]
-    # as the older build named it (absolute, it predates data_dir) or as a rebuild does (relative to data_dir)
-    assert hit["file"] in ("embeddings/old.files/通知.txt", str(DATA / "embeddings/old.files/通知.txt"))
-    text = (DATA / hit["file"]).read_text(encoding="utf-8")
-    assert text[hit["start"] : hit["end"]] == hit["text"] and "由办公室负责统一组织" in hit["text"]
+    # as the older build named it (absolute, it predates data_dir) or as a rebuild does (by its place in
+    # the collection)
+    assert hit["file"] in ("old.files/通知.txt", str(DATA / "embeddings/old.files/通知.txt"))
+    text = (DATA / "embeddings" / hit["file"]).read_text(encoding="utf-8")
+    assert "".join(text[a:b] for a, b in hit["pieces"]) == hit["text"] and "由办公室负责统一组织" in hit["text"]
 
     if layout == "older layout":
         shutil.rmtree(DATA, ignore_errors=True)

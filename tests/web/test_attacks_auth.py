@@ -139,7 +139,7 @@ def test_pages_of_other_origins_cannot_write_with_the_admins_session(admin_serve
     assert (status, code(body)) == (403, "cross_origin")
     assert names(admin_server) == ["seeds"]
     refused = [
-        r for r in audit(admin_server) if r["result"] == "refused: cross_origin" and "/api/log" not in r["action"]
+        r for r in audit(admin_server) if r["result"] == "refused: 403 cross_origin" and "/api/log" not in r["action"]
     ]
     assert len(refused) == 3 * 7 + 1 and {r["client"] for r in refused} == {"127.0.0.2"}
 
@@ -187,7 +187,7 @@ def test_a_forged_x_forwarded_for_is_not_the_client(admin_server):
     assert (row["action"], row["client"], row["result"]) == (
         "POST /api/collections",
         "127.0.0.1",
-        "refused: unauthorized",
+        "refused: 401 unauthorized",
     )
 
 
@@ -405,7 +405,7 @@ def _open_attack_page(browser, server: Server, session: str | None) -> None:
             "POST /api/collections/csrf-fetch/documents",
             "POST /api/collections/csrf-form/documents",
         ], rows
-        assert {r["result"] for r in rows} == {"refused: cross_origin"}, rows
+        assert {r["result"] for r in rows} == {"refused: 403 cross_origin"}, rows
     finally:
         context.close()
         site.close()
