@@ -53,6 +53,11 @@ def _clean(text: object, what: str, limit: int, least: int = 1) -> str:
         raise InputError(
             f"{what}含有无效字符（孤立的代理码位）。/ The {what_en(what)} is not valid Unicode text."
         ) from None
+    if len(text) > limit:  # as sent (the API's maxLength), spaces and invisible characters included
+        raise InputTooLong(
+            f"{what}太长（{len(text)} 字，上限 {limit} 字）：请缩短后再试。/ "
+            f"The {what_en(what)} has {len(text)} characters; the limit is {limit}."
+        )
     text = text.strip()
     content = _content_chars(text)
     if not content:
@@ -63,11 +68,6 @@ def _clean(text: object, what: str, limit: int, least: int = 1) -> str:
         raise InputError(
             f"{what}太短（少于 {least} 个字或数字），无法判断出处。/ The {what_en(what)} is too short to judge "
             f"(fewer than {least} letters or digits); paste a longer passage."
-        )
-    if len(text) > limit:
-        raise InputTooLong(
-            f"{what}太长（{len(text)} 字，上限 {limit} 字）：请缩短后再试。/ "
-            f"The {what_en(what)} has {len(text)} characters; the limit is {limit}."
         )
     return text
 
@@ -192,8 +192,7 @@ class QAService:
         return self._quotes
 
     def verify(self, quote: str):
-        if not isinstance(quote, str) or len(quote) <= self.settings.max_quote_chars:
-            _clean(quote, "引文", self.settings.max_quote_chars, least=MIN_QUOTE_CONTENT)
+        _clean(quote, "引文", self.settings.max_quote_chars, least=MIN_QUOTE_CONTENT)
         return self._served(lambda: self.quotes.check(quote), self._quote_claims, None)
 
     # -- every citation re-read from its source -------------------------------------------------

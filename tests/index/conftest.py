@@ -103,12 +103,15 @@ def tiny(tmp_path, tiny_built) -> Tiny:
 
 
 @pytest.fixture(scope="session")
-def on_disk(service):
-    """The seeds index opened as a large one would be: every records file read on demand."""
+def on_disk(service, tmp_path_factory):
+    """The seeds index opened as a large one would be: every records file read on demand. A copy of its
+    own: the session's service maps the same files, and what its requests read must not count here."""
     _ = service.index
+    folder = tmp_path_factory.mktemp("on-disk") / "seeds"
+    shutil.copytree(Path(service.index.path).resolve(), folder)
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(record_file, "IN_MEMORY_BYTES", 0)
-        index = Index.load(service.index.path)
+        index = Index.load(folder)
     svc = QAService(service.settings)
     svc.encoder = service.encoder
     svc.use_index(index)
