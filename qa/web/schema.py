@@ -80,7 +80,8 @@ def request_models(settings: Settings) -> tuple[type[BaseModel], type[BaseModel]
     """The request bodies, with the limits the service enforces written into the schema.
 
     minLength/maxLength/pattern are documented, not enforced by pydantic: the service checks them
-    (after trimming whitespace) and answers with its own codes, the same as the CLI and the UI get.
+    (the length as sent, the content after trimming whitespace) and answers with its own codes, the same
+    as the CLI and the UI get.
     """
 
     def text(description: str, limit: int, least: int):
