@@ -31,7 +31,7 @@ import json
 import logging
 import re
 
-from .security import route_path, send_error
+from .security import replay_body, route_path, send_error
 
 __all__ = ["GradioGate", "install_gate", "MAX_DEPTH", "ROUTES"]
 
@@ -207,7 +207,7 @@ class GradioGate:
                 _check_event(self.blocks, path, body)
             except Refused as refused:
                 return await send_error(send, refused.status, refused.code, refused.message)
-            receive = _replay(body, receive)
+            receive = replay_body(body, receive)
         shaped = _OneShape(send, sync_run=path.startswith("/gradio_api/run/"))
         try:
             await self.app(scope, receive, shaped)
@@ -218,19 +218,6 @@ class GradioGate:
             await send_error(
                 send, 500, "internal_error", "服务器内部错误，请查看服务日志。/ Internal error; see the server log."
             )
-
-
-def _replay(body: bytes, receive):
-    sent = False
-
-    async def replay():
-        nonlocal sent
-        if not sent:
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        return await receive()
-
-    return replay
 
 
 def _gradio_message(body: bytes, encoded: bool) -> str:

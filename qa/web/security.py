@@ -21,7 +21,16 @@ import re
 
 from qa.errors import InputError
 
-__all__ = ["check_origins", "frame_ancestors", "embed_policy", "SecurityHeaders", "Cors", "BodyLimit", "send_error"]
+__all__ = [
+    "check_origins",
+    "frame_ancestors",
+    "embed_policy",
+    "SecurityHeaders",
+    "Cors",
+    "BodyLimit",
+    "send_error",
+    "replay_body",
+]
 
 # scheme://host[:port], nothing else: an origin is pasted into a header, so a ';' or a space must never pass.
 _ORIGIN = re.compile(r"^https?://(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(:\d{1,5})?$")
@@ -252,13 +261,19 @@ class BodyLimit:
             chunks.append(message.get("body", b""))
             if not message.get("more_body", False):
                 break
-        body, replayed = b"".join(chunks), False
+        await self.app(scope, replay_body(b"".join(chunks), receive), send)
 
-        async def replay():
-            nonlocal replayed
-            if not replayed:
-                replayed = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            return await receive()
 
-        await self.app(scope, replay, send)
+def replay_body(body: bytes, receive):
+    """An ASGI receive that gives the already-read `body` once, then whatever `receive` gives (a
+    disconnect): so that a middleware can read a body and still pass the request on."""
+    sent = False
+
+    async def replay():
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay
