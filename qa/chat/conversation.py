@@ -74,21 +74,8 @@ class ResolvedTurn:
                 return span
             return r.highlight if r.highlight is not None else best_sentence(passages[r.pid].text, terms)
 
-        ranked = self.ranked(searcher, top_k)
-        # The answer reader's marks, as Searcher.search sets them; a pinned list item is the answer itself.
-        answering = searcher.answering(ranked) if self.pinned is None else None
-        hits = []
-        for rank, r in enumerate(ranked, start=1):
-            p = passages[r.pid]
-            span, answer_span = highlight(r), None
-            if r is answering:  # the short answer's card: its highlight is the sentence holding the answer
-                answer_span = r.reading.span
-                span = next((s for s in sentence_spans(p.text) if s[0] <= answer_span[0] < s[1]), span)
-            score = None if r.reading is None else r.reading.answers
-            hits.append(
-                Hit(rank, r.score, p, span, r.dense_rank, r.keyword_rank, p.also_in, r.evidence, answer_span, score)
-            )
-        return hits
+        # A pinned list item is the answer itself: no reader marks on it.
+        return searcher.hits(self.ranked(searcher, top_k), highlight, reader_marks=self.pinned is None)
 
 
 def _item_sentence(text: str, position: int | None) -> tuple[int, int] | None:

@@ -215,21 +215,33 @@ class Searcher:
         return [Ranked(pid, score[pid], best_d.get(pid), best_k.get(pid)) for pid in order]
 
     def search(self, question: str, top_k: int) -> list[Hit]:
-        passages = self.index.passages
         ranked, added = self._rank(question, "fused", top_k, None)
         q_terms = None  # the question's words, for hits the second stage did not reach (English questions too)
+
+        def highlight(r: Ranked) -> tuple[int, int]:
+            nonlocal q_terms
+            if r.highlight is not None:
+                return r.highlight
+            q_terms = question_terms(f"{question} {added}") if q_terms is None else q_terms
+            return best_sentence(self.index.passages[r.pid].text, q_terms)
+
+        return self.hits(ranked, highlight)
+
+    def hits(self, ranked: list[Ranked], highlight, reader_marks: bool = True) -> list[Hit]:
+        """The hits of `ranked`, each with its sentence `highlight(r)`; with `reader_marks`, the reader's
+        answering card (`answering`) is highlighted at the sentence holding its answer and carries the
+        span, and every card read carries its answer probability. Also used for the hits of a question in
+        a conversation (qa.chat)."""
+        passages = self.index.passages
+        answering = self.answering(ranked) if reader_marks else None
         hits = []
-        answering = self.answering(ranked)
         for rank, r in enumerate(ranked, start=1):
             p = passages[r.pid]
-            span = r.highlight
-            answer_span = None
-            if r is answering:  # the short answer's card: its highlight is the sentence holding the answer
+            span = answer_span = None
+            if r is answering:
                 answer_span = r.reading.span
-                span = next((s for s in sentence_spans(p.text) if s[0] <= answer_span[0] < s[1]), span)
-            if span is None:
-                q_terms = question_terms(f"{question} {added}") if q_terms is None else q_terms
-                span = best_sentence(p.text, q_terms)
+                span = next((s for s in sentence_spans(p.text) if s[0] <= answer_span[0] < s[1]), None)
+            span = span or highlight(r)
             score = None if r.reading is None else r.reading.answers
             hits.append(
                 Hit(rank, r.score, p, span, r.dense_rank, r.keyword_rank, p.also_in, r.evidence, answer_span, score)
@@ -238,7 +250,7 @@ class Searcher:
 
     def answering(self, ranked: list[Ranked]) -> Ranked | None:
         """The candidate the short answer comes from: the one the reader is surest answers, if it is sure
-        enough (reader_threshold). Also used for the hits of a question in a conversation (qa.chat)."""
+        enough (reader_threshold)."""
         read = [r for r in ranked if r.reading is not None and r.reading.span is not None]
         best = max(read, key=lambda r: r.reading.answers, default=None)
         return best if best is not None and best.reading.answers >= self.settings.reader_threshold else None
