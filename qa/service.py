@@ -26,7 +26,7 @@ from .index.lock import writer_lock
 from .index.state import index_state, open_index, unchanged_reports
 from .index.store import Index
 from .records import Answer, Article, Hit, QuoteCheck
-from .search.answer import reply
+from .search.answer import mark_short_answer, reply
 from .search.hybrid import Searcher
 
 __all__ = ["QAService"]
@@ -173,7 +173,7 @@ class QAService:
         return Answer(
             question,
             extracted.text,
-            tuple(hits),
+            tuple(mark_short_answer(hits, short)),
             search_query=turn.search_query if turn else None,
             answer_from=extracted.sources,
             answered=extracted.answered,

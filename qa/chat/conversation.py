@@ -39,14 +39,16 @@ class ResolvedTurn:
     def ranked(self, searcher: Searcher, top_k: int) -> list[Ranked]:
         """Passages best first. A follow-up with words of its own (focus) is also searched alone, and
         the two fused scores added, the contextual one at the setting followup_context_weight: the previous question's
-        words help find the topic but do not outvote what the follow-up asks for."""
+        words help find the topic but do not outvote what the follow-up asks for. The answer reader then
+        reads the fused candidates once, with the rewritten question (a pinned list item is not read:
+        it is the answer)."""
         n = max(top_k, searcher.settings.candidates)
-        full = searcher.rank(self.search_query, k=n)
+        full = searcher.rank(self.search_query, k=n, read=False)
         if self.followup.focus:
             weight = searcher.settings.followup_context_weight
             score = {r.pid: weight * r.score for r in full}
             by_pid = {r.pid: r for r in full}
-            for r in searcher.rank(self.followup.focus, k=n):
+            for r in searcher.rank(self.followup.focus, k=n, read=False):
                 score[r.pid] = score.get(r.pid, 0.0) + r.score
                 by_pid.setdefault(r.pid, r)
             full = [
@@ -59,6 +61,8 @@ class ResolvedTurn:
             full = [dataclasses.replace(pinned, score=max(top, pinned.score))] + [
                 r for r in full if r.pid != self.pinned
             ]
+        elif searcher.reads(self.search_query):
+            full = searcher.read(self.search_query, full)
         return full[:top_k]
 
     def hits(self, searcher: Searcher, top_k: int) -> list[Hit]:

@@ -15,6 +15,7 @@ shown as the closest passages.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 from qa.records import Hit, ShortAnswer
@@ -27,6 +28,7 @@ __all__ = [
     "reply",
     "short_answer",
     "reader_finds_none",
+    "mark_short_answer",
     "answer_span",
     "best_sentence",
     "question_terms",
@@ -167,6 +169,17 @@ def short_answer(hits: list[Hit]) -> ShortAnswer | None:
                 span = (start, start + len(text))
                 return ShortAnswer(text, hit.rank, span, hit.passage.file_spans(*span), hit.answer_score)
     return None
+
+
+def mark_short_answer(hits: list[Hit], short: ShortAnswer | None) -> list[Hit]:
+    """`hits` with the short answer's span on its card alone, exactly as given (`short.span`, edges
+    trimmed); no card carries a span when there is no short answer ("no passage answers", an ordinal
+    follow-up's pinned item), so a page never marks an answer it does not give."""
+    marked = []
+    for hit in hits:
+        span = short.span if short is not None and hit.rank == short.card else None
+        marked.append(hit if hit.answer_span == span else dataclasses.replace(hit, answer_span=span))
+    return marked
 
 
 def reader_finds_none(hits: list[Hit], no_answer_at: float) -> bool:

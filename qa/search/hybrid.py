@@ -64,13 +64,19 @@ class Searcher:
         return self.encoder.encode_queries([to_simplified(question)])[0]
 
     def rank(
-        self, question: str, mode: str = "fused", k: int | None = None, query_vector: np.ndarray | None = None
+        self,
+        question: str,
+        mode: str = "fused",
+        k: int | None = None,
+        query_vector: np.ndarray | None = None,
+        read: bool = True,
     ) -> list[Ranked]:
-        """Passage ids best first. mode: fused, dense or keyword (the last two for evaluation)."""
-        return self._rank(question, mode, k, query_vector)[0]
+        """Passage ids best first. mode: fused, dense or keyword (the last two for evaluation). read=False
+        leaves out the answer reader, for a caller that fuses rankings first and reads once (qa.chat)."""
+        return self._rank(question, mode, k, query_vector, read)[0]
 
     def _rank(
-        self, question: str, mode: str, k: int | None, query_vector: np.ndarray | None
+        self, question: str, mode: str, k: int | None, query_vector: np.ndarray | None, read: bool = True
     ) -> tuple[list[Ranked], str]:
         """rank(), and the Chinese terms added to the question's keyword query (glossary, pinyin names)."""
         s = self.settings
@@ -110,8 +116,8 @@ class Searcher:
         # reordered the seeds' English questions for the worse (bench/answers.py).
         if mode == "fused" and s.rerank_depth > 0 and has_chinese(question):
             ranked = self._rerank(question, added, ranked, query_vector)
-        if mode == "fused" and self.reads(question):
-            ranked = self._read(question, ranked)
+        if mode == "fused" and read and self.reads(question):
+            ranked = self.read(question, ranked)
         return ranked[: (k or None)], added
 
     def reads(self, question: str) -> bool:
@@ -131,7 +137,7 @@ class Searcher:
                 log.warning("The answer reader is off: %s", exc)
         return self._reader
 
-    def _read(self, question: str, ranked: list[Ranked]) -> list[Ranked]:
+    def read(self, question: str, ranked: list[Ranked]) -> list[Ranked]:
         """The first reader_depth candidates by score + reader_weight × the reader's probability that the
         passage answers; the rest keep their order below them."""
         depth = self.settings.reader_depth

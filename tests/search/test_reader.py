@@ -105,3 +105,31 @@ def test_weights_that_cannot_load_fall_back_to_the_ranking_without_the_reader(ne
     off = Searcher(news.index, news.encoder, news.settings.replace(answer_reader=False))
     assert [r.pid for r in ranked] == [r.pid for r in off.rank("谁为青川大桥通车剪彩？", k=5)]
     assert all(r.reading is None for r in ranked)
+
+
+def test_no_card_marks_an_answer_that_is_not_given(news):
+    """The reader is sure of a card (≥ reader_threshold) but 回答 says no passage answers (here: a
+    no-answer threshold above its probability): the short answer is null and no card carries a span.
+    With an answer, the span on its card is the short answer's own, edges trimmed."""
+    strict = QAService(news.settings.replace(reader_no_answer_at=0.9999), encoder=news.encoder)
+    got = strict.ask("谁为青川大桥通车剪彩？")
+    assert not got.answered and got.short_answer is None
+    assert any(h.answer_score is not None and h.answer_score >= 0.5 for h in got.hits)
+    assert all(h.answer_span is None for h in got.hits)
+    assert all("answer_span" not in h for h in got.to_dict()["hits"])
+    answered = news.ask("谁为青川大桥通车剪彩？")
+    short = answered.short_answer
+    assert [h.answer_span for h in answered.hits if h.answer_span] == [short.span]
+
+
+def test_a_follow_up_is_read_once(news, monkeypatch):
+    """A follow-up with words of its own is searched twice (with and without its context) and the two
+    rankings fused; the reader reads the fused candidates once, with the rewritten question."""
+    reader = news.searcher.reader()
+    asked = []
+    real = reader.read
+    monkeypatch.setattr(reader, "read", lambda q, texts: asked.append(q) or real(q, texts))
+    got = news.ask("它是哪一年开工建设的？", history=[{"question": "谁为青川大桥通车剪彩？"}])
+    assert got.search_query != "它是哪一年开工建设的？"  # a pronoun follow-up: searched with its context
+    assert asked == [got.search_query]
+    assert any(h.answer_score is not None for h in got.hits)
