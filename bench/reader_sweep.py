@@ -10,7 +10,9 @@ Tuning sets only: CMRC 2018 train's tune slice cut into excerpts (paragraphs the
 
 Per question the candidates are ranked as with the reader off (fused + second stage), the first
 `--depth` are read once, and every weight and depth is then scored without searching again:
-R@1 = the first card after `score + weight × probability` is an answering passage. For the no-answer
+R@1 = the first card after `score + weight × probability` is an answering passage (also printed: the
+other way of fusing, the reader's own first where it is sure). Candidates are read as qa reads them:
+under their headings, and only for questions with Chinese in them. For the no-answer
 threshold it prints, per threshold, the share of questions whose best probability among the candidates
 read is below it, with the rule as it was (no_answer without the reader) counted in.
 """
@@ -32,26 +34,26 @@ from retrieval import CachedQueries  # noqa: E402
 from qa.config import Settings  # noqa: E402
 from qa.index.encoder import Encoder  # noqa: E402
 from qa.search.answer import answers_nothing  # noqa: E402
+from qa.search.crosslang import has_chinese  # noqa: E402
 from qa.search.hybrid import Searcher  # noqa: E402
 from qa.service import QAService  # noqa: E402
 
-WEIGHTS = (0.0, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0)
+WEIGHTS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.7, 1.0, 2.0, 5.0)
 DEPTHS = (3, 5, 8)
 THRESHOLDS = (0.0, 0.01, 0.02, 0.05, 0.1, 0.2)
 
 
 def collect(searcher: Searcher, rows: list[dict], depth: int) -> list[dict]:
-    reader = searcher.reader()
     out = []
     for row in rows:
         ranked = searcher.rank(row["question"], "fused", k=depth)
         hits = searcher.search(row["question"], 5)
-        passages = [searcher.index.passages[r.pid].text for r in ranked]
-        readings = reader.read(row["question"], passages) if passages else []
+        # As qa reads: each candidate under its heading, and only questions with Chinese in them.
+        readings = searcher.readings(row["question"], ranked) if ranked and has_chinese(row["question"]) else []
         out.append(
             {
                 "scores": np.asarray([r.score for r in ranked]),
-                "probs": np.asarray([rd.answers for rd in readings]),
+                "probs": np.asarray([rd.answers for rd in readings] or [np.nan] * len(ranked)),
                 "pos": np.asarray([r.pid in row.get("pos", ()) for r in ranked]),
                 "old_none": answers_nothing(hits, row["question"]),
             }
@@ -59,20 +61,30 @@ def collect(searcher: Searcher, rows: list[dict], depth: int) -> list[dict]:
     return out
 
 
-def r_at_1(items: list[dict], weight: float, depth: int) -> float:
+def r_at_1(items: list[dict], weight: float, depth: int, sure: float | None = None) -> float:
+    """R@1 with the first `depth` by score + weight × probability; with `sure`, the other way of fusing:
+    the reader's own first where it is that sure and 0.1 surer than of the first so ranked."""
     hits = 0
     for it in items:
         if not len(it["scores"]):
             continue
         d = min(depth, len(it["scores"]))
-        combined = it["scores"][:d] + weight * it["probs"][:d]
-        hits += bool(it["pos"][int(np.argmax(combined))])
+        probs = np.nan_to_num(it["probs"][:d])  # a question not read keeps its order
+        first = int(np.argmax(it["scores"][:d] + weight * probs))
+        surest = int(np.argmax(probs))
+        if sure is not None and probs[surest] >= sure and probs[surest] - probs[first] >= 0.1:
+            first = surest
+        hits += bool(it["pos"][first])
     return hits / max(len(items), 1)
 
 
 def none_rate(items: list[dict], threshold: float, depth: int) -> float:
-    said = [it["old_none"] or (len(it["probs"]) > 0 and it["probs"][:depth].max() < threshold) for it in items]
-    return sum(said) / max(len(items), 1)
+    said = 0
+    for it in items:
+        probs = it["probs"][:depth]
+        read = probs[~np.isnan(probs)]  # a question not read (no Chinese in it) is not judged by the reader
+        said += it["old_none"] or bool(read.size and read.max() < threshold)
+    return said / max(len(items), 1)
 
 
 def main() -> None:
@@ -101,14 +113,25 @@ def main() -> None:
         if name == "unanswerable":
             continue
         print(
-            f"\n{name}\n| weight | " + " | ".join(f"depth {d}" for d in DEPTHS) + " |\n|---" * (len(DEPTHS) + 1) + "|"
+            f"\n{name}\n| weight | "
+            + " | ".join(f"depth {d}" for d in DEPTHS)
+            + " |\n"
+            + "|---" * (len(DEPTHS) + 1)
+            + "|"
         )
         for w in WEIGHTS:
             print(f"| {w} | " + " | ".join(f"{r_at_1(items, w, d):.4f}" for d in DEPTHS) + " |")
-    print("\nNo answer said (share of questions), by reader_no_answer_at, depth 5:")
+        for sure in (0.9, 0.99):
+            print(
+                f"| 0.1, the reader's first where ≥ {sure} |"
+                + " | ".join(f"{r_at_1(items, 0.1, d, sure):.4f}" for d in DEPTHS)
+                + " |"
+            )
+    depth = settings.reader_depth
+    print(f"\nNo answer said (share of questions), by reader_no_answer_at, depth {depth}:")
     print("| threshold | " + " | ".join(sets) + " |\n" + "|---" * (len(sets) + 1) + "|")
     for t in THRESHOLDS:
-        print(f"| {t} | " + " | ".join(f"{none_rate(items, t, 5):.4f}" for items in sets.values()) + " |")
+        print(f"| {t} | " + " | ".join(f"{none_rate(items, t, depth):.4f}" for items in sets.values()) + " |")
 
 
 if __name__ == "__main__":

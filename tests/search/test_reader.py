@@ -128,8 +128,35 @@ def test_a_follow_up_is_read_once(news, monkeypatch):
     reader = news.searcher.reader()
     asked = []
     real = reader.read
-    monkeypatch.setattr(reader, "read", lambda q, texts: asked.append(q) or real(q, texts))
+    monkeypatch.setattr(reader, "read", lambda q, *args: asked.append(q) or real(q, *args))
     got = news.ask("它是哪一年开工建设的？", history=[{"question": "谁为青川大桥通车剪彩？"}])
     assert got.search_query != "它是哪一年开工建设的？"  # a pronoun follow-up: searched with its context
     assert asked == [got.search_query]
     assert any(h.answer_score is not None for h in got.hits)
+
+
+def test_a_heading_is_read_as_context_and_never_answers(service):
+    """An excerpt that names its subject only in its heading: read under that heading the reader is sure
+    it answers, under another heading sure it does not, and its span stands in the text either way."""
+    reader = service.searcher.reader()
+    text = "大桥位于县城东部，连接江北新区与老城区。"
+    question = "青川大桥位于哪里？"
+    (plain,) = reader.read(question, [text])
+    (headed,) = reader.read(question, [text], ["青川大桥的位置"])
+    (other,) = reader.read(question, [text], ["王明的第三部小说"])
+    assert other.answers < plain.answers < 0.9 < headed.answers
+    assert "县城东部" in text[headed.span[0] : headed.span[1]]
+    # a heading holding an answer-like phrase is context only: the span stays inside the text
+    (only,) = reader.read("青川大桥全长多少米？", ["大桥的建成让两岸居民的出行更加方便。"], ["青川大桥全长1280米"])
+    assert 0 <= only.span[0] < only.span[1] <= len("大桥的建成让两岸居民的出行更加方便。")
+
+
+def test_a_reading_does_not_depend_on_the_other_passages_read(news):
+    """The same question and passage read alone, or among others of other lengths, give the same reading."""
+    reader = news.searcher.reader()
+    texts = [p.text for p in news.index.passages[:6]]
+    headings = [p.heading for p in news.index.passages[:6]]
+    together = reader.read("青川大桥由谁承建？", texts, headings)
+    alone = [reader.read("青川大桥由谁承建？", [t], [h])[0] for t, h in zip(texts, headings)]
+    assert [r.span for r in together] == [r.span for r in alone]
+    assert [r.answers for r in together] == pytest.approx([r.answers for r in alone], abs=1e-6)
