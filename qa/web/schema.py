@@ -194,8 +194,8 @@ class Hit(Place, Spans):
     )
     answer_span: Span = Field(
         None,
-        description="The reader's exact answer, as offsets into `text`. Present only on the card the reader's "
-        "answer comes from; shown as an answer only where `short_answer` names this card (not when it is null).",
+        description="The reader's exact answer (short_answer's text), as offsets into `text`. Present only on the "
+        "card `short_answer` names; absent on every card when short_answer is null.",
         json_schema_extra=_absent_when_unset,
     )
 
