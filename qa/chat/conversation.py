@@ -40,8 +40,8 @@ class ResolvedTurn:
         """Passages best first. A follow-up with words of its own (focus) is also searched alone, and
         the two fused scores added, the contextual one at the setting followup_context_weight: the previous question's
         words help find the topic but do not outvote what the follow-up asks for. The answer reader then
-        reads the fused candidates once, with the rewritten question (a pinned list item is not read:
-        it is the answer)."""
+        reads the candidates once, with the rewritten question, where that is a question of its own
+        (standalone, or the previous one with a word swapped); not a pinned list item: it is the answer."""
         n = max(top_k, searcher.settings.candidates)
         full = searcher.rank(self.search_query, k=n, read=False)
         if self.followup.focus:
@@ -61,7 +61,10 @@ class ResolvedTurn:
             full = [dataclasses.replace(pinned, score=max(top, pinned.score))] + [
                 r for r in full if r.pid != self.pinned
             ]
-        elif searcher.reads(self.search_query):
+        elif self.followup.focus is None and searcher.reads(self.search_query):
+            # Read only a rewritten question that is a question: "浙江 李强表示上海将……发挥什么作用？"
+            # (那浙江呢？ with the previous question behind it) asks about Shanghai, and reading it cost a
+            # seed follow-up its first place (bench: qa eval seeds/followup_questions.jsonl).
             full = searcher.read(self.search_query, full)
         return full[:top_k]
 
