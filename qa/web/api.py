@@ -207,6 +207,9 @@ def create_app(service, settings: Settings) -> FastAPI:
         path="/",
         root_path=settings.root_path or None,
         ssr_mode=False,
+        # An unexpected exception's text (a path, a setting) stays in the server's log; the page's own
+        # errors are domain errors rendered as messages, and gr.Error is shown either way.
+        show_error=False,
         css=CSS + CHAT_CSS,
         footer_links=["settings"],
     )

@@ -393,3 +393,20 @@ def test_the_gate_holds_wherever_gradio_is_mounted(service, tmp_path):
     )
     with pytest.raises(RuntimeError, match="no mounted Gradio app"):
         install_gate(FastAPI(), blocks)
+
+
+def test_an_unexpected_handler_error_shows_no_text(service):
+    """A handler's unexpected exception reaches the page as a bare error: its text (a path, a setting)
+    stays in the server's log. gr.Error, a message meant for the user, is still shown."""
+    import gradio as gr
+    from gradio.utils import error_payload
+    from starlette.routing import Mount
+
+    from qa.config import Settings
+    from qa.web.api import create_app
+
+    app = create_app(service, Settings.load({"embed_origins": ""}))
+    (blocks,) = [r.app.blocks for r in app.routes if isinstance(r, Mount) and hasattr(r.app, "blocks")]
+    leaked = error_payload(RuntimeError("/root/.config/qa/admin_token"), blocks.show_error)
+    assert "admin_token" not in json.dumps(leaked)
+    assert "请重试" in json.dumps(error_payload(gr.Error("请重试"), blocks.show_error), ensure_ascii=False)
