@@ -101,7 +101,9 @@ class Jobs:
         self._lock = threading.Lock()
         # One worker per collection: its jobs run one after the other (they would wait for its writer
         # lock anyway), and a slow job in one collection never holds back another collection's.
+        # A worker ends when its collection has no job left (a dropped collection keeps no idle thread).
         self._workers: dict[str, ThreadPoolExecutor] = {}
+        self._pending: dict[str, int] = {}
         self._orphaned = orphaned
         self.fail_orphans()
 
@@ -155,31 +157,46 @@ class Jobs:
         fails the job with its message; anything else fails it with the error's type (and is logged)."""
 
         def run() -> None:
-            job.state = "running"
-            self._save(job, force=True)
             try:
-                job.message = work(job)
-                job.state = "done"
-            except QAError as exc:
-                job.state, job.message = "failed", exc.message
-            except Exception as exc:  # a job must end in a state, whatever happened
-                import logging
-
-                logging.getLogger("qa").exception("job %s failed", job.id)
-                job.state, job.message = "failed", f"{type(exc).__name__}: {exc}"
-            for f in job.files:
-                if f.state == "queued":
-                    f.state = "failed" if job.state == "failed" else f.state
-            job.finished = time.time()
-            self._save(job, force=True)
-            if finished is not None:
-                finished(job)
+                self._run(job, work, finished)
+            finally:
+                self._done(job.collection)
 
         with self._lock:
             worker = self._workers.get(job.collection)
             if worker is None:
-                worker = self._workers[job.collection] = ThreadPoolExecutor(1, f"qa-job-{len(self._workers)}")
-        worker.submit(run)
+                worker = self._workers[job.collection] = ThreadPoolExecutor(1, "qa-job")
+            self._pending[job.collection] = self._pending.get(job.collection, 0) + 1
+            worker.submit(run)
+
+    def _run(self, job: Job, work: Callable[[Job], str], finished: Callable[[Job], None] | None) -> None:
+        job.state = "running"
+        self._save(job, force=True)
+        try:
+            job.message = work(job)
+            job.state = "done"
+        except QAError as exc:
+            job.state, job.message = "failed", exc.message
+        except Exception as exc:  # a job must end in a state, whatever happened
+            import logging
+
+            logging.getLogger("qa").exception("job %s failed", job.id)
+            job.state, job.message = "failed", f"{type(exc).__name__}: {exc}"
+        for f in job.files:
+            if f.state == "queued":
+                f.state = "failed" if job.state == "failed" else f.state
+        job.finished = time.time()
+        self._save(job, force=True)
+        if finished is not None:
+            finished(job)
+
+    def _done(self, collection: str) -> None:
+        """A job of `collection` ended: with none left, its worker thread ends after this job."""
+        with self._lock:
+            self._pending[collection] -= 1
+            if self._pending[collection] == 0:
+                del self._pending[collection]
+                self._workers.pop(collection).shutdown(wait=False)
 
     def progress(self, job: Job) -> BuildProgress:
         """A BuildProgress that keeps `job` up to date (files read, texts embedded, rate, ETA)."""
