@@ -36,6 +36,7 @@ __all__ = [
     "EmptyCorpus",
     "IndexError_",
     "CorruptIndex",
+    "IndexOfAnotherVersion",
     "IndexBusy",
     "IndexWriteError",
     "NotFound",
@@ -100,6 +101,10 @@ class IndexError_(QAError):  # trailing underscore: do not shadow the builtin In
 
 class CorruptIndex(IndexError_):
     code = "corrupt_index"
+
+
+class IndexOfAnotherVersion(CorruptIndex):
+    """Whole, but written by a qa with another index format: rebuilt like a damaged one, said as it is."""
 
 
 class IndexBusy(IndexError_):

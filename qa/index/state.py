@@ -9,7 +9,7 @@ import logging
 from pathlib import Path
 
 from qa.config import Settings
-from qa.errors import CorruptIndex, IndexBusy, IndexWriteError, QAError
+from qa.errors import CorruptIndex, IndexBusy, IndexOfAnotherVersion, IndexWriteError, QAError
 from qa.files import file_sha256
 from qa.ingest.report import FileReport
 from qa.ingest.sources import display_path, find_sources
@@ -65,7 +65,7 @@ def index_state(
         reason = stale_reason(path, settings, encoder)
     except CorruptIndex as exc:
         previous = None
-        reason = f"it is damaged: {exc.message}"
+        reason = exc.message if isinstance(exc, IndexOfAnotherVersion) else f"it is damaged: {exc.message}"
         # rebuild what it covered, else from what we were given
         known = _moved(_recorded_inputs(path), first_inputs) or known
     inputs = list(dict.fromkeys([*known, *add]))

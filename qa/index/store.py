@@ -32,7 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
-from qa.errors import CorruptIndex, IndexWriteError
+from qa.errors import CorruptIndex, IndexOfAnotherVersion, IndexWriteError
 from qa.quotes.ngram_index import NormalizedCorpus
 from qa.records import Article, Passage
 
@@ -203,8 +203,13 @@ def read_manifest(path: Path) -> dict:
         manifest = json.loads(file.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise CorruptIndex(f"The manifest {file} cannot be read ({exc}).") from exc
-    if not isinstance(manifest, dict) or manifest.get("format_version") != FORMAT_VERSION:
-        raise CorruptIndex(f"The index at {path} was written by another version of qa.")
+    if not isinstance(manifest, dict):
+        raise CorruptIndex(f"The manifest {file} is damaged: it is not a JSON object.")
+    if manifest.get("format_version") != FORMAT_VERSION:
+        raise IndexOfAnotherVersion(
+            f"The index at {path} was written by another version of qa (index format "
+            f"{manifest.get('format_version')!r:.20}; this qa reads {FORMAT_VERSION})."
+        )
     _check_types(manifest, file)
     return manifest
 

@@ -138,6 +138,22 @@ def test_damaged_index_is_detected_and_rebuilt(svc, damage):
     assert messages and "damaged" in messages[0]
 
 
+def test_an_index_of_another_version_is_rebuilt_and_said_so(svc, tmp_path):
+    """An index another qa wrote (other format_version) is rebuilt like a damaged one, and the message
+    says what it is; a manifest that is not an object is damaged."""
+    manifest = svc.index.path.resolve() / "manifest.json"
+    data = json.loads(manifest.read_text(encoding="utf-8"))
+    manifest.write_text(json.dumps({**data, "format_version": 2}), encoding="utf-8")
+    messages = []
+    fresh = QAService(svc.settings, on_rebuild=messages.append)
+    assert fresh.ask("长三角一体化").hits
+    assert messages and "another version of qa" in messages[0] and "damaged" not in messages[0]
+    copy = shutil.copytree(fresh.index.path.resolve(), tmp_path / "copy")  # the rebuilt one stays whole
+    (copy / "manifest.json").write_text("[1, 2]", encoding="utf-8")
+    with pytest.raises(CorruptIndex, match="damaged"):
+        Index.load(copy)
+
+
 def test_ingest_into_a_damaged_index_keeps_what_it_covered(svc, tmp_path):
     files = {p.citation.file for p in svc.index.passages}
     (svc.index.path.resolve() / "dense.faiss").write_bytes(b"\0garbage")
