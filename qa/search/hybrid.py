@@ -153,7 +153,7 @@ class Searcher:
     def readings(self, question: str, ranked: list[Ranked]) -> list[Reading]:
         """The reader's reading of each of `ranked`, under its heading (else its document's title): an
         excerpt's "它" or a section's items need it (bench/reader_sweep.py: R@1 on the tuning slice
-        0.9144 → 0.9199 at weight 0.1, and the seeds keep their first places at larger weights)."""
+        0.9144 → 0.9180 at weight 0.1)."""
         passages = [self.index.passages[r.pid] for r in ranked]
         headings = [p.heading or p.citation.title for p in passages]
         return self.reader().read(question, [p.text for p in passages], headings)

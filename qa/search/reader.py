@@ -110,7 +110,7 @@ class AnswerReader:
 
         Each window is run on its own, not padded into a batch: the int8 graph quantises its activations
         with one scale per tensor, so in a batch a passage's probability moved with its neighbours and the
-        padding (0.89 alone in one batch, 0.46 read alone, on a seed question). Alone it is a function of
+        padding (0.89 in a batch of three, 0.46 read alone, on a seed question). Alone it is a function of
         question, heading and text only, and no slower on two cores (134 vs 163 ms for three passages)."""
         best: list[Reading | None] = [None] * len(texts)
         for i, seq, first, offsets in self.windows(question, texts, headings):
