@@ -48,25 +48,10 @@ class FromEmbeddings(torch.nn.Module):
 
 
 def export(model: Reader, fp32_path: Path) -> None:
-    embeds = torch.zeros(2, 8, model.config["hidden_size"])
-    dynamic = {0: "batch", 1: "tokens"}
-    with torch.inference_mode():
-        torch.onnx.export(
-            FromEmbeddings(model),
-            (embeds, torch.ones(2, 8, dtype=torch.long)),
-            str(fp32_path),
-            input_names=["inputs_embeds", "attention_mask"],
-            output_names=["start_logits", "end_logits", "answers_logit"],
-            dynamic_axes={
-                "inputs_embeds": dynamic,
-                "attention_mask": dynamic,
-                "start_logits": dynamic,
-                "end_logits": dynamic,
-                "answers_logit": {0: "batch"},
-            },
-            opset_version=17,
-            dynamo=False,
-        )
+    from qa.index.onnx_model import TOKEN_AXES, export_from_embeddings
+
+    outputs = {"start_logits": TOKEN_AXES, "end_logits": TOKEN_AXES, "answers_logit": {0: "batch"}}
+    export_from_embeddings(FromEmbeddings(model), model.config["hidden_size"], fp32_path, outputs)
 
 
 def calibration_feeds(data: Path, table, windows: int = 256, batch: int = 8):

@@ -70,16 +70,26 @@ def _export_fp32(folder: Path, target: Path) -> None:
         def forward(self, inputs_embeds, attention_mask):
             return self.bert(inputs_embeds=inputs_embeds, attention_mask=attention_mask).last_hidden_state
 
-    embeds = torch.zeros(2, 8, table.shape[1])
-    dynamic = {0: "batch", 1: "tokens"}
+    export_from_embeddings(LastHidden(model), table.shape[1], target, {"last_hidden_state": TOKEN_AXES})
+
+
+TOKEN_AXES = {0: "batch", 1: "tokens"}
+
+
+def export_from_embeddings(module, hidden_size: int, target: Path, outputs: dict[str, dict[int, str]]) -> None:
+    """Export `module(inputs_embeds, attention_mask)` as qa runs its graphs (the encoder here, the answer
+    reader in train/export_reader.py): word-embedding rows (batch × tokens × hidden_size, float) and the
+    mask in, `outputs` (name → its dynamic axes) out."""
+    import torch
+
     with torch.inference_mode():
         torch.onnx.export(
-            LastHidden(model),
-            (embeds, torch.ones(2, 8, dtype=torch.long)),
+            module,
+            (torch.zeros(2, 8, hidden_size), torch.ones(2, 8, dtype=torch.long)),
             str(target),
             input_names=["inputs_embeds", "attention_mask"],
-            output_names=["last_hidden_state"],
-            dynamic_axes={"inputs_embeds": dynamic, "attention_mask": dynamic, "last_hidden_state": dynamic},
+            output_names=list(outputs),
+            dynamic_axes={"inputs_embeds": TOKEN_AXES, "attention_mask": TOKEN_AXES, **outputs},
             opset_version=17,
             dynamo=False,  # the TorchScript exporter: one self-contained file, no onnxscript rewrites
         )
