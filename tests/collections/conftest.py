@@ -13,6 +13,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -30,6 +31,14 @@ def copy_seed_index(service, folder: Path) -> Path:
     shutil.copytree(build, folder / build.name)
     os.symlink(build.name, folder / service.settings.index_name)
     return folder
+
+
+def seed_server(service, folder: Path, env: dict) -> Iterator[Server]:
+    """For a fixture to `yield from`: a started Server over a copy of the seed index in `folder`, stopped
+    when the fixture ends."""
+    server = Server(copy_seed_index(service, folder / "index"), env).start()
+    yield server
+    server.stop()
 
 
 class Server:

@@ -10,7 +10,7 @@ import json
 
 import pytest
 
-from tests.collections.conftest import Server, copy_seed_index, error_code
+from tests.collections.conftest import Server, error_code, seed_server
 
 READ, ADMIN = "read-token-for-tests", "admin-token-for-tests"
 FACT = "据《测试通报》，青溪县二〇二六年新建的观澜水库库容为四千七百万立方米，可灌溉农田十二万亩。\n"
@@ -21,10 +21,9 @@ NAME = "测试库"
 
 @pytest.fixture(scope="module")
 def server(service, tmp_path_factory):
-    folder = copy_seed_index(service, tmp_path_factory.mktemp("collections-api") / "index")
-    server = Server(folder, {"QA_READ_TOKEN": READ, "QA_ADMIN_TOKEN": ADMIN}).start()
-    yield server
-    server.stop()
+    yield from seed_server(
+        service, tmp_path_factory.mktemp("collections-api"), {"QA_READ_TOKEN": READ, "QA_ADMIN_TOKEN": ADMIN}
+    )
 
 
 def _file_text(server: Server, file: str) -> str:

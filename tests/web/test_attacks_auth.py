@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.collections.conftest import Server, copy_seed_index
+from tests.collections.conftest import Server, copy_seed_index, seed_server
 from tests.web.reverse_proxy import ReverseProxy
 
 ADMIN = "attack-admin-token-5b1e"
@@ -89,19 +89,17 @@ def login(server: Server, source="127.0.0.2") -> str:
 @pytest.fixture(scope="module")
 def admin_server(service, tmp_path_factory):
     """admin_token set, no read token, an embed origin, no trusted proxies (the defaults)."""
-    folder = copy_seed_index(service, tmp_path_factory.mktemp("attacks-admin") / "index")
-    server = Server(folder, {"QA_ADMIN_TOKEN": ADMIN, "QA_EMBED_ORIGINS": EMBED}).start()
-    yield server
-    server.stop()
+    yield from seed_server(
+        service, tmp_path_factory.mktemp("attacks-admin"), {"QA_ADMIN_TOKEN": ADMIN, "QA_EMBED_ORIGINS": EMBED}
+    )
 
 
 @pytest.fixture(scope="module")
 def open_server(service, tmp_path_factory):
     """No admin_token: writing only from the server's own machine."""
-    folder = copy_seed_index(service, tmp_path_factory.mktemp("attacks-open") / "index")
-    server = Server(folder, {"QA_ADMIN_TOKEN": "", "QA_EMBED_ORIGINS": EMBED}).start()
-    yield server
-    server.stop()
+    yield from seed_server(
+        service, tmp_path_factory.mktemp("attacks-open"), {"QA_ADMIN_TOKEN": "", "QA_EMBED_ORIGINS": EMBED}
+    )
 
 
 def forged_senders(server: Server, other_port: int) -> dict[str, dict]:
