@@ -15,6 +15,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 rev=$(git rev-parse HEAD)
+start=$(date +%s)
 work=$(mktemp -d /tmp/qa-fresh.XXXXXX)
 if [ "${QA_FRESH_KEEP:-}" = 1 ]; then
   trap 'echo "kept $work"' EXIT
@@ -36,7 +37,7 @@ status=0
   status=${PIPESTATUS[0]}
 
 echo
-echo "=== fresh check of $rev ==="
+echo "=== fresh check of $rev: $(($(date +%s) - start)) s, the install included ==="
 venv=$work/qa/.venv/bin/python
 if [ -x "$venv" ]; then
   "$venv" - <<'EOF'
