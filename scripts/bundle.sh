@@ -8,8 +8,10 @@
 # Environment:
 #   PYTHON             the interpreter to bundle for, with pip (default: .venv/bin/python, else python3)
 #   QA_BUNDLE_EXTRAS   extras to bundle, space-separated (default: "ocr ray"; "" = none, a faster build)
-#   QA_TORCH_INDEX     index that serves the CPU torch wheel (torch==2.13.0+cpu); default: the configured
-#                      indexes, else https://download.pytorch.org/whl/cpu (pypi.org's is the multi-GB CUDA build)
+#   QA_TORCH_INDEX     where the CPU torch wheel (torch==2.13.0+cpu) comes from: an index URL (with ://) or a
+#                      local folder of wheels; default: the configured indexes, else https://download.pytorch.org/whl/cpu
+#                      (pypi.org's is the multi-GB CUDA build). scripts/torch.sh chooses; with no CPU torch
+#                      reachable this script stops with its one line and exit status 3: the bundle is CPU-only.
 #   QA_BUNDLE_OUT      output folder (default: dist)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -36,6 +38,10 @@ stage=$work/$NAME
 mkdir -p "$stage/wheels" "$OUT"
 pip() { "$PYTHON" -m pip --disable-pip-version-check "$@"; }
 
+# 0. CPU torch first: with none reachable there is no bundle, so stop before the slow steps.
+echo "fetching the CPU build of torch"
+PYTHON=$PYTHON bash scripts/torch.sh "$stage/wheels" cpu >/dev/null || exit $?
+
 # 1. qa's wheel, built from a clean copy (a stale build/ folder cannot leak files into it). qa/ is
 #    copied whole, ignored files included: weights added as package data ship even if git ignores them.
 src=$work/src
@@ -46,16 +52,9 @@ echo "building qa $VERSION's wheel"
 pip wheel --quiet --no-deps --wheel-dir "$stage/wheels" "$src"
 QA_WHEEL=$(ls "$stage"/wheels/qa-"$VERSION"-*.whl)
 
-# 2. Every dependency's wheel. CPU torch first, so the resolver below takes it (2.13.0+cpu sorts above 2.13.0):
-#    from the configured indexes if one serves it, else from PyTorch's CPU index.
+# 2. Every dependency's wheel. CPU torch is in the folder already (step 0), so the resolver takes it
+#    (2.13.0+cpu sorts above 2.13.0).
 echo "collecting the dependencies' wheels for $PLATFORM, Python $PYVER"
-get_torch() { pip download --quiet --no-deps --only-binary=:all: --dest "$stage/wheels" "$@" "$TORCH+cpu"; }
-if [ -n "${QA_TORCH_INDEX:-}" ]; then
-  get_torch --index-url "$QA_TORCH_INDEX"
-elif ! get_torch 2>/dev/null; then
-  echo "no CPU torch in the configured indexes; taking it from https://download.pytorch.org/whl/cpu"
-  get_torch --index-url https://download.pytorch.org/whl/cpu
-fi
 pip wheel --quiet --find-links "$stage/wheels" --wheel-dir "$stage/wheels" "$QA_WHEEL" "$TORCH"
 
 # 3. Each extra: the wheels it needs beyond the core set, resolved with the core versions pinned.

@@ -3,7 +3,8 @@ there is no network at all: a new network namespace (`unshare -n`, only `lo`), `
 HOME, no pip configuration (this machine's points at local wheel folders) and no pip cache.
 
 The extras' wheels are left out of the test's build (QA_BUNDLE_EXTRAS=""): they add minutes and are
-not needed to answer a question."""
+not needed to answer a question. Where the building machine reaches no CPU torch (scripts/torch.sh),
+bundle.sh stops with one line and exit status 3, and these tests skip with that line."""
 
 from __future__ import annotations
 
@@ -52,6 +53,8 @@ def bundle(tmp_path_factory) -> Path:
     env = {**os.environ, "QA_BUNDLE_EXTRAS": "", "QA_BUNDLE_OUT": str(out), "PYTHON": sys.executable}
     started = time.monotonic()
     built = subprocess.run(["bash", "scripts/bundle.sh"], cwd=ROOT, env=env, capture_output=True, text=True)
+    if built.returncode == 3:  # no CPU torch reachable from this machine: the network's doing, not qa's
+        pytest.skip(built.stderr.strip().splitlines()[-1])
     assert built.returncode == 0, built.stderr[-3000:]
     (tar,) = out.glob("qa-offline-*-linux-x86_64-py311.tar")
     print(f"\nbundle built in {time.monotonic() - started:.0f} s: {tar.stat().st_size / 2**20:.0f} MiB")

@@ -7,9 +7,11 @@ the data stands where the older version left it, and this version's code opens i
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import shutil
+import stat
 import subprocess
 import sys
 import tarfile
@@ -25,6 +27,39 @@ DATA = Path("/tmp/qa-upgrade-fixture")
 QUESTION = "档案整理工作由哪个部门负责统一组织？"
 
 
+def _checked_members(tar: tarfile.TarFile, dest: Path) -> list[tarfile.TarInfo]:
+    """The members of `tar`, checked as the "tar" extraction filter (Python 3.11.4+) checks them, a little
+    stricter: a name or link that is absolute or leads outside `dest`, or a device, raises tarfile.TarError;
+    setuid, setgid, sticky and group/other write bits are dropped."""
+    root = os.path.realpath(dest)
+
+    def inside(path: str) -> bool:
+        return os.path.commonpath([root, os.path.realpath(os.path.join(root, path))]) == root
+
+    members = []
+    for m in tar.getmembers():
+        if os.path.isabs(m.name) or not inside(m.name):
+            raise tarfile.TarError(f"{m.name!r} would be written outside {dest}")
+        if m.issym() and (os.path.isabs(m.linkname) or not inside(os.path.join(os.path.dirname(m.name), m.linkname))):
+            raise tarfile.TarError(f"{m.name!r} links outside {dest}: {m.linkname!r}")
+        if m.islnk() and (os.path.isabs(m.linkname) or not inside(m.linkname)):
+            raise tarfile.TarError(f"{m.name!r} links outside {dest}: {m.linkname!r}")
+        if m.isdev():
+            raise tarfile.TarError(f"{m.name!r} is a device")
+        m.mode &= ~(stat.S_ISUID | stat.S_ISGID | stat.S_ISVTX | stat.S_IWGRP | stat.S_IWOTH)
+        members.append(m)
+    return members
+
+
+def _extract(tar: tarfile.TarFile, dest: Path) -> None:
+    """Unpack `tar` into `dest` with the "tar" filter; Python 3.11.2 (Debian 12) predates extraction
+    filters (3.11.4), so there the same checks are made on the members first."""
+    if hasattr(tarfile, "tar_filter"):
+        tar.extractall(dest, filter="tar")
+    else:
+        tar.extractall(dest, members=_checked_members(tar, dest))
+
+
 def _qa(*args: str, env: dict) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "qa", *args], env=env, capture_output=True, text=True, timeout=600)
 
@@ -33,7 +68,7 @@ def _qa(*args: str, env: dict) -> subprocess.CompletedProcess:
 def test_a_collection_and_audit_log_of_an_older_version_are_answered_after_the_upgrade(layout):
     shutil.rmtree(DATA, ignore_errors=True)
     with tarfile.open(FIXTURE) as tar:
-        tar.extractall(DATA, filter="tar")
+        _extract(tar, DATA)
     if layout == "same layout":  # as a version with this version's passage layout would have written it
         manifest = DATA / "embeddings" / "old" / "manifest.json"
         m = json.loads(manifest.read_text(encoding="utf-8"))
@@ -80,3 +115,40 @@ def test_a_collection_and_audit_log_of_an_older_version_are_answered_after_the_u
     assert [a["collection"] for a in audit] == ["old", "old"]  # the older version's entry is kept
     assert audit[0]["time"].startswith("2026-12-04T18:26") and audit[1]["files"] == [str(added)]
     shutil.rmtree(DATA, ignore_errors=True)
+
+
+def test_without_extraction_filters_the_members_are_checked_as_the_tar_filter_would(tmp_path, monkeypatch):
+    """Python 3.11.2's path, taken here too: the fixture unpacks whole, a hostile archive does not."""
+    monkeypatch.delattr(tarfile, "tar_filter", raising=False)  # absent before 3.11.4
+    with tarfile.open(FIXTURE) as tar:
+        _extract(tar, tmp_path / "ok")
+    assert os.readlink(tmp_path / "ok" / "embeddings" / "old").startswith(".old-")
+    assert (tmp_path / "ok" / "embeddings" / "old" / "manifest.json").is_file()
+
+    def archive(*members: tarfile.TarInfo) -> Path:
+        path = tmp_path / f"{members[0].name.replace('/', '_')}.tar"
+        with tarfile.open(path, "w") as tar:
+            for m in members:
+                tar.addfile(m, io.BytesIO(b"x") if m.isfile() else None)
+        return path
+
+    def member(name: str, kind=tarfile.REGTYPE, link: str = "", mode: int = 0o644) -> tarfile.TarInfo:
+        m = tarfile.TarInfo(name)
+        m.type, m.linkname, m.mode, m.size = kind, link, mode, 1 if kind == tarfile.REGTYPE else 0
+        return m
+
+    for hostile in (
+        member("../escaped.txt"),
+        member("/tmp/absolute.txt"),
+        member("a/../../escaped.txt"),
+        member("link", tarfile.SYMTYPE, "../../etc/passwd"),
+        member("abs-link", tarfile.SYMTYPE, "/etc/passwd"),
+        member("hard", tarfile.LNKTYPE, "../outside"),
+        member("dev", tarfile.CHRTYPE),
+    ):
+        with tarfile.open(archive(hostile)) as tar, pytest.raises(tarfile.TarError):
+            _extract(tar, tmp_path / "dest")
+        assert not (tmp_path / "dest").exists() and not (tmp_path / "escaped.txt").exists()
+    with tarfile.open(archive(member("setuid.sh", mode=0o4777))) as tar:
+        _extract(tar, tmp_path / "modes")
+    assert stat.S_IMODE((tmp_path / "modes" / "setuid.sh").stat().st_mode) == 0o755

@@ -251,7 +251,7 @@ class BodyLimit:
             try:
                 # One deadline for the whole body: a client dripping a byte a second does not extend it.
                 message = await asyncio.wait_for(receive(), deadline - asyncio.get_running_loop().time())
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 return await self._too_slow(send)
             if message["type"] == "http.disconnect":
                 return
