@@ -41,7 +41,7 @@ def _statuses(schema, path, method):
 
 
 def test_every_status_the_api_sends_is_documented(schema):
-    common = {200, 405, 408, 413, 503}
+    common = {200, 405, 408, 413, 421, 503}
     assert _statuses(schema, "/api/ask", "post") == common | {400, 404, 422}  # 404: no such collection
     assert _statuses(schema, "/api/verify", "post") == common | {400, 404, 422}
     assert _statuses(schema, "/api/documents", "get") == common | {404}
