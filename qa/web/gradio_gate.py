@@ -186,7 +186,10 @@ async def _read(receive) -> bytes:
             return b"".join(chunks)
 
 
-_STREAMS = re.compile(r"/gradio_api/(?:queue/data|heartbeat/[^/]+)")
+# What puts an event into Gradio's queue (gradio_client's call/ joins it too), and the streams that
+# stay open while a client listens.
+_JOINS = re.compile(r"/gradio_api/(?:queue/join|call/[^/]+/?)")
+_STREAMS = re.compile(r"/gradio_api/(?:queue/data|heartbeat/[^/]+|call/[^/]+/[^/]+)")
 
 
 class GradioGate:
@@ -200,7 +203,7 @@ class GradioGate:
         if self.limits is None:
             return nullcontext()
         client = client_of(scope)
-        if method == "POST" and path == "/gradio_api/queue/join":
+        if method == "POST" and _JOINS.fullmatch(path):
             return self.limits.join(client)
         if method == "GET" and path == "/gradio_api/queue/data":
             query = parse_qs(scope.get("query_string", b"").decode("latin-1"))

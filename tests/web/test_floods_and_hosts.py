@@ -174,12 +174,17 @@ def _stream(port: int, path: str, source: str, until: bytes, seconds: float) -> 
 
 
 def test_a_flood_of_joins_from_one_client_leaves_anothers_answer_on_time(wide):
-    """Before: the 150 joins were all taken (200) and queued at concurrency 1; the other client's
-    answer came after all of them (28.7 s in the probe, far past USUAL here)."""
+    """Before: the 150 joins (half through queue/join, half through gradio_client's call/) were all taken
+    (200) and queued at concurrency 1; the other client's answer came after all of them (28.7 s in the
+    probe, far past USUAL here)."""
     ids, collection = _config(wide.port)
     quote = "2020年度长三角地区主要领导座谈会在浙江湖州举行。"
 
     def join(i: int, source: str = "127.0.0.3") -> tuple[int, dict, bytes]:
+        if i % 2:  # gradio_client's REST route joins the same queue
+            return call(
+                wide.port, "POST", "/gradio_api/call/on_check", body={"data": [quote, collection]}, source=source
+            )
         body = {"data": [quote, collection], "fn_index": ids["on_check"], "session_hash": uuid.uuid4().hex}
         return call(wide.port, "POST", "/gradio_api/queue/join", body=body, source=source)
 
@@ -192,6 +197,7 @@ def test_a_flood_of_joins_from_one_client_leaves_anothers_answer_on_time(wide):
     # answered during the flood, new ones get in (16 of 150 in one run on 2 cores).
     assert statuses.count(200) + len(refused) == 150 and len(refused) >= 75, statuses
     assert all(int(h["retry-after"]) > 0 and one_shape(b)["code"] == "too_many_attempts" for _, h, b in refused)
+    assert {i % 2 for i, a in enumerate(answers) if a[0] == 429} == {0, 1}  # queue/join and call/ alike
 
     start = time.monotonic()
     session = uuid.uuid4().hex
