@@ -20,9 +20,13 @@ the admin token in it, was one request away. qa's page takes text only and produ
               api_name; an unknown one was a KeyError and a plain-text 500), carry a list of values,
               one per input, nested at most MAX_DEPTH deep, and hold no object with a "path" or
               "meta" key anywhere: no FileData reaches Gradio, so nothing is ever copied.
+    bounds    a join (queue/join, call/) past the client's or the queue's bound, a stream (queue/data,
+              heartbeat, call/ results) past the client's, and queue/data for a session Gradio does
+              not hold are answered here (page_queue.py): 429/503 with Retry-After, 404;
     errors    Gradio's error answers leave in the one shape; `run/` reports a handler's refusal of a
               value as 500, which leaves as the 422 it is; an exception no layer answered is logged
-              and leaves as a 500 in the one shape.
+              and leaves as a 500 in the one shape; one in a stream already under way is one log
+              line, and the stream is ended.
 """
 
 from __future__ import annotations
