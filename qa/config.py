@@ -265,6 +265,39 @@ SETTINGS: tuple[Setting, ...] = (
         "headers is never taken for a loopback client.",
     ),
     Setting(
+        "allowed_hosts",
+        "",
+        "Host names (space-separated) the server answers to besides its own: the bind address, localhost, any IP "
+        "address, and for a wildcard bind (0.0.0.0, ::) the machine's host name. A request for another name gets "
+        "421 (DNS rebinding). List here the DNS names people use to reach it, e.g. qa.intranet.example.",
+    ),
+    Setting(
+        "max_concurrent_requests",
+        4,
+        "API requests (/api/*, /v1/*) `qa serve` works on at once; more wait in line (max_waiting_requests).",
+    ),
+    Setting(
+        "max_waiting_requests",
+        32,
+        "API requests that may wait for a free place; past it the server answers 503 with Retry-After.",
+    ),
+    Setting(
+        "page_queue_size",
+        64,
+        "Questions from the page (Gradio's queue) waiting or running, all clients together; past it 503 with "
+        "Retry-After. Up to max_concurrent_requests of them run at once.",
+    ),
+    Setting(
+        "page_queue_per_client",
+        4,
+        "Questions one client address may have waiting or running in the page's queue; past it 429 with Retry-After.",
+    ),
+    Setting(
+        "streams_per_client",
+        16,
+        "Event streams (the page's heartbeat and answer streams) one client address may hold open; past it 429.",
+    ),
+    Setting(
         "max_body_bytes",
         65536,
         "Largest request body `qa serve` accepts on any route (the API's and the Gradio page's); larger gets 413.",
@@ -351,6 +384,10 @@ class _SettingsBase:
         for name in ("max_file_seconds", "ocr_page_seconds"):
             if getattr(self, name) < 0:
                 raise InputError(f"{name} must be 0 or more; got {getattr(self, name)}.")
+        for name in ("max_concurrent_requests", "max_waiting_requests", "page_queue_size", "page_queue_per_client",
+                     "streams_per_client"):  # fmt: skip
+            if getattr(self, name) < 1:
+                raise InputError(f"{name} must be at least 1; got {getattr(self, name)}.")
         for name in ("max_body_bytes", "read_timeout_seconds", "keep_alive_seconds"):
             if getattr(self, name) <= 0:
                 raise InputError(f"{name} must be greater than 0; got {getattr(self, name)}.")
@@ -428,6 +465,11 @@ class _SettingsBase:
     @property
     def frame_origins(self) -> list[str]:
         return [o for o in self.embed_origins.split() if o]
+
+    @property
+    def host_names(self) -> list[str]:
+        """allowed_hosts as lower-case names, without ports."""
+        return [h.lower() for h in self.allowed_hosts.replace(",", " ").split() if h]
 
     @property
     def proxy_addresses(self) -> list[str]:

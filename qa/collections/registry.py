@@ -52,10 +52,23 @@ def _scripts(name: str) -> set[str]:
     return {w for w in words if w in _CONFUSABLE_SCRIPTS}
 
 
+def _fold(name: str) -> str:
+    """NFKC (full-width ＡＢＣ is ABC, the same collection) where that keeps the name within the rule;
+    else NFC where that does; else the name as given. So a name the schema's pattern accepts stays
+    accepted: NFKC turns some letters into a letter and a sign the rule refuses (ŀ into l·, ﷺ into
+    18 characters with spaces), and both forms split some letters into a letter and a
+    combining mark (क़ into क and ◌़)."""
+    for form in ("NFKC", "NFC"):
+        folded = unicodedata.normalize(form, name)
+        if _valid(folded):
+            return folded
+    return name
+
+
 def check_name(name: object) -> str:
-    """The collection's name in its one spelling: NFKC (full-width ＡＢＣ is ABC, the same collection).
-    InputError for a name of other characters, or mixing look-alike scripts (Latin with Cyrillic …)."""
-    folded = unicodedata.normalize("NFKC", name) if isinstance(name, str) else name
+    """The collection's name in its one spelling (_fold). InputError for a name of other characters, or
+    mixing look-alike scripts (Latin with Cyrillic …)."""
+    folded = _fold(name) if isinstance(name, str) else name
     if not isinstance(folded, str) or not _valid(folded):
         raise InputError(
             f"知识库名称 {name!r} 无效：只能用文字、数字、_ 和 -，最长 64 个字符。/ Invalid collection name {name!r}: "

@@ -229,6 +229,7 @@ def install_admin(app: FastAPI, default_service, settings: Settings) -> Admin:
             raise Conflict(
                 "服务器没有设置令牌，无需登录。/ The server has no tokens set; there is nothing to log in to."
             )
+        admin.guard.count_login(_client(request))
         role = admin.guard.check_token(_client(request), body.token)
         response = JSONResponse({"role": role})
         response.headers["set-cookie"] = admin.guard.cookie(role, request.url.scheme == "https")

@@ -24,10 +24,13 @@ from qa.config import SETTINGS, Settings
 from qa.errors import NotFound, QAError
 
 from .admin_api import install_admin
+from .admission import Admission
 from .auth import AccessControl
 from .gradio_gate import install_gate
+from .hosts import HostCheck
 from .openai_api import OpenAIErrors, add_openai_routes
 from .origin import Forwarded, check_proxies
+from .page_queue import PageLimits
 from .routing import MethodGuard
 from .schema import AskResponse, CollectionQuery, VerifyResponse, document_honestly, request_models, responses
 from .security import BodyLimit, Cors, SecurityHeaders, check_origins
@@ -189,18 +192,24 @@ def create_app(service, settings: Settings) -> FastAPI:
     # time) before anything answers, so no answer leaves a body unread on a kept-alive connection;
     # then CORS, then methods and routes.
     app.add_middleware(MethodGuard, routes=own_routes)
+    # The API's waiting room: after the body was read and access granted, so only admitted work waits.
+    app.add_middleware(Admission, concurrent=settings.max_concurrent_requests, waiting=settings.max_waiting_requests)
     app.add_middleware(Cors, origins=origins)
     upload_limit = settings.max_upload_mb * 1024 * 1024
     app.add_middleware(
         BodyLimit, limit=settings.max_body_bytes, timeout=settings.read_timeout_seconds, upload_limit=upload_limit
     )
     app.add_middleware(AccessControl, guard=admin.guard)  # before the body is read: a refused upload is not read
+    app.add_middleware(HostCheck, bind=settings.host, allowed=settings.host_names)  # no rebinding page reads
     app.add_middleware(WriteAudit, audit=admin.audit)  # every write refused or failed, by whichever layer
     app.add_middleware(OpenAIErrors)  # /v1/* errors of the layers inside (size, access) get OpenAI's `type`
     app.add_middleware(SecurityHeaders, origins=origins)
     app.add_middleware(Forwarded, trusted=settings.proxy_addresses)  # outermost: who is asking, at which origin
 
     blocks = build_ui(service, collections)
+    # The page's queue is bounded in all and runs as many questions at once as the API (page_queue.py).
+    blocks.queue(max_size=settings.page_queue_size, default_concurrency_limit=settings.max_concurrent_requests)
+    limits = PageLimits(blocks, settings.page_queue_per_client, settings.page_queue_size, settings.streams_per_client)
     app = gr.mount_gradio_app(
         app,
         blocks,
@@ -213,7 +222,7 @@ def create_app(service, settings: Settings) -> FastAPI:
         css=CSS + CHAT_CSS,
         footer_links=["settings"],
     )
-    install_gate(app, blocks)  # Gradio's own app takes only the page's routes and values, and no file
+    install_gate(app, blocks, limits)  # Gradio's own app takes only the page's routes and values, and no file
     return app
 
 

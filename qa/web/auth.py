@@ -15,6 +15,8 @@
               (sessions.py); `POST api/logout` ends it on the server, for good
     strikes   a wrong token counts against the client address; from the 5th within 15 minutes the
               address is refused (429, Retry-After) for 2, 4, 8 … up to 300 seconds
+    logins    at most LOGINS logins per client address a minute, right token or wrong (429, Retry-After):
+              every login is a session that a logout must remember (sessions.py)
 
 Tokens are compared with hmac.compare_digest, never logged, never put into a page or a URL. The client
 address is the connection's peer, or the one a proxy listed in trusted_proxies names (origin.py). A
@@ -41,6 +43,7 @@ __all__ = ["Guard", "AccessControl", "COOKIE", "is_write", "is_state_changing", 
 
 COOKIE = "qa_session"
 STRIKES, STRIKE_WINDOW, MAX_WAIT = 5, 15 * 60, 300
+LOGINS, LOGIN_WINDOW = 10, 60  # logins (right or wrong) per client address per minute
 LOOPBACK = {"127.0.0.1", "::1", "::ffff:127.0.0.1"}
 # The hosts a loopback writer may have asked for; "" is no Host header at all, which no browser sends.
 LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "[::1]", ""}
@@ -48,10 +51,13 @@ LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "[::1]", ""}
 PUBLIC = {"/login", "/api/login", "/api/logout", "/healthz", "/embed/login.js", "/embed/admin.css"}
 
 
+WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}  # any other (TRACE, CONNECT …) is MethodGuard's 405
+
+
 def is_write(method: str, path: str) -> bool:
-    if path.startswith("/api/collections") and method not in ("GET", "HEAD", "OPTIONS"):
+    if path.startswith("/api/collections") and method in WRITE_METHODS:
         return True
-    return path.startswith("/api/jobs/")
+    return path.startswith("/api/jobs/") and method in WRITE_METHODS | {"GET", "HEAD"}
 
 
 def is_state_changing(method: str, path: str) -> bool:
@@ -77,6 +83,7 @@ class Guard:
         self.sessions = Sessions(self.tokens, sessions_path)
         self._strikes: dict[str, deque] = {}
         self._blocked: dict[str, float] = {}
+        self._logins: dict[str, deque] = {}
 
     @property
     def admin_token_set(self) -> bool:
@@ -107,6 +114,22 @@ class Guard:
             )
         self._strikes.pop(client, None)
         return role
+
+    def count_login(self, client: str) -> None:
+        """Count a login from `client`; TooManyAttempts when it is past LOGINS this minute."""
+        now = time.monotonic()
+        logins = self._logins.setdefault(client, deque())
+        while logins and logins[0] <= now - LOGIN_WINDOW:
+            logins.popleft()
+        if len(logins) >= LOGINS:
+            wait = int(logins[0] + LOGIN_WINDOW - now) + 1
+            raise TooManyAttempts(
+                f"登录太频繁，请 {wait} 秒后再试。/ Too many logins from {client}; try again in {wait} s.", wait
+            )
+        logins.append(now)
+        if len(self._logins) > 10_000:  # bounded memory: forget the addresses quiet for a minute
+            for old in [c for c, q in self._logins.items() if not q or q[-1] <= now - LOGIN_WINDOW]:
+                self._logins.pop(old, None)
 
     def refuse_if_blocked(self, client: str) -> None:
         until = self._blocked.get(client, 0.0)
@@ -210,7 +233,8 @@ class AccessControl:
             if write:
                 role = self._writer(role, scope, changing and sent_by is None)
             elif self.guard.read_token_set and role is None and path not in PUBLIC:
-                if method in ("GET", "HEAD") and not is_api(path) and not path.startswith("/gradio_api"):
+                page = not (is_api(path) or path.startswith("/gradio_api") or path.startswith("/v1/"))
+                if method in ("GET", "HEAD") and page:  # a program's route answers 401, never a redirect
                     return await _redirect(send, _login_location(scope))
                 raise Unauthorized(
                     "需要登录：请带上 `Authorization: Bearer <read_token>`，或在 login 页登录。/ Reading needs the "

@@ -20,9 +20,13 @@ the admin token in it, was one request away. qa's page takes text only and produ
               api_name; an unknown one was a KeyError and a plain-text 500), carry a list of values,
               one per input, nested at most MAX_DEPTH deep, and hold no object with a "path" or
               "meta" key anywhere: no FileData reaches Gradio, so nothing is ever copied.
+    bounds    a join (queue/join, call/) past the client's or the queue's bound, a stream (queue/data,
+              heartbeat, call/ results) past the client's, and queue/data for a session Gradio does
+              not hold are answered here (page_queue.py): 429/503 with Retry-After, 404;
     errors    Gradio's error answers leave in the one shape; `run/` reports a handler's refusal of a
               value as 500, which leaves as the 422 it is; an exception no layer answered is logged
-              and leaves as a 500 in the one shape.
+              and leaves as a 500 in the one shape; one in a stream already under way is one log
+              line, and the stream is ended.
 """
 
 from __future__ import annotations
@@ -30,7 +34,10 @@ from __future__ import annotations
 import json
 import logging
 import re
+from contextlib import ExitStack, nullcontext, suppress
+from urllib.parse import parse_qs
 
+from .page_queue import Limit, PageLimits, client_of
 from .security import replay_body, route_path, send_error
 
 __all__ = ["GradioGate", "install_gate", "MAX_DEPTH", "ROUTES"]
@@ -72,17 +79,18 @@ class Refused(Exception):
         self.status, self.code, self.message = status, code, message
 
 
-def install_gate(app, blocks) -> None:
+def install_gate(app, blocks, limits: PageLimits | None = None) -> None:
     """Put the gate in front of every Gradio app in `app`'s routes that serves `blocks` (call it after
     gr.mount_gradio_app, before the first request). No such app is an error: the page must not be
-    served ungated because Gradio changed how it mounts."""
+    served ungated because Gradio changed how it mounts. `limits`: the queue's and streams' bounds
+    (page_queue.py); None = Gradio's own only."""
     from starlette.routing import Mount
 
     mounted = [r.app for r in app.routes if isinstance(r, Mount) and getattr(r.app, "blocks", None) is blocks]
     if not mounted:
         raise RuntimeError("install_gate: no mounted Gradio app serves these Blocks; mount it first.")
     for gradio_app in mounted:
-        gradio_app.add_middleware(GradioGate, blocks=blocks)
+        gradio_app.add_middleware(GradioGate, blocks=blocks, limits=limits)
 
 
 def not_found(path: str) -> str:
@@ -182,10 +190,31 @@ async def _read(receive) -> bytes:
             return b"".join(chunks)
 
 
+# What puts an event into Gradio's queue (gradio_client's call/ joins it too), and the streams that
+# stay open while a client listens.
+_JOINS = re.compile(r"/gradio_api/(?:queue/join|call/[^/]+/?)")
+_STREAMS = re.compile(r"/gradio_api/(?:queue/data|heartbeat/[^/]+|call/[^/]+/[^/]+)")
+
+
 class GradioGate:
-    def __init__(self, app, blocks):
+    def __init__(self, app, blocks, limits: PageLimits | None = None):
         self.app = app
         self.blocks = blocks
+        self.limits = limits
+
+    def _admit(self, scope, method: str, path: str):
+        """The page's bounds (page_queue.py): a Limit, or the stream place the request holds (a context)."""
+        if self.limits is None:
+            return nullcontext()
+        client = client_of(scope)
+        if method == "POST" and _JOINS.fullmatch(path):
+            return self.limits.join(client)
+        if method == "GET" and path == "/gradio_api/queue/data":
+            query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+            self.limits.check_session((query.get("session_hash") or [""])[0])
+        if method == "GET" and _STREAMS.fullmatch(path):
+            return self.limits.stream(client)
+        return nullcontext()
 
     async def __call__(self, scope, receive, send):
         if scope["type"] == "websocket":  # the page uses none; refuse any handshake
@@ -208,16 +237,30 @@ class GradioGate:
             except Refused as refused:
                 return await send_error(send, refused.status, refused.code, refused.message)
             receive = replay_body(body, receive)
-        shaped = _OneShape(send, sync_run=path.startswith("/gradio_api/run/"))
-        try:
-            await self.app(scope, receive, shaped)
-        except Exception:
-            log.exception("Unhandled error in the Gradio app on %s", path)
-            if shaped.started:
-                raise
-            await send_error(
-                send, 500, "internal_error", "服务器内部错误，请查看服务日志。/ Internal error; see the server log."
-            )
+        with ExitStack() as held:
+            try:
+                held.enter_context(self._admit(scope, method, path))  # a join or a stream holds its place
+            except Limit as limit:
+                retry = [(b"retry-after", str(limit.retry_after).encode())] if limit.retry_after else []
+                return await send_error(send, limit.status, limit.code, limit.message, retry)
+            shaped = _OneShape(send, sync_run=path.startswith("/gradio_api/run/"))
+            try:
+                await self.app(scope, receive, shaped)
+            except Exception as exc:
+                if shaped.started:
+                    # A stream that ended in an exception (a session Gradio dropped meanwhile): the client
+                    # already has its answer's head; one line in the log, and the stream is ended cleanly.
+                    log.warning("A Gradio stream on %s ended early: %s", path, type(exc).__name__)
+                    return await _end_body(shaped)
+                log.exception("Unhandled error in the Gradio app on %s", path)
+                await send_error(
+                    send, 500, "internal_error", "服务器内部错误，请查看服务日志。/ Internal error; see the server log."
+                )
+
+
+async def _end_body(send) -> None:
+    with suppress(Exception):  # the client is gone already
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
 
 
 def _gradio_message(body: bytes, encoded: bool) -> str:
@@ -274,5 +317,7 @@ class _OneShape:
             status = 422
         code = _CODES.get(status, "internal_error" if status >= 500 else "http_error")
         message = f"请求被拒绝（{status}）。/ Refused ({status})" + (f": {said}" if said else ".")
-        allow = [(k, v) for k, v in headers if k.lower() == b"allow"]
-        await send_error(self.send, status, code, message, allow)
+        kept = [(k, v) for k, v in headers if k.lower() in (b"allow", b"retry-after")]
+        if status == 503 and not any(k.lower() == b"retry-after" for k, _ in kept):  # Gradio's "queue is full"
+            kept.append((b"retry-after", b"5"))
+        await send_error(self.send, status, code, message, kept)

@@ -83,6 +83,8 @@ class Forwarded:
         carried = [(k, v) for k, v in headers if k in PROXY_HEADERS]
         state = scope.setdefault("state", {})
         state["qa_peer"] = peer
+        if self.networks and self._trusted(peer):
+            state["qa_trusted_proxy"] = True  # the host it asks for is its decision (hosts.HostCheck)
         if not carried:
             return await self.app(scope, receive, send)
         if not self._trusted(peer):

@@ -87,19 +87,32 @@ def _headers_only(send):
     return wrapped
 
 
+def _one_shape(body: bytes) -> bool:
+    try:
+        data = json.loads(body)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        return False
+    return isinstance(data, dict) and set(data) == {"error"} and isinstance(data["error"], dict)
+
+
 def _one_error_shape(send, method: str, path: str):
     """Passes the inner app's response through, except a 404 or 405, which leaves in the one error shape."""
     held: dict | None = None
+    body = b""
 
     async def wrapped(message):
-        nonlocal held
+        nonlocal held, body
         if message["type"] == "http.response.start" and message["status"] in _REWRITTEN:
             held = message
             return
         if held is None or message["type"] != "http.response.body":
             return await send(message)
+        body += message.get("body", b"")[:65536]
         if message.get("more_body", False):
             return  # the inner body is replaced; wait for its end
+        if _one_shape(body):  # the gate's own answer (gradio_gate.py) says more than "no such page"
+            await send(held)
+            return await send({"type": "http.response.body", "body": body})
         status = held["status"]
         allow = [(k, v) for k, v in held.get("headers", []) if k.lower() == b"allow"]
         text = (

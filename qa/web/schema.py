@@ -287,10 +287,14 @@ def responses(*statuses: int) -> dict:
         409: "The collection exists already, or the request would empty it (`conflict`).",
         422: "Invalid request: a wrong type, a value out of range (`invalid_request`), an empty or too long "
         "question or quote (`empty_input`, `input_too_long`).",
-        429: "Too many wrong tokens from this address (`too_many_attempts`); see Retry-After.",
-        503: "The index or the model cannot be used (`index_error`, `corrupt_index`, `model_error`).",
+        421: "The Host is none of the server's names (`misdirected_request`): add it to allowed_hosts.",
+        429: "Too many wrong tokens, or logins, from this address (`too_many_attempts`); see Retry-After.",
+        503: "The server is busy: max_concurrent_requests at work and max_waiting_requests waiting "
+        "(`unavailable`, see Retry-After); or the index or the model cannot be used (`index_error`, "
+        "`corrupt_index`, `model_error`).",
     }
-    return {s: {"model": ErrorResponse, "description": described[s]} for s in sorted({405, 408, 413, 503, *statuses})}
+    every = {405, 408, 413, 421, 503}
+    return {s: {"model": ErrorResponse, "description": described[s]} for s in sorted(every | set(statuses))}
 
 
 def document_honestly(app: FastAPI) -> None:

@@ -95,7 +95,7 @@ def test_client_gone_mid_stream_leaves_the_server_answering(live_server):
     for _ in range(3):
         sock = socket.create_connection((where.hostname, where.port), timeout=60)
         sock.sendall(
-            b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            b"POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
             + f"Content-Length: {len(body)}\r\n\r\n".encode()
             + body
         )

@@ -249,6 +249,9 @@ def test_without_admin_token_a_forged_request_from_the_servers_machine_cannot_wr
             files=[("a.txt", TEXT)],
             source="127.0.0.1",
         )
+        if label == "DNS rebinding":  # refused before any write rule: not one of the server's names (issue 36)
+            assert status == 421 and code(body) == "misdirected_request", (label, status, body)
+            continue
         assert status == 403 and code(body) in ("cross_origin", "forbidden"), (label, status, body)
     assert names(open_server) == ["seeds"]
 

@@ -214,3 +214,40 @@ def test_every_429_says_when_to_come_back(given, sent):
 
     assert headers_of(app_answering(429))[b"retry-after"] == sent
     assert b"retry-after" not in headers_of(app_answering(401)) or given
+
+
+# -- issue 36: methods on write routes, /v1 without the read token, hosts, the API's waiting room ---------
+
+
+@pytest.mark.parametrize("path", ["/api/collections", "/api/collections/seeds", "/api/collections/seeds/documents"])
+def test_trace_on_a_write_route_is_405_not_401(client, path):
+    """Before: TRACE counted as a write, so it got the access check's 401/403 instead of 405."""
+    r = client.request("TRACE", path)
+    one_shape(r, 405, "method_not_allowed")
+    assert "TRACE" not in r.headers["allow"]
+
+
+def test_v1_without_the_read_token_is_401_in_openais_shape(service):
+    """Before: GET /v1/models redirected (303) to the login page, which no OpenAI client follows."""
+    reading = TestClient(create_app(service, Settings.load({"embed_origins": "", "read_token": "r-token-36"})))
+    for method, path in (("GET", "/v1/models"), ("POST", "/v1/chat/completions")):
+        r = reading.request(method, path, follow_redirects=False, json={} if method == "POST" else None)
+        assert r.status_code == 401, (path, r.status_code, r.headers)
+        error = r.json()["error"]
+        assert error["type"] and error["message"] and error["code"] == "unauthorized", error
+    assert reading.get("/", follow_redirects=False).status_code == 303  # the page still goes to the login page
+    assert reading.get("/v1/models", headers={"Authorization": "Bearer r-token-36"}).status_code == 200
+
+
+@pytest.mark.parametrize("path", ["/api/documents", "/", "/embed", "/v1/models", "/docs", "/gradio_api/info"])
+def test_a_host_of_no_own_name_is_421_and_allowed_hosts_adds_names(service, client, path):
+    """Before: any Host was served (DNS rebinding). In process the client's own name (testserver) is the
+    name the request arrived on; qa.intranet.example is served only once allowed_hosts lists it."""
+    assert client.get(path).status_code == 200
+    refused = client.get(path, headers={"Host": "qa.intranet.example"})
+    assert refused.status_code == 421 and refused.json()["error"]["code"] == "misdirected_request"  # /v1: + type
+    named = TestClient(
+        create_app(service, Settings.load({"embed_origins": "", "allowed_hosts": "QA.intranet.example"}))
+    )
+    assert named.get(path, headers={"Host": "qa.intranet.example:8080"}).status_code == 200
+    assert named.get(path, headers={"Host": "evil.example"}).status_code == 421

@@ -17,6 +17,7 @@ from schemathesis.config import SchemathesisConfig
 from schemathesis.generation import GenerationMode
 
 from qa.config import Settings
+from qa.errors import InputError
 from qa.web.api import create_app
 
 EXAMPLES = 40  # per operation and generation mode: about 30 s on the 2-core machine
@@ -40,7 +41,7 @@ def _statuses(schema, path, method):
 
 
 def test_every_status_the_api_sends_is_documented(schema):
-    common = {200, 405, 408, 413, 503}
+    common = {200, 405, 408, 413, 421, 503}
     assert _statuses(schema, "/api/ask", "post") == common | {400, 404, 422}  # 404: no such collection
     assert _statuses(schema, "/api/verify", "post") == common | {400, 404, 422}
     assert _statuses(schema, "/api/documents", "get") == common | {404}
@@ -231,3 +232,29 @@ def test_schemathesis_finds_no_failure_with_the_admin_token(admin_app):
                 states[job] = state
         time.sleep(0.5)
     assert len(states) == len(jobs) and "done" in states.values(), states
+
+
+def test_every_name_the_schemas_pattern_accepts_is_a_collection_name():
+    """The schema's pattern and qa.collections' rule agree. Before: NFKC turned letters the pattern accepts
+    into a letter and a mark (ŀ into l·) or into more characters (ﷺ into 18), and such names got 422."""
+    import sys
+    import unicodedata
+
+    from qa.collections.registry import check_name
+
+    # Every letter and digit the pattern takes that normalisation changes (the others cannot differ).
+    letters = [chr(c) for c in range(sys.maxunicode + 1) if unicodedata.category(chr(c))[0] in "LN"]
+    letters = [c for c in letters if unicodedata.normalize("NFKC", c) != c]
+    assert len(letters) > 1000
+    refused = []
+    for c in letters:
+        for name in (c, c * 64, f"x_{c}-1" if c.isascii() else f"{c}_-1"):
+            try:
+                check_name(name)
+            except InputError:
+                refused.append(name[:8])
+    assert not refused, refused[:20]
+    assert check_name("ŌQŀ1") == "ŌQŀ1"
+    assert check_name("ＡＢＣ") == "ABC"  # where NFKC keeps the rule, it still folds: one collection
+    with pytest.raises(InputError):
+        check_name("аdmin")  # a Cyrillic а in a Latin name: the look-alike rule still fires
