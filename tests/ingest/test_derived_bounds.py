@@ -9,6 +9,7 @@ import io
 import pypdfium2 as pdfium
 import pytest
 
+from qa.ingest.layout import SOURCE_MAX
 from qa.ingest.passages import LEAD_MAX, build_corpus
 from qa.ingest.readers import ReadLimits, read_document
 from qa.ingest.readers.pdf import has_ink
@@ -34,6 +35,13 @@ def test_a_line_with_no_sentence_end_is_not_the_lead_of_every_passage(tmp_path):
     clause = "会议强调，" + "要坚持稳中求进工作总基调" * 12 + "，" + "推动高质量发展" * 20 + "。"
     ps = _passages(tmp_path, "长句.txt", f"{clause}\n\n第二段。\n")
     assert ps[0].context.endswith("，") and len(ps[0].context) <= LEAD_MAX
+
+
+def test_a_source_line_of_a_whole_file_is_not_every_citation_s_source(tmp_path):
+    ps = _passages(tmp_path, "来源.txt", "来源：" + one_line_text(30_000).decode() + "\n正文第一句。\n")
+    assert ps and all(len(p.citation.source) <= SOURCE_MAX for p in ps)
+    ps = _passages(tmp_path, "新闻.txt", "标题\n来源：新华社\n正文第一句。\n")
+    assert ps[0].citation.source == "新华社"
 
 
 def test_a_news_lead_is_kept_whole():
