@@ -221,7 +221,18 @@ SETTINGS: tuple[Setting, ...] = (
         "Seconds one file's reading and layout may take (a child process, killed past it; the file is refused); each "
         "page OCR'd adds ocr_page_seconds. 0 = read in the process itself, unbounded.",
     ),
-    Setting("ocr_page_seconds", 30, "Seconds each page OCR'd adds to max_file_seconds (OCR is slow by nature)."),
+    Setting(
+        "ocr_page_seconds",
+        30,
+        "Seconds each page OCR'd adds to max_file_seconds (OCR is slow by nature), up to max_file_seconds_total; a "
+        "blank page (no ink once rendered) is not OCR'd and adds nothing.",
+    ),
+    Setting(
+        "max_file_seconds_total",
+        1200,
+        "Ceiling on one file's reading and layout, OCR'd pages included: max_file_seconds plus ocr_page_seconds per "
+        "page OCR'd never passes it (the file is refused past it).",
+    ),
     Setting(
         "max_file_memory_mb",
         2048,
@@ -233,6 +244,12 @@ SETTINGS: tuple[Setting, ...] = (
         10_000_000,
         "Characters of text one file may produce (read from XLSX cells, DOCX runs, …); a file producing more is "
         "refused before its layout.",
+    ),
+    Setting(
+        "max_file_passages",
+        5000,
+        "Passages one file may make (each is keyword-tokenised and embedded with its bounded heading and lead); a file "
+        "making more is refused after its layout, before any of that work.",
     ),
     Setting("follow_symlinks", False, "Follow symlinks inside an ingested folder that lead outside it."),
     Setting("ocr", True, "OCR PDF pages without a usable text layer when the extra qa[ocr] is installed."),
@@ -376,7 +393,7 @@ class _SettingsBase:
                 raise InputError(f"Setting {s.name!r} must be one of {', '.join(s.choices)}; got {value!r}.")
             object.__setattr__(self, s.name, value)
         for name in ("max_file_mb", "max_pages", "max_unzipped_mb", "max_html_mb", "max_upload_files", "max_upload_mb",
-                     "max_file_memory_mb", "max_file_chars"):  # fmt: skip
+                     "max_file_memory_mb", "max_file_chars", "max_file_passages"):  # fmt: skip
             if getattr(self, name) < 1:
                 raise InputError(f"{name} must be at least 1; got {getattr(self, name)}.")
         if self.top_k < 1 or self.top_k > 100:
@@ -388,7 +405,7 @@ class _SettingsBase:
                      "streams_per_client"):  # fmt: skip
             if getattr(self, name) < 1:
                 raise InputError(f"{name} must be at least 1; got {getattr(self, name)}.")
-        for name in ("max_body_bytes", "read_timeout_seconds", "keep_alive_seconds"):
+        for name in ("max_body_bytes", "read_timeout_seconds", "keep_alive_seconds", "max_file_seconds_total"):
             if getattr(self, name) <= 0:
                 raise InputError(f"{name} must be greater than 0; got {getattr(self, name)}.")
         if self.max_history_turns < 0:

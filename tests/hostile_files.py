@@ -41,3 +41,33 @@ def docx_unzipping_to(mib: int) -> bytes:
         for name, content in parts.items():
             z.writestr(name, content)
     return packed.getvalue()
+
+
+def one_line_text(chars: int) -> bytes:
+    """`chars` common hanzi on one line with no sentence end, comma or space (UTF-8): no cut for the
+    lead sentence, no soft break for the chunker."""
+    import random
+
+    common = "的一是在不了有和人这中大为上个国我以要他时来用们生到作地于出就分对成会可主发年动同工也能下过子说产种面而"
+    pick = random.Random(chars).choice
+    return "".join(pick(common) for _ in range(chars)).encode()
+
+
+def blank_pdf(pages: int) -> bytes:
+    """A PDF of `pages` blank pages, one page object listed `pages` times in the page tree (about 7 bytes
+    a page): no text layer, nothing to see."""
+    objects = [
+        b"<</Type/Catalog/Pages 2 0 R>>",
+        b"<</Type/Pages/Count %d/Kids[%s]>>" % (pages, b" ".join([b"3 0 R"] * pages)),
+        b"<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]/Resources<<>>>>",
+    ]
+    out = b"%PDF-1.4\n"
+    offsets = []
+    for n, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (n, body)
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    out += b"trailer\n<</Size %d/Root 1 0 R>>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return out

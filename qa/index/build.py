@@ -22,6 +22,7 @@ from qa.text import TOKENIZER_VERSION, keyword_tokens
 from .progress import BuildProgress
 from .retrievers import DenseIndex, KeywordIndex
 from .store import Index, corpus_hash, library_versions, read_manifest, write_index
+from .unchanged import Unchanged, reading_key
 from .views import dense_views, embed_views, in_chunks, keyword_text, views_to_embed
 
 __all__ = [
@@ -34,7 +35,7 @@ __all__ = [
 log = logging.getLogger("qa")
 
 # Bump when layout repair, chunking or the embedded views change for the same files and settings.
-LAYOUT_VERSION = 13
+LAYOUT_VERSION = 14
 
 
 class BuildReport(dict):
@@ -56,12 +57,18 @@ def _file_record(path: Path, sha256: str) -> dict:
 
 
 def read_sources(
-    settings: Settings, inputs: list[Path], steps: BuildProgress | None = None, split: dict | None = None
+    settings: Settings,
+    inputs: list[Path],
+    steps: BuildProgress | None = None,
+    split: dict | None = None,
+    unchanged: Unchanged | None = None,
 ) -> tuple[list[SourceFile], list[FileReport], list[dict]]:
     """Read every file under `inputs`: the sources read, a report per file, and records of the files
     that could not be read (kept in the manifest, so an unchanged unreadable file does not make the
     index stale). One bad file never stops the batch. Each file is read and laid out within the bounds
-    of qa/ingest/guard.py (time, memory, characters); `split` receives each source's GuardedFile."""
+    of qa/ingest/guard.py (time, memory, characters); `split` receives each source's GuardedFile.
+    `unchanged`: what a previous build made of the files whose bytes it read (not read again: its
+    reports say "unchanged"; a file it refused is refused again for the same reason)."""
     notes: list[str] = []
     files = find_sources(inputs, settings.follow_symlinks, notes)
     bounds = FileBounds.of(settings)
@@ -71,8 +78,13 @@ def read_sources(
     with (steps or BuildProgress(bars=False)).step("reading", len(files), "files") as advance:
         for f in files:
             advance(1)
+            taken = unchanged.take(f) if unchanged is not None else None
+            if isinstance(taken, FileReport):
+                reports.append(taken)
+                skipped.append({**_file_record(f, file_sha256(f)), "reason": taken.error})
+                continue
             try:
-                guarded = read_guarded(f, bounds)
+                guarded = taken or read_guarded(f, bounds)
             except SourceError as exc:
                 reports.append(FileReport(display_path(f), f.suffix.lower().lstrip(".") or "?", error=exc.message))
                 skipped.append({**_file_record(f, file_sha256(f)), "reason": exc.message})
@@ -133,17 +145,16 @@ def build_index(
     path = path or settings.index_path
     inputs = [Path(p).resolve() for p in inputs]
     read: dict[Path, GuardedFile] = {}
-    sources, file_reports, skipped = read_sources(settings, inputs, steps, read)
+    unchanged = Unchanged(previous, settings, LAYOUT_VERSION)
+    sources, file_reports, skipped = read_sources(settings, inputs, steps, read, unchanged)
     wanted = {display_path(f) for f in find_sources([Path(p) for p in added], settings.follow_symlinks)}
     if wanted and not any(s.file in wanted for s in sources):
         raise UndecodableSource("; ".join(r.line() for r in file_reports if r.file in wanted))
     if not sources:
         if file_reports:
             raise UndecodableSource("; ".join(r.line() for r in file_reports))
-        raise EmptyCorpus(
-            f"{', '.join(map(str, inputs))} 中没有可索引的文件。/ "
-            f"No readable files in {', '.join(map(str, inputs))}; nothing to index."
-        )
+        named = ", ".join(map(display_path, inputs))  # an upload by <name>.files/<file>, not the server's folders
+        raise EmptyCorpus(f"{named} 中没有可索引的文件。/ No readable files in {named}; nothing to index.")
     with steps.step("layout", len(sources), "files") as advance:
         # Each file was laid out where it was read (guard.py); its passages are numbered here.
         corpus = build_corpus(
@@ -205,6 +216,7 @@ def build_index(
 
     manifest = {
         **wanted_manifest(settings, encoder),
+        "reading": reading_key(settings, LAYOUT_VERSION),
         "name": path.name,
         "dim": int(vectors.shape[1]),
         "inputs": [str(p) for p in inputs],

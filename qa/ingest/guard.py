@@ -2,7 +2,8 @@
 
     read_guarded(path, bounds: FileBounds) -> GuardedFile   its SourceFile and its split (articles, passages, repairs)
 
-In:  a path and the bounds (settings max_file_seconds, ocr_page_seconds, max_file_memory_mb, max_file_chars).
+In:  a path and the bounds (settings max_file_seconds, ocr_page_seconds, max_file_seconds_total,
+     max_file_memory_mb, max_file_chars, max_file_passages).
 Out: what `read_source` and `split_file` make of it; a file past a bound raises UndecodableSource with a
 one-line reason, and the batch goes on.
 
@@ -13,7 +14,9 @@ to its size at the start of each file plus max_file_memory_mb), so an allocation
 Not signal.alarm: jobs run on threads, and a signal handler only ever runs on the main thread.
 
 Workers are reused file after file (a few kept idle), so a batch of small files costs a round trip
-over a socket per file, not a process start; a worker that was killed or ran out of memory is replaced. Several threads (one job per collection, the
+over a socket per file, not a process start; a worker that was killed or ran out of memory is replaced,
+and one left idle for `idle_seconds` exits, so the memory a large file or the OCR model took goes back.
+The time a file may take grows by ocr_page_seconds per page OCR'd, never past max_file_seconds_total. Several threads (one job per collection, the
 CLI) may read at once: each takes its own worker.
 """
 
@@ -53,6 +56,9 @@ class FileBounds:
     memory_mb: int = 2048
     max_chars: int = 10_000_000
     min_passage_chars: int = 0
+    max_passages: int = 5000
+    seconds_total: float = 1200  # the ceiling of `seconds` plus its OCR'd pages' time
+    idle_seconds: float = 60  # a worker left idle this long exits (its memory, an OCR model, goes back)
 
     @classmethod
     def of(cls, settings) -> FileBounds:
@@ -65,6 +71,8 @@ class FileBounds:
             settings.max_file_memory_mb,
             settings.max_file_chars,
             settings.min_passage_chars,
+            settings.max_file_passages,
+            settings.max_file_seconds_total,
         )
 
 
@@ -89,6 +97,13 @@ def _read_and_split(path: Path, bounds: FileBounds) -> GuardedFile:
             "refused (setting max_file_chars). Split it first."
         )
     articles, passages, repairs = split_file(source, bounds.max_passage_chars, min_chars=bounds.min_passage_chars)
+    if len(passages) > bounds.max_passages:
+        # Refused here, in the worker, before its keyword tokens and embedding (each passage's derived
+        # texts are bounded, so these bound the file's whole share of that work).
+        raise UndecodableSource(
+            f"{source.file}: it makes {len(passages):,} passages, more than {bounds.max_passages:,}; refused "
+            "(setting max_file_passages). Split it first."
+        )
     return GuardedFile(source, articles, passages, repairs)
 
 
@@ -121,9 +136,13 @@ def serve(fd: int) -> None:
         return run_ocr(image)
 
     ocr.ocr_lines = ocr_lines  # pdf.py calls it through the module: each page OCR'd is announced
+    idle: float | None = None  # waits for its first file however long; after that, `idle_seconds`
     while True:
         try:
+            if not conn.poll(idle):
+                return  # idle too long: its memory (a large file's heap, the OCR model) goes back
             path, bounds = conn.recv()
+            idle = bounds.idle_seconds
         except (EOFError, OSError):
             return
         cap = _address_space() + bounds.memory_mb * 1024 * 1024
@@ -166,6 +185,7 @@ class _Worker:
         )
         theirs.close()
         self.conn = Connection(mine.detach())
+        self.usable_until = float("inf")
 
     def alive(self) -> bool:
         return self.process.poll() is None
@@ -186,12 +206,15 @@ class _Pool:
         with self._lock:
             while self._idle:
                 worker = self._idle.pop()
-                if worker.alive():
+                if worker.alive() and time.monotonic() < worker.usable_until:
                     return worker
                 worker.stop()
         return _Worker()
 
-    def give_back(self, worker: _Worker) -> None:
+    def give_back(self, worker: _Worker, idle_seconds: float) -> None:
+        """Keep `worker` for the next file; it exits by itself after `idle_seconds` without one, so it is
+        only handed out in the first half of that (never while it may be exiting)."""
+        worker.usable_until = time.monotonic() + idle_seconds / 2
         with self._lock:
             if len(self._idle) < _IDLE_WORKERS and worker.alive():
                 self._idle.append(worker)
@@ -214,12 +237,19 @@ def read_guarded(path: Path, bounds: FileBounds) -> GuardedFile:
     worker = _POOL.take()
     try:
         worker.conn.send((path, bounds))
-        deadline = time.monotonic() + bounds.seconds
+        started = time.monotonic()
+        deadline, ceiling = started + bounds.seconds, started + max(bounds.seconds_total, bounds.seconds)
         while True:
             if not worker.conn.poll(max(deadline - time.monotonic(), 0)):
                 worker.stop()
+                if deadline >= ceiling:
+                    raise UndecodableSource(
+                        f"{name}: reading it took longer than {ceiling - started:g} s, its OCR'd pages included; "
+                        "refused (setting max_file_seconds_total)."
+                    )
                 raise UndecodableSource(
-                    f"{name}: reading it took longer than {bounds.seconds:g} s; refused (setting max_file_seconds)."
+                    f"{name}: reading it took longer than {deadline - started:g} s; refused (setting "
+                    "max_file_seconds, plus ocr_page_seconds per page OCR'd)."
                 )
             try:
                 reply = worker.conn.recv()
@@ -230,7 +260,7 @@ def read_guarded(path: Path, bounds: FileBounds) -> GuardedFile:
                     f"{bounds.memory_mb} MiB of memory; refused (setting max_file_memory_mb)."
                 ) from None
             if reply[0] == "ocr":
-                deadline += bounds.ocr_page_seconds
+                deadline = min(deadline + bounds.ocr_page_seconds, ceiling)  # never past the file's ceiling
                 continue
             break
     except BaseException:
@@ -242,7 +272,7 @@ def read_guarded(path: Path, bounds: FileBounds) -> GuardedFile:
             f"{name}: reading it needed more than {bounds.memory_mb} MiB of memory; refused (setting "
             "max_file_memory_mb)."
         )
-    _POOL.give_back(worker)
+    _POOL.give_back(worker, bounds.idle_seconds)
     if reply[0] == "error":
         error = getattr(errors, reply[1], None)
         error = error if isinstance(error, type) and issubclass(error, SourceError) else UndecodableSource

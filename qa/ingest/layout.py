@@ -21,6 +21,7 @@ _CLOSERS = "”’」』）)】》\"'"
 # A news lead names its source first: 晨报讯, 央视网消息（新闻联播）, 新华社北京6月5日电, 本报讯.
 _LEAD = re.compile(r"^\S{1,12}?(讯|消息)(?=[\s（(：:，,【\[])|^(新华社|中新社|中新网)\S{0,20}?电|^本报(讯|记者)")
 _CAPTION_END = re.compile(r"(新华社|中新社|摄|供图|图源|视觉中国|（图）|\(图\)|资料图）?)\s*$")
+SOURCE_MAX = 100
 _SOURCE = re.compile(r"^\s*(来源|來源|出处|稿源)\s*[：:]\s*(\S+)")
 _CLOCK = re.compile(r"^\d{1,2}:\d{2}(:\d{2})?$")
 # A dateline: a date alone, or with a clock time and then a site, source or author credit.
@@ -252,10 +253,12 @@ def _article_starts(blocks: list[Block]) -> list[int]:
 
 
 def _metadata(blocks: list[Block]) -> tuple[str | None, str | None]:
+    """The article's source and date, from its first lines. The source is cut to SOURCE_MAX characters:
+    every passage's citation carries it (a "来源：" line of a whole file must not)."""
     source = date = None
     for b in blocks[:16]:
         if source is None and (m := _SOURCE.match(b.text)):
-            source = m.group(2)
+            source = m.group(2)[:SOURCE_MAX]
         if date is None and b.kind in ("meta", "heading") and (m := _DATE.search(b.text)):
             date = f"{m.group(1)}-{int(m.group(2)):02d}-{int(m.group(3)):02d}"
     if source is None:

@@ -19,6 +19,7 @@ __all__ = ["Corpus", "build_corpus", "split_file", "chunk_spans", "group_repeats
 
 _SOFT_BREAKS = "，,、：:"
 NEAR_COPY = 0.95  # whole-passage similarity from which two passages print "the same text"
+LEAD_MAX = 200  # characters of an article's lead kept for its passages: a news lead is one or two lines
 _MIN_NEAR = 20  # characters a passage needs before a near copy (not only an equal one) can join it
 _GRAM = 5
 _BANDS, _ROWS = 4, 2  # MinHash values per passage: 4 bands of 2; a band is one bucket key
@@ -93,11 +94,18 @@ def _file_pieces(block: Block, start: int, end: int) -> tuple[tuple[int, int], .
 
 def _lead_sentence(blocks: list[Block]) -> str:
     """The first sentence of the article's first body paragraph: a news lead names who, what, where
-    and when, which later paragraphs ("会议指出……") leave out."""
+    and when, which later paragraphs ("会议指出……") leave out.
+
+    At most LEAD_MAX characters (cut at a comma when there is one in its second half): every passage
+    of the article carries it into its keyword text, so a line with no sentence end (a one-line file
+    of a million characters) must not become the lead of each of its passages."""
     for block in blocks:
         if block.kind == "body":
-            s, e = sentence_spans(block.text)[0]
-            return block.text[s:e]
+            head = block.text[: LEAD_MAX * 4]  # its first sentence is all that is read of it
+            s, e = sentence_spans(head)[0]
+            if e - s > LEAD_MAX:
+                e = s + chunk_spans(head[s:], LEAD_MAX)[0][1]
+            return head[s:e]
     return ""
 
 

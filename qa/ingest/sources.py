@@ -68,16 +68,17 @@ def display_path(path: Path) -> str:
 
 
 def read_source(path: Path, limits: ReadLimits | None = None, max_bytes: int = MAX_FILE_BYTES) -> SourceFile:
-    """Read one file with the reader for its type; SourceError when it cannot be read at all."""
+    """Read one file with the reader for its type; SourceError when it cannot be read at all (its
+    message names the file as display_path does: an upload never by the server's folders)."""
     path = Path(path)
     if not path.exists():
-        raise SourceNotFound(f"No such file: {path}. Check the path and try again.")
+        raise SourceNotFound(f"No such file: {display_path(path)}. Check the path and try again.")
     if not path.is_file():
-        raise SourceNotFound(f"{path} is not a file.")
+        raise SourceNotFound(f"{display_path(path)} is not a file.")
     size = path.stat().st_size
     if size > max_bytes:
         raise UndecodableSource(
-            f"{path} is {size / (1024 * 1024):.1f} MiB; files over {max_bytes // (1024 * 1024)} MiB are not "
+            f"{display_path(path)} is {size / (1024 * 1024):.1f} MiB; files over {max_bytes // (1024 * 1024)} MiB are not "
             "ingested (setting max_file_mb). Split it first."
         )
     data = path.read_bytes()
@@ -138,7 +139,8 @@ def find_sources(paths: list[Path], follow_symlinks: bool = False, notes: list[s
         elif p.exists():
             found.append(p)
         else:
-            raise SourceNotFound(f"No such file or folder: {p}. Check the path and try again.")
+            # Named as citations name it: a file of a collection dropped meanwhile is `<name>.files/<file>`.
+            raise SourceNotFound(f"No such file or folder: {display_path(p)}. Check the path and try again.")
     unique: dict[Path, Path] = {}
     for f in found:
         unique.setdefault(f.resolve(), f)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from .layout import ArticleLayout, Block
 from .readers import TextBlock
-from .units import LAW_PART
+from .units import HEADING_MAX, LAW_PART
 
 __all__ = ["layout_blocks"]
 
@@ -18,6 +18,8 @@ _KIND = {"heading": "heading", "paragraph": "body", "list": "list", "table_row":
 
 
 def _kind(block: TextBlock) -> str:
+    if block.kind == "heading" and len(block.text) > HEADING_MAX:
+        return "body"  # a Markdown `#` line holding a whole file heads nothing: it is text, cut into passages
     if block.kind == "table_row" and block.origin == "row":
         return "record"  # a spreadsheet row names its columns in every cell: no header row to repeat
     if block.kind == "paragraph" and len(block.text) <= 40 and LAW_PART.match(block.text):

@@ -32,6 +32,10 @@ LAW_ARTICLE = re.compile(r"^第[一二三四五六七八九十百千零〇\d]+�
 LAW_PART = re.compile(r"^第[一二三四五六七八九十百千零〇\d]+[编章节](\s|$)")  # 第一章　总　则
 _LEAD_END = re.compile(r"[：:]\s*[*_]*\s*$")
 _TITLE_MAX = 60  # a slide's first line longer than this is text, not its title
+# Characters of headings a passage carries (its heading field, in its keyword and embedded text): of
+# a long run of stacked headings the nearest ones that fit are kept (structured.py makes a longer
+# heading text; plain-text headings are short lines).
+HEADING_MAX = 200
 
 
 @dataclass(frozen=True)
@@ -94,6 +98,14 @@ def _sections(blocks: list[Block], pages: list[int | None], slides: bool) -> lis
         elif block.kind == "heading" or block.kind in INDEXED_KINDS:
             out[-1].blocks.append(block)
     return [s for s in out if s.headings or s.blocks]
+
+
+def _nearest(headings: list[Block]) -> str:
+    """The headings joined by line breaks, the first ones left out while they pass HEADING_MAX."""
+    texts = [h.text for h in headings]
+    while len(texts) > 1 and sum(len(t) + 1 for t in texts) - 1 > HEADING_MAX:
+        texts.pop(0)
+    return "\n".join(texts)[:HEADING_MAX]
 
 
 def _groups(blocks: list[Block], news: bool) -> list[_Group]:
@@ -193,7 +205,7 @@ def plan_article(
     plans: list[Plan] = []
     for n, section in enumerate(_sections(blocks, pages, slides)):
         opening = ([title] if title is not None and n == 0 else []) + section.headings
-        heading = "\n".join(h.text for h in opening)
+        heading = _nearest(opening)
         reserved = sum(len(h.text) + 1 for h in opening)
         first_limit = max(max_chars - reserved, max_chars // 2)
         packed: list[list[Part]] = []

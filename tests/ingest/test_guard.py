@@ -96,3 +96,35 @@ def test_qa_ingest_refuses_the_hostile_file_in_one_line_and_indexes_the_rest(doc
     refused = [line for line in (done.stdout + done.stderr).splitlines() if "bomb.docx" in line]
     assert len(refused) == 1 and "max_file_seconds" in refused[0], done.stdout + done.stderr
     assert "good.txt" in done.stdout + done.stderr and time.monotonic() - started < 200
+
+
+def test_a_file_s_time_has_a_ceiling_however_many_pages_are_ocrd(tmp_path):
+    """Each page OCR'd adds ocr_page_seconds (30 here), but never past max_file_seconds_total (12 here):
+    a scan of six pages is refused at the ceiling, not allowed 10 + 6 × 30 s."""
+    pytest.importorskip("rapidocr_onnxruntime", reason="the OCR extra: pip install 'qa[ocr]'")
+    import pypdfium2 as pdfium
+
+    page = pdfium.PdfDocument((FORMATS / "2024-4-25-meeting-minutes.pdf").read_bytes())[0].render(scale=1.5).to_pil()
+    scan = tmp_path / "scan.pdf"
+    page.save(scan, "PDF", save_all=True, append_images=[page] * 5)
+    started = time.monotonic()
+    with pytest.raises(UndecodableSource) as refused:
+        read_guarded(scan, replace(BOUNDS, seconds=10, ocr_page_seconds=30, seconds_total=12))
+    assert time.monotonic() - started < 30
+    message = refused.value.message
+    assert "\n" not in message and "scan.pdf" in message and "max_file_seconds_total" in message, message
+
+
+def test_an_idle_worker_exits_so_its_memory_goes_back():
+    """A worker holds what its last file made it allocate (1.4 GB seen), and the OCR model once loaded:
+    left idle for idle_seconds it exits; the next file gets a fresh one."""
+    from qa.ingest import guard
+
+    read_guarded(FORMATS / "test.txt", replace(BOUNDS, idle_seconds=1))
+    worker = guard._POOL._idle[-1]  # the one that read it, kept for the next file
+    deadline = time.monotonic() + 15
+    while worker.alive() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not worker.alive()
+    assert read_guarded(FORMATS / "test.txt", BOUNDS).passages  # a fresh worker takes over
+    assert worker not in guard._POOL._idle

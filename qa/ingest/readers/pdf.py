@@ -17,9 +17,14 @@ from qa.text import SENTENCE_END
 from . import ocr
 from .base import Document, ReadLimits, TextBlock, assemble
 
-__all__ = ["read", "page_verdict"]
+__all__ = ["read", "page_verdict", "has_ink"]
 
 _EDGE = 0.07  # top and bottom share of the page where running headers and footers stand
+# A page with no usable text layer is looked at before OCR: rendered at this scale (about 18 dpi, a
+# few milliseconds), a page whose pixels all lie within _INK_SPREAD shades of each other shows nothing
+# and needs no OCR. A scan is never that even: its glyphs, and the grain of its paper, spread them.
+_INK_SCALE = 0.25
+_INK_SPREAD = 8
 _LIST = re.compile(r"^([•●○◦■◆▪·\-*]|\d{1,2}[.、)）]|[（(]\d{1,2}[)）])\s*")
 
 
@@ -126,6 +131,15 @@ def _paragraphs(lines: list[_Line], page: int, origin: str) -> list[TextBlock]:
     return blocks
 
 
+def has_ink(page) -> bool:
+    """Whether a pypdfium2 page shows anything at all (text, lines, an image) once rendered.
+
+    An empty text layer alone does not make a page blank: a scan's text is in its image. A PDF of
+    two thousand blank pages (a few kilobytes) would otherwise send each to OCR."""
+    image = page.render(scale=_INK_SCALE).to_numpy()
+    return image.size > 0 and int(image.max()) - int(image.min()) > _INK_SPREAD
+
+
 def _ocr_page(page) -> list[_Line]:
     image = page.render(scale=2).to_numpy()
     height = image.shape[0]
@@ -160,6 +174,13 @@ def read(data: bytes, name: str, limits: ReadLimits) -> Document:
         pdf.close()
 
 
+def _inked(pdf, n: int, pdfium) -> bool:
+    try:
+        return has_ink(pdf[n])
+    except pdfium.PdfiumError:
+        return False  # it could not be read in pass 1 either (reported there)
+
+
 def _read(pdf, name: str, limits: ReadLimits, pdfium, tqdm) -> Document:
     warnings: list[str] = []
     count = len(pdf)
@@ -183,8 +204,9 @@ def _read(pdf, name: str, limits: ReadLimits, pdfium, tqdm) -> Document:
             ln.text, _ = repair_text(ln.text)
         lines = [ln for ln in lines if ln.text.strip()]
         pages.append((lines, height, page_verdict("".join(ln.text for ln in lines)) if lines else "empty"))
-    # Pass 2: pages whose text layer is missing, unusable or suspect are OCRed when OCR is installed.
-    todo = [n for n, (_, _, verdict) in enumerate(pages) if verdict != "ok"]
+    # Pass 2: pages whose text layer is missing, unusable or suspect are OCRed when OCR is installed;
+    # a page that shows nothing (no ink once rendered) is blank: nothing to OCR, nothing to report.
+    todo = [n for n, (_, _, verdict) in enumerate(pages) if verdict != "ok" and _inked(pdf, n, pdfium)]
     ocr_pages: list[int] = []
     needs_ocr: list[int] = []
     origins = ["text layer"] * count
