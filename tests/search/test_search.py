@@ -216,16 +216,17 @@ def test_an_english_question_does_not_match_on_single_latin_letters(settings):
 
     from qa.index.retrievers import KeywordIndex
     from qa.search.hybrid import Searcher
+    from qa.search.query import analyse
 
     texts = ["Autoliv 总部设在瑞典斯德哥尔摩。", "where is the a b c d e f g h i o q r t u v 字母表。", "其他内容。"]
     keyword = KeywordIndex.build(texts, "jieba+bigram+char")
     searcher = Searcher(SimpleNamespace(keyword=keyword), None, settings)
     english = "Where is Autoliv headquartered?"
-    scores, _ = searcher._keyword_scores(english)
+    scores, _ = searcher._keyword_scores(analyse(english))
     unfiltered, _ = keyword.scores(english)
     assert scores[0] > 0 and scores[1] == 0 and unfiltered[1] > 0
     chinese = "Autoliv的总部在哪里？"
-    mixed, mixed_bound = searcher._keyword_scores(chinese)
+    mixed, mixed_bound = searcher._keyword_scores(analyse(chinese))
     same, same_bound = keyword.scores(f"{chinese} {searcher.glossary.terms(chinese)}")
     assert mixed_bound == same_bound and np.array_equal(mixed, same)
 
