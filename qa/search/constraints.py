@@ -25,6 +25,7 @@ from .query import Question, figures_in, ordinals_in, years_in
 
 __all__ = ["Facts", "facts_of", "disagrees", "in_passing", "short_answer_fits"]
 
+_CLAUSE_END = re.compile(r"[，,；;：:]")
 _MEASURE_TAIL = re.compile(r"[^0-9.,〇零一二两三四五六七八九十百千万亿多余几\s]+$")
 
 
@@ -89,8 +90,11 @@ def short_answer_fits(q: Question, text: str, heading: str, span: tuple[int, int
         return False
     if disagrees(q, facts_of(text)):
         return False
-    sentence = next((text[a:b] for a, b in sentence_spans(text) if a <= span[0] < b), answer)
-    if in_passing(q, sentence):
+    start, end = next(((a, b) for a, b in sentence_spans(text) if a <= span[0] < b), span)
+    # The clause holding the answer speaks of its own year ("2024年票房达到80亿元，较2023年增长"),
+    # else the sentence does.
+    cut = _CLAUSE_END.split(text[start : span[0]])[-1] + _CLAUSE_END.split(text[span[0] : end])[0]
+    if in_passing(q, cut) or (not years_in(normalize(cut)) and in_passing(q, text[start:end])):
         return False
     names = q.constraints.names
     if names:

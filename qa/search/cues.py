@@ -109,7 +109,12 @@ def fits(answer: str, kind: str | None) -> bool:
     if kind == "date":
         return dated or figure or bool(re.search(r"今|昨|明|前|后|时|代|朝|期|初|末|当|年|月|日|季|节|晚|早|夜", a))
     if kind in ("person", "place"):
-        return not (dated or _FIGURE_ONLY.fullmatch(a))
+        if dated or _FIGURE_ONLY.fullmatch(a):
+            return False
+        # A name for 哪里, a place for 谁: every word of the span tagged as the other kind.
+        other = _PLACE_TAGS if kind == "person" else _PERSON_TAGS
+        tags = [flag for word, flag in _tagged(a) if word.strip()]
+        return not (tags and all(flag in other for flag in tags))
     return True
 
 
