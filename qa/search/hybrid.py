@@ -183,10 +183,11 @@ class Searcher:
         head.sort(key=lambda r: (-r.score, r.pid))
         return head + ranked[depth:]
 
-    def added_terms(self, question: Question, dense: list[tuple[int, float]] = ()) -> str:
+    def added_terms(self, question: Question | str, dense: list[tuple[int, float]] = ()) -> str:
         """Chinese terms joining the keyword query: the corpus glossary's for the question's English
         phrases, and for a question with no Chinese, what its pinyin names spell in the dense
         retriever's candidates (setting pinyin_names; qa/search/crosslang.py)."""
+        question = as_question(question)
         terms = self.glossary.terms(question.text)
         if self.settings.pinyin_names and dense and not question.chinese:
             passages = self.index.passages

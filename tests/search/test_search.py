@@ -119,13 +119,14 @@ def test_the_year_check_fires_only_on_passages_naming_other_years(settings):
     from types import SimpleNamespace
 
     from qa.search.hybrid import Searcher
+    from qa.search.query import analyse
 
     texts = ["徐展堂1950年随家人走难来香港。", "1954年父亲因肺病去世。", "他与母亲、弟妹相依为命。"]
     index = SimpleNamespace(passages=[SimpleNamespace(text=t) for t in texts], manifest={})
     searcher = Searcher(index, None, settings)
     fused = {0: 1.0, 1: 1.0, 2: 1.0}
-    assert searcher._penalise_other_years("徐展堂在哪一年随家人一起奔赴香港？", fused) == fused
-    out = searcher._penalise_other_years("徐展堂1950年随家人去了哪里？", fused)
+    assert searcher._penalise_disagreeing(analyse("徐展堂在哪一年随家人一起奔赴香港？"), fused) == fused
+    out = searcher._penalise_disagreeing(analyse("徐展堂1950年随家人去了哪里？"), fused)
     assert out == {0: 1.0, 1: pytest.approx(1.0 - settings.year_penalty), 2: 1.0}
 
 
