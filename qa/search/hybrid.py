@@ -19,7 +19,7 @@ from .answer import best_sentence, question_terms
 from .constraints import Facts, disagrees, facts_of, in_passing, short_answer_fits
 from .crosslang import PinyinNames
 from .evidence import EvidenceScorer
-from .fusion import convex, ranks, rrf
+from .fusion import convex, ranks, rrf, top_scores
 from .glossary import Glossary, corpus_glossary
 from .query import Question, as_question
 from .reader import Reading, open_reader
@@ -97,7 +97,7 @@ class Searcher:
         added = self.added_terms(question, dense)
         if mode in ("fused", "keyword"):
             all_kw, kw_bound = self._keyword_scores(question, added)
-            keyword = _top(all_kw, n)
+            keyword = top_scores(all_kw, n)
         d_rank, k_rank = ranks(dense), ranks(keyword)
         if mode == "dense":
             fused = {pid: sc for pid, sc in dense}
@@ -296,12 +296,3 @@ class Searcher:
         read = [r for r in ranked if r.reading is not None and r.reading.span is not None]
         best = max(read, key=lambda r: r.reading.answers, default=None)
         return best if best is not None and best.reading.answers >= self.settings.reader_threshold else None
-
-
-def _top(scores: np.ndarray, k: int) -> list[tuple[int, float]]:
-    k = min(k, len(scores))
-    if k <= 0:
-        return []
-    top = np.argpartition(-scores, k - 1)[:k]
-    top = top[np.argsort(-scores[top], kind="stable")]
-    return [(int(i), float(scores[i])) for i in top if scores[i] > 0]
