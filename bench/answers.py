@@ -50,6 +50,7 @@ from qa.index.views import dense_views, keyword_text  # noqa: E402
 from qa.records import Citation, Passage  # noqa: E402
 from qa.search import answer as answer_module  # noqa: E402
 from qa.search.hybrid import Searcher  # noqa: E402
+from qa.search.query import analyse  # noqa: E402
 from qa.service import QAService  # noqa: E402
 from qa.text import content_key, sentence_spans  # noqa: E402
 
@@ -180,8 +181,9 @@ def figures(searcher: Searcher, rows: list[dict], top_k: int, dump=None, name: s
     times = []
     for row in rows:
         started = time.perf_counter()
-        hits = searcher.search(row["question"], top_k)
-        extracted, short = answer_module.reply(hits, row["question"], searcher.settings)
+        question = analyse(row["question"])  # once, as QAService.ask does
+        hits = searcher.search(question, top_k)
+        extracted, short = answer_module.reply(hits, question, searcher.settings)
         reply = extracted.text
         times.append((time.perf_counter() - started) * 1000)
         answers = [key(a) for a in row["answers"] if key(a)]
@@ -236,9 +238,10 @@ def sweep_features(searcher: Searcher, rows: list[dict]) -> list[dict]:
     plain = Searcher(searcher.index, searcher.encoder, s.replace(rerank_depth=0), searcher.glossary)
     out = []
     for row in rows:
-        qvec = plain.embed_question(row["question"])
-        ranked, added = plain._rank(row["question"], "fused", s.rerank_depth, qvec)
-        asked = plain.evidence.question(row["question"], added)
+        question = analyse(row["question"])
+        qvec = plain.embed_question(question)
+        ranked, added = plain._rank(question, "fused", s.rerank_depth, qvec)
+        asked = plain.evidence.question(question, added)
         answers = [key(a) for a in row["answers"] if key(a)]
         cands = []
         for r in ranked:

@@ -191,7 +191,11 @@ SETTINGS: tuple[Setting, ...] = (
         "get (each of its terms matched as well as any passage does); 0 = the top result always counts as full.",
     ),
     Setting(
-        "year_penalty", 0.4, "Share of the fused score a passage loses when it names years but none the question names."
+        "year_penalty",
+        0.4,
+        "Share of the fused score a passage loses when it names years, ordinals (第31任) or figures of the "
+        "question's sort but none the question names; a candidate whose best sentence names only other years "
+        "loses it too.",
     ),
     Setting(
         "glossary_file",

@@ -28,6 +28,7 @@ from .index.store import Index
 from .records import Answer, Article, Hit, QuoteCheck
 from .search.answer import mark_short_answer, reply
 from .search.hybrid import Searcher
+from .search.query import analyse
 
 __all__ = ["QAService"]
 
@@ -165,11 +166,13 @@ class QAService:
         if not isinstance(k, int) or isinstance(k, bool) or not 1 <= k <= 100:
             raise InputError(f"top_k 必须是 1 到 100 的整数。/ top_k must be an integer from 1 to 100; got {k!r}.")
         turn = None if history is None else resolve_history(self.searcher, question, history, self.settings)
-        search = (lambda: self.searcher.search(question, k)) if turn is None else (lambda: turn.hits(self.searcher, k))
+        # The question is analysed once (qa/search/query.py); every stage below reads that record.
+        asked = analyse(question) if turn is None else turn.question
+        search = (lambda: self.searcher.search(asked, k)) if turn is None else (lambda: turn.hits(self.searcher, k))
         hits = self._served(search, self._hit_claims, self._drop_false_hits)
         # An ordinal follow-up ("那第三项呢？") pins the list item asked for: that item is the answer.
         pinned = turn is not None and turn.pinned is not None
-        extracted, short = reply(hits, turn.search_query if turn else question, self.settings, pinned)
+        extracted, short = reply(hits, asked, self.settings, pinned)
         return Answer(
             question,
             extracted.text,

@@ -16,8 +16,8 @@ import dataclasses
 from dataclasses import dataclass
 
 from qa.records import Hit
-from qa.search.answer import best_sentence, question_terms
 from qa.search.hybrid import Ranked, Searcher
+from qa.search.query import Question, analyse
 from qa.text import sentence_spans
 
 from .enumeration import continue_enumeration, item_number
@@ -31,24 +31,33 @@ __all__ = ["ResolvedTurn", "resolve_turn", "resolve_history"]
 class ResolvedTurn:
     followup: FollowUp
     pinned: int | None = None  # passage id put first (an ordinal follow-up's list item)
+    question: Question | None = None  # the resolved question, analysed once (qa/search/query.py)
+    focus: Question | None = None  # the follow-up's own words, analysed once, where it has some
+
+    def __post_init__(self):
+        if self.question is None:
+            object.__setattr__(self, "question", analyse(self.followup.question, resolved=self.followup.search_query))
+        if self.focus is None and self.followup.focus:
+            object.__setattr__(self, "focus", analyse(self.followup.focus))
 
     @property
     def search_query(self) -> str:
         return self.followup.search_query
 
-    def ranked(self, searcher: Searcher, top_k: int) -> list[Ranked]:
+    def ranked(self, searcher: Searcher, top_k: int) -> tuple[list[Ranked], str]:
         """Passages best first. A follow-up with words of its own (focus) is also searched alone, and
         the two fused scores added, the contextual one at the setting followup_context_weight: the previous question's
         words help find the topic but do not outvote what the follow-up asks for. The answer reader then
         reads the candidates once, with the rewritten question, where that is a question of its own
-        (standalone, or the previous one with a word swapped); not a pinned list item: it is the answer."""
+        (standalone, or the previous one with a word swapped); not a pinned list item: it is the answer.
+        Also gives the Chinese terms added to the rewritten question's keyword query."""
         n = max(top_k, searcher.settings.candidates)
-        full = searcher.rank(self.search_query, k=n, read=False)
-        if self.followup.focus:
+        full, added = searcher.rank_with_terms(self.question, k=n, read=False)
+        if self.focus is not None:
             weight = searcher.settings.followup_context_weight
             score = {r.pid: weight * r.score for r in full}
             by_pid = {r.pid: r for r in full}
-            for r in searcher.rank(self.followup.focus, k=n, read=False):
+            for r in searcher.rank(self.focus, k=n, read=False):
                 score[r.pid] = score.get(r.pid, 0.0) + r.score
                 by_pid.setdefault(r.pid, r)
             full = [
@@ -61,28 +70,28 @@ class ResolvedTurn:
             full = [dataclasses.replace(pinned, score=max(top, pinned.score))] + [
                 r for r in full if r.pid != self.pinned
             ]
-        elif self.followup.focus is None and searcher.reads(self.search_query):
+        elif self.focus is None and searcher.reads(self.question):
             # Read only a rewritten question that is a question: "浙江 李强表示上海将……发挥什么作用？"
             # (那浙江呢？ with the previous question behind it) asks about Shanghai, and reading it cost a
             # seed follow-up its first place (bench: qa eval seeds/followup_questions.jsonl).
-            full = searcher.read(self.search_query, full)
-        return full[:top_k]
+            full = searcher.read(self.question, full)
+        return full[:top_k], added
 
     def hits(self, searcher: Searcher, top_k: int) -> list[Hit]:
         passages = searcher.index.passages
-        terms = question_terms(
-            f"{self.followup.question} {self.search_query} {searcher.glossary.terms(self.search_query)}"
-        )
+        ranked, added = self.ranked(searcher, top_k)
+        # The follow-up's own words help pick a sentence too ("他……" names whom the question means).
+        plain = searcher.highlighter(self.question, added, also=self.followup.question)
 
         def highlight(r: Ranked) -> tuple[int, int]:
             # The list item asked for is the sentence to show (第二，加大科技攻关力度。), not the one
             # sharing the most words with the rewritten question.
             if r.pid == self.pinned and (span := _item_sentence(passages[r.pid].text, self.followup.position)):
                 return span
-            return r.highlight if r.highlight is not None else best_sentence(passages[r.pid].text, terms)
+            return plain(r)
 
         # A pinned list item is the answer itself: no reader marks on it.
-        return searcher.hits(self.ranked(searcher, top_k), highlight, reader_marks=self.pinned is None)
+        return searcher.hits(self.question, ranked, highlight, reader_marks=self.pinned is None)
 
 
 def _item_sentence(text: str, position: int | None) -> tuple[int, int] | None:

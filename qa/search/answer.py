@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from qa.records import Hit, ShortAnswer
 from qa.text import content_key, keyword_tokens, sentence_spans
 
-from .crosslang import has_chinese
-from .cues import asked_type, is_list_question, offers
+from .cues import offers
+from .query import Question, as_question
 
 __all__ = [
     "reply",
@@ -82,14 +82,15 @@ class Extract:
     answered: bool  # False: no passage answers (none found, or none with enough evidence)
 
 
-def answer_span(hit: Hit, question: str) -> tuple[int, int]:
+def answer_span(hit: Hit, question: Question | str) -> tuple[int, int]:
     """The span of `hit` the answer quotes: its highlighted sentence, joined to the sentence before
     it (else after it) when the question asks for a person, number, date or place that the
     highlighted sentence does not offer and that neighbour does. The highlight holds the question's
     words; the item asked for often stands beside it ("他……" after the sentence naming him). Measured
     with bench/answers.py: in 回答 +0.7 (CMRC dev) and +0.8 (DRCD dev) points, one more sentence in
     the 2-3% of answers where it fires."""
-    kind, measure = asked_type(question)
+    q = as_question(question)
+    kind = q.asks
     if kind is None or hit.evidence is None or hit.evidence.cue:
         return hit.highlight
     text = hit.passage.text
@@ -99,35 +100,39 @@ def answer_span(hit: Hit, question: str) -> tuple[int, int]:
     if at is None:
         return hit.highlight
     for i in (at - 1, at + 1):
-        if 0 <= i < len(spans) and offers(text[spans[i][0] : spans[i][1]], kind, question, measure):
+        if 0 <= i < len(spans) and offers(text[spans[i][0] : spans[i][1]], kind, q.normalized, q.measure):
             return min(start, spans[i][0]), max(end, spans[i][1])
     return hit.highlight
 
 
-def answers_nothing(hits: list[Hit], question: str) -> bool:
+def answers_nothing(hits: list[Hit], question: Question) -> bool:
     """Does no hit answer the question (see the thresholds above)? A question without Chinese is never
     judged: across languages every cosine is lower, and the wording cannot match."""
     measured = [h.evidence for h in hits if h.evidence is not None]
-    if not measured or not has_chinese(question):
+    if not measured or not question.chinese:
         return False
     coverage = max(e.coverage for e in measured)
     if max(e.dense for e in measured) < OFF_TOPIC_DENSE and coverage < OFF_TOPIC_COVERAGE:
         return True
-    kind, _ = asked_type(question)
-    typed = kind in ("number", "date") and not is_list_question(question)
+    typed = question.asks in ("number", "date") and not question.listing
     return typed and coverage < TYPED_COVERAGE and not any(e.cue for e in measured[:3])
 
 
 def extract(
-    hits: list[Hit], question: str = "", no_answer: bool = True, max_sentences: int = 2, neighbour: bool = True
+    hits: list[Hit],
+    question: Question | str = "",
+    no_answer: bool = True,
+    max_sentences: int = 2,
+    neighbour: bool = True,
 ) -> Extract:
     """The answer to `question` from `hits`. neighbour=False quotes each highlight alone (an ordinal
     follow-up's pinned list item is the answer by itself; its hit's evidence is of another sentence)."""
     if not hits:
         return Extract(NO_ANSWER, (), False)
+    question = as_question(question)
     if no_answer and answers_nothing(hits, question):
         return Extract(NO_DIRECT_ANSWER + CLOSEST, (), False)
-    listing = is_list_question(question)
+    listing = question.listing
     limit = MAX_LIST_ITEMS if listing else max_sentences
     parts: list[str] = []
     sources: list[tuple[int, int, int]] = []
@@ -188,9 +193,14 @@ def reader_finds_none(hits: list[Hit], no_answer_at: float) -> bool:
     return bool(read) and max(read) < no_answer_at
 
 
-def reply(hits: list[Hit], question: str, settings, pinned: bool = False) -> tuple[Extract, ShortAnswer | None]:
+def reply(
+    hits: list[Hit], question: Question | str, settings, pinned: bool = False
+) -> tuple[Extract, ShortAnswer | None]:
     """回答 and the short answer, as `qa ask` gives them: the extract (an ordinal follow-up's pinned item
-    alone), replaced by "no passage answers" when the reader read candidates and found none likely."""
+    alone), replaced by "no passage answers" when the reader read candidates and found none likely.
+    A description question (what is X, what for, why, how) has no short answer: its answer is the
+    sentence (docs/api.md); the hits carry no span for it (hybrid.Searcher.hits)."""
+    question = as_question(question)
     extracted = extract(hits, question, settings.no_answer, max_sentences=1 if pinned else 2, neighbour=not pinned)
     if settings.no_answer and reader_finds_none(hits, settings.reader_no_answer_at):
         extracted = Extract(NO_DIRECT_ANSWER + CLOSEST, (), False)

@@ -17,7 +17,7 @@ from functools import lru_cache
 
 from qa.text import normalize, pos_tagger
 
-__all__ = ["asked_type", "offers", "is_list_question"]
+__all__ = ["asked_type", "offers", "is_list_question", "fits", "NUMBER_PATTERN", "DATE_PATTERN"]
 
 _DIGITS = "0-9〇零一二两三四五六七八九十百千万亿"
 # Measure words and units a counted answer carries ("10座", "22.4公里", "三成", "45%").
@@ -27,8 +27,10 @@ _MEASURES = (
     "枚|颗|棵|间|栋|支|队|册|篇|门|套|份|期|轮|局|票|分|成|例|户|代|匹|头|尾|片|粒|瓶|杯|里|光年|磅|盎司|升|毫升|伏|瓦|"
     "千瓦|兆瓦|赫兹|字节|像素|%|％|‰"
 )
-_NUMBER = re.compile(rf"(?:[0-9]+(?:[.,][0-9]+)*|[{_DIGITS}]+)\s*(?:多|余|几)?\s*[万亿千百]?\s*(?:{_MEASURES})")
-_DATE = re.compile(
+NUMBER_PATTERN = _NUMBER = re.compile(
+    rf"(?:[0-9]+(?:[.,][0-9]+)*|[{_DIGITS}]+)\s*(?:多|余|几)?\s*[万亿千百]?\s*(?:{_MEASURES})"
+)
+DATE_PATTERN = _DATE = re.compile(
     rf"(?:公元前?)?[0-9{_DIGITS}]{{2,4}}\s*年|[0-9一二三四五六七八九十]{{1,3}}\s*月(?:[0-9一二三四五六七八九十]{{1,3}}\s*[日号])?"
     rf"|[0-9一二三四五六七八九十]{{1,3}}\s*世纪|[0-9一二三四五六七八九十]{{2,4}}\s*年代|[春夏秋冬]季|(?:[初中末])期"
 )
@@ -59,10 +61,11 @@ _PERSON_TAGS = ("nr", "nrfg", "nrt")
 _PLACE_TAGS = ("ns", "nsf")
 
 
-def asked_type(question: str) -> tuple[str | None, str | None]:
+def asked_type(question: str, normalized: bool = False) -> tuple[str | None, str | None]:
     """(kind the question asks for, or None; the measure word it names for a number, or None).
-    normalize() folds traditional characters to simplified, so DRCD-style questions match too."""
-    q = normalize(question)
+    normalize() folds traditional characters to simplified, so DRCD-style questions match too
+    (`normalized`: the caller passes the question already normalised, qa/search/query.py)."""
+    q = question if normalized else normalize(question)
     for kind, pattern in _ASKS:
         if pattern.search(q):
             m = _ASKED_MEASURE.search(q) if kind == "number" else None
@@ -77,9 +80,10 @@ def is_list_question(question: str) -> bool:
 
 
 def offers(sentence: str, kind: str, question: str, measure: str | None = None) -> bool:
-    """Does `sentence` hold an item of `kind` that `question` does not name itself?"""
+    """Does `sentence` hold an item of `kind` that `question` (normalised: Question.normalized) does
+    not name itself?"""
     s = normalize(sentence)
-    q = normalize(question)
+    q = question
     if kind == "number":
         # The measure may stand after an all-purpose 个: "两个小时" answers 几个小时.
         return any(
@@ -94,6 +98,30 @@ def offers(sentence: str, kind: str, question: str, measure: str | None = None) 
     return any(flag in tags and len(word) > 1 and word not in q for word, flag in _tagged(s))
 
 
+def fits(answer: str, kind: str | None) -> bool:
+    """Can the short answer `answer` be an item of the kind asked for? Only clear mismatches are
+    refused: a figure or a date for 谁/哪里, no figure for 多少/几, no date or figure for 何时."""
+    a = normalize(answer)
+    figure = bool(re.search(rf"[0-9{_DIGITS}]", a))
+    dated = bool(_DATE.search(a)) or bool(re.fullmatch(r"[0-9]{2,4}", a))
+    if kind == "number":
+        return figure or a in ("半", "一半", "大半") or bool(re.search(r"[数几]", a))
+    if kind == "date":
+        return dated or figure or bool(re.search(r"今|昨|明|前|后|时|代|朝|期|初|末|当|年|月|日|季|节|晚|早|夜", a))
+    if kind in ("person", "place"):
+        if dated or _FIGURE_ONLY.fullmatch(a):
+            return False
+        # A name for 哪里, a place for 谁: every word of the span tagged as the other kind.
+        other = _PLACE_TAGS if kind == "person" else _PERSON_TAGS
+        tags = [flag for word, flag in _tagged(a) if word.strip()]
+        return not (tags and all(flag in other for flag in tags))
+    return True
+
+
+_FIGURE_ONLY = re.compile(rf"[0-9.,%％{_DIGITS}]+\s*(?:{_MEASURES})?")
+
+
+# Sentences are tagged again and again: the same candidates come up for many questions.
 @lru_cache(maxsize=4096)
 def _tagged(sentence: str) -> tuple[tuple[str, str], ...]:
     """jieba's (word, part-of-speech) pairs of a sentence, cached: tagging is ~20x slower than cutting."""

@@ -30,24 +30,20 @@ import numpy as np
 from qa.records import Evidence
 from qa.text import _fold_table, keyword_tokens, sentence_spans
 
-from .cues import asked_type, offers
+from .cues import offers
+from .query import STOP_WORDS, Question
 
-__all__ = ["AskedQuestion", "SentenceEvidence", "EvidenceScorer", "content_words", "STOP_WORDS"]
+__all__ = ["Weighed", "SentenceEvidence", "EvidenceScorer", "content_words", "STOP_WORDS"]
 
-# Question words and particles: they say what is asked, not what the answer sentence contains.
-_STOP_TEXT = (
-    "什么 什么样 哪个 哪些 哪里 哪儿 哪位 哪年 哪一 哪种 多少 何时 何地 为何 如何 怎么 怎样 怎么样 为什么 是否 是不是 "
-    "这个 那个 请问 一个 哪一年 哪一位 什么时候 多久 多大 多长 多高 多远 可以 分别 哪些人 哪一天 其中 以及 还是 成为"
-)
-STOP_WORDS = frozenset(_STOP_TEXT.split())  # single characters are left out anyway (content_words)
 _WS = re.compile(r"\s+")
 
 
-def content_words(question: str) -> list[str]:
-    """The question's jieba words (normalised, as the keyword index has them) that can stand in an
-    answer sentence: question words, particles and single characters left out."""
+def content_words(text: str) -> list[str]:
+    """The jieba words of `text` (normalised, as the keyword index has them) that can stand in an
+    answer sentence: question words, particles and single characters left out. For a question,
+    Question.content holds them; this is for other text (a glossary's added Chinese terms)."""
     seen: dict[str, None] = {}
-    for t in keyword_tokens(question, "jieba"):
+    for t in keyword_tokens(text, "jieba"):
         if t not in STOP_WORDS and (len(t) > 1 or t.isascii()) and t not in seen:
             seen[t] = None
     return list(seen)
@@ -61,12 +57,12 @@ def _fold(text: str) -> str:
 
 
 @dataclass(frozen=True)
-class AskedQuestion:
-    text: str
-    words: tuple[str, ...]  # content words
-    weights: tuple[float, ...]  # their IDF in this corpus
-    kind: str | None  # person | number | date | place | None
-    measure: str | None  # the measure word a number question names (多少座 → 座)
+class Weighed:
+    """A question's content words (and the Chinese terms added to it) with their IDF in this corpus."""
+
+    question: Question
+    words: tuple[str, ...]
+    weights: tuple[float, ...]
 
 
 @dataclass(frozen=True)
@@ -80,16 +76,16 @@ class EvidenceScorer:
         self.index = index
         self.settings = settings
 
-    def question(self, question: str, extra: str = "") -> AskedQuestion:
-        words = content_words(f"{question} {extra}")
-        kind, measure = asked_type(question)
-        return AskedQuestion(question, tuple(words), tuple(self._idf(words)), kind, measure)
+    def question(self, question: Question, extra: str = "") -> Weighed:
+        """The question's content words, and those of `extra` (added Chinese terms), weighed."""
+        words = list(dict.fromkeys([*question.content, *(content_words(extra) if extra else [])]))
+        return Weighed(question, tuple(words), tuple(self._idf(words)))
 
     def _idf(self, words: list[str]) -> list[float]:
         n = max(self.index.keyword.size, 1)
         return [math.log(1 + (n - df + 0.5) / (df + 0.5)) for df in self.index.keyword.document_frequency(words)]
 
-    def sentences(self, q: AskedQuestion, pid: int, query_vector: np.ndarray | None) -> list[SentenceEvidence]:
+    def sentences(self, q: Weighed, pid: int, query_vector: np.ndarray | None) -> list[SentenceEvidence]:
         """Every sentence of passage `pid` with its evidence."""
         s = self.settings
         passage = self.index.passages[pid]
@@ -107,23 +103,24 @@ class EvidenceScorer:
             coverage = sum(w for word, w in zip(q.words, q.weights) if word in folded) / total
             partial = s.dense_evidence_weight * d + s.coverage_weight * coverage
             out.append(SentenceEvidence((a, b), Evidence(partial, d, coverage, False)))
-        if q.kind is not None and s.cue_weight > 0:
+        if q.question.asks is not None and s.cue_weight > 0:
             out = self._with_cues(q, text, out)
         return out
 
-    def _with_cues(self, q: AskedQuestion, text: str, found: list[SentenceEvidence]) -> list[SentenceEvidence]:
+    def _with_cues(self, q: Weighed, text: str, found: list[SentenceEvidence]) -> list[SentenceEvidence]:
         # Tagging people and places is slow: only the passage's two best sentences so far are tagged.
         order = sorted(range(len(found)), key=lambda i: -found[i].evidence.score)
-        tagged = set(order[:2]) if q.kind in ("person", "place") else set(order)
+        asked = q.question
+        tagged = set(order[:2]) if asked.asks in ("person", "place") else set(order)
         out = []
         for i, found_i in enumerate(found):
             (a, b), e = found_i.span, found_i.evidence
-            if i in tagged and offers(text[a:b], q.kind, q.text, q.measure):
+            if i in tagged and offers(text[a:b], asked.asks, asked.normalized, asked.measure):
                 e = dataclasses.replace(e, score=e.score + self.settings.cue_weight, cue=True)
             out.append(SentenceEvidence((a, b), e))
         return out
 
-    def best(self, q: AskedQuestion, pid: int, query_vector: np.ndarray | None) -> SentenceEvidence:
+    def best(self, q: Weighed, pid: int, query_vector: np.ndarray | None) -> SentenceEvidence:
         return max(self.sentences(q, pid, query_vector), key=lambda found: found.evidence.score)
 
     def _sentence_scores(self, pid: int, query_vector: np.ndarray | None, count: int) -> list[float]:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-__all__ = ["rrf", "convex", "ranks"]
+import numpy as np
+
+__all__ = ["rrf", "convex", "ranks", "top_scores"]
 
 
 def ranks(scored: list[tuple[int, float]]) -> dict[int, int]:
@@ -46,3 +48,13 @@ def convex(
     d, kw = _minmax(dense), _minmax(keyword, keyword_full)
     ids = set(d) | set(kw)
     return {pid: dense_weight * d.get(pid, 0.0) + (1.0 - dense_weight) * kw.get(pid, 0.0) for pid in ids}
+
+
+def top_scores(scores: np.ndarray, k: int) -> list[tuple[int, float]]:
+    """The k best (id, score) pairs of a score array, best first, zero scores left out."""
+    k = min(k, len(scores))
+    if k <= 0:
+        return []
+    top = np.argpartition(-scores, k - 1)[:k]
+    top = top[np.argsort(-scores[top], kind="stable")]
+    return [(int(i), float(scores[i])) for i in top if scores[i] > 0]

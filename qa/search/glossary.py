@@ -13,7 +13,6 @@ qa/search/crosslang.py.
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 from pathlib import Path
 
 from qa.errors import InputError
@@ -37,8 +36,6 @@ class Glossary:
     def __init__(self, rows: list[tuple[str, str]] = (), files: tuple[Path, ...] = ()):
         self.rows = sorted(((en.strip().lower(), zh.strip()) for en, zh in rows), key=lambda r: -len(r[0]))
         self.files = files
-        # Asked twice per question: for the keyword query and for the highlight terms.
-        self.terms = lru_cache(maxsize=1024)(self._terms)
 
     def __bool__(self) -> bool:
         return bool(self.rows)
@@ -60,7 +57,7 @@ class Glossary:
                 rows.append((en, zh))
         return cls(rows, tuple(Path(p) for p in paths))
 
-    def _terms(self, question: str) -> str:
+    def terms(self, question: str) -> str:
         """Chinese terms for the English phrases of a question, space-separated ("" when none)."""
         if not self.rows or not _LATIN_WORDS.search(question):
             return ""

@@ -8,6 +8,7 @@ from __future__ import annotations
 import pytest
 
 from qa.search.cues import asked_type, is_list_question, offers
+from qa.text import normalize
 
 
 @pytest.mark.parametrize(
@@ -65,7 +66,7 @@ def test_the_kind_a_question_asks_for(question, kind, measure):
 )
 def test_a_sentence_offers_a_new_item_of_the_asked_kind(sentence, kind, question, fires):
     _, measure = asked_type(question)
-    assert offers(sentence, kind, question, measure) is fires
+    assert offers(sentence, kind, normalize(question), measure) is fires
 
 
 def test_a_named_measure_must_stand_after_the_number():
@@ -73,8 +74,8 @@ def test_a_named_measure_must_stand_after_the_number():
     question = "北京地铁19号线一期共有多少座车站？"
     _, measure = asked_type(question)
     assert measure == "座"
-    assert offers("一期共设10座车站。", "number", question, measure)
-    assert not offers("一期全长22.4公里。", "number", question, measure)
+    assert offers("一期共设10座车站。", "number", normalize(question), measure)
+    assert not offers("一期全长22.4公里。", "number", normalize(question), measure)
 
 
 @pytest.mark.parametrize(

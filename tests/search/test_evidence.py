@@ -9,6 +9,7 @@ import pytest
 from qa.search.answer import NO_DIRECT_ANSWER
 from qa.search.evidence import content_words
 from qa.search.hybrid import Searcher
+from qa.search.query import analyse
 from qa.service import QAService
 
 
@@ -37,9 +38,9 @@ def test_the_excerpt_that_answers_comes_first_with_the_answer_highlighted(news, 
 def test_evidence_prefers_the_sentence_holding_the_answer_over_one_on_the_topic(news):
     """The cue fires on the sentence with a new number, not on the one that only names the bridge."""
     searcher = news.searcher
-    asked = searcher.evidence.question("青川大桥全长多少米？")
-    assert asked.kind == "number" and asked.measure == "米"
-    qvec = searcher.embed_question(asked.text)
+    asked = searcher.evidence.question(analyse("青川大桥全长多少米？"))
+    assert asked.question.asks == "number" and asked.question.measure == "米"
+    qvec = searcher.embed_question(asked.question)
     pid = {p.citation.file.rsplit("/", 1)[-1]: p.id for p in news.index.passages}
     answer = searcher.evidence.best(asked, pid["02.txt"], qvec).evidence
     topic = searcher.evidence.best(asked, pid["01.txt"], qvec).evidence
@@ -51,7 +52,7 @@ def test_a_question_asking_for_no_kind_gets_no_cue_and_keeps_its_passage(news):
     """什么反应 asks for no person, number, date or place: no sentence gets a cue; the excerpt about
     the reaction stays first with or without the second stage."""
     question = "青川大桥通车后网友有什么反应？"
-    assert news.searcher.evidence.question(question).kind is None
+    assert news.searcher.evidence.question(analyse(question)).question.asks is None
     assert _top_file(news, question)[0] == "04.txt"
     assert _top_file(news, question, rerank_depth=0)[0] == "04.txt"
 

@@ -119,13 +119,14 @@ def test_the_year_check_fires_only_on_passages_naming_other_years(settings):
     from types import SimpleNamespace
 
     from qa.search.hybrid import Searcher
+    from qa.search.query import analyse
 
     texts = ["徐展堂1950年随家人走难来香港。", "1954年父亲因肺病去世。", "他与母亲、弟妹相依为命。"]
     index = SimpleNamespace(passages=[SimpleNamespace(text=t) for t in texts], manifest={})
     searcher = Searcher(index, None, settings)
     fused = {0: 1.0, 1: 1.0, 2: 1.0}
-    assert searcher._penalise_other_years("徐展堂在哪一年随家人一起奔赴香港？", fused) == fused
-    out = searcher._penalise_other_years("徐展堂1950年随家人去了哪里？", fused)
+    assert searcher._penalise_disagreeing(analyse("徐展堂在哪一年随家人一起奔赴香港？"), fused) == fused
+    out = searcher._penalise_disagreeing(analyse("徐展堂1950年随家人去了哪里？"), fused)
     assert out == {0: 1.0, 1: pytest.approx(1.0 - settings.year_penalty), 2: 1.0}
 
 
@@ -216,16 +217,17 @@ def test_an_english_question_does_not_match_on_single_latin_letters(settings):
 
     from qa.index.retrievers import KeywordIndex
     from qa.search.hybrid import Searcher
+    from qa.search.query import analyse
 
     texts = ["Autoliv 总部设在瑞典斯德哥尔摩。", "where is the a b c d e f g h i o q r t u v 字母表。", "其他内容。"]
     keyword = KeywordIndex.build(texts, "jieba+bigram+char")
     searcher = Searcher(SimpleNamespace(keyword=keyword), None, settings)
     english = "Where is Autoliv headquartered?"
-    scores, _ = searcher._keyword_scores(english)
+    scores, _ = searcher._keyword_scores(analyse(english))
     unfiltered, _ = keyword.scores(english)
     assert scores[0] > 0 and scores[1] == 0 and unfiltered[1] > 0
     chinese = "Autoliv的总部在哪里？"
-    mixed, mixed_bound = searcher._keyword_scores(chinese)
+    mixed, mixed_bound = searcher._keyword_scores(analyse(chinese))
     same, same_bound = keyword.scores(f"{chinese} {searcher.glossary.terms(chinese)}")
     assert mixed_bound == same_bound and np.array_equal(mixed, same)
 

@@ -1,0 +1,104 @@
+"""Does a passage agree with what the question names: its years, ordinals, figures and people?
+
+In:  a Question (qa/search/query.py: its Constraints and the kind of answer it asks for), a passage's
+     text (and heading), a sentence of it, a short answer's span.
+Out: `disagrees(q, facts)`: the passage names years / ordinals / figures of the question's sort, none of
+     them the question's (ranking demotes it by `year_penalty`, hybrid.py); `in_passing(q, sentence)`:
+     the sentence that answers names other years only, the asked one standing elsewhere in the passage;
+     `short_answer_fits(q, text, heading, span)`: whether the reader's span may be given as the short answer.
+
+News from many outlets repeats a topic year after year and person after person: "2023年春节档票房"
+and "2024年春节档票房" share every word but the year, and a report on one politician mentions another's
+case decades earlier. Embeddings and keyword overlap barely tell them apart; what the question names
+literally does.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from qa.text import normalize, sentence_spans
+
+from .cues import fits
+from .query import Question, figures_in, ordinals_in, years_in
+
+__all__ = ["Facts", "facts_of", "disagrees", "in_passing", "short_answer_fits"]
+
+_CLAUSE_END = re.compile(r"[，,；;：:]")
+_MEASURE_TAIL = re.compile(r"[^0-9.,〇零一二两三四五六七八九十百千万亿多余几\s]+$")
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What a passage names, normalised: years, ordinals (31, 任), figures with their measure word."""
+
+    years: frozenset[str]
+    ordinals: frozenset[tuple[int, str]]
+    numbers: frozenset[str]
+
+
+def facts_of(text: str) -> Facts:
+    norm = normalize(text)
+    return Facts(frozenset(years_in(norm)), frozenset(ordinals_in(norm)), frozenset(figures_in(norm)))
+
+
+def _measure(figure: str) -> str:
+    m = _MEASURE_TAIL.search(figure)
+    return m.group(0) if m else ""
+
+
+def disagrees(q: Question, facts: Facts) -> bool:
+    """The passage names years, or ordinals of what the question counts (第N任), or figures in the
+    question's measure word, and none of them is the question's."""
+    c = q.constraints
+    if c.years and facts.years and not facts.years & c.years:
+        return True
+    if c.ordinals:
+        asked_units = {unit for _, unit in c.ordinals}
+        named = {o for o in facts.ordinals if o[1] in asked_units}
+        if named and not named & c.ordinals:
+            return True
+    if c.numbers:
+        units = {_measure(n) for n in c.numbers} - {""}
+        named = {n for n in facts.numbers if _measure(n) in units}
+        if named and not named & c.numbers:
+            return True
+    return False
+
+
+def in_passing(q: Question, sentence: str) -> bool:
+    """The answering sentence names years and none of the question's: the passage's mention of the
+    asked year is elsewhere, about something else."""
+    years = q.constraints.years
+    if not years:
+        return False
+    named = years_in(normalize(sentence))
+    return bool(named) and not named & years
+
+
+def short_answer_fits(q: Question, text: str, heading: str, span: tuple[int, int]) -> bool:
+    """May the reader's span of `text` be the short answer to `q`? Not for a description, a list or a
+    yes/no question (the sentence answers them); not when the span is not of the kind asked for (a
+    name for 几个, a figure for 谁); not when the passage disagrees with the question's years, ordinals
+    or figures, or its answering sentence is about another year; not when the passage (with its
+    heading) lacks a person the question names, or the span is only that person."""
+    if q.kind in ("description", "list", "yesno"):
+        return False
+    answer = text[span[0] : span[1]]
+    if not fits(answer, q.asks):
+        return False
+    if disagrees(q, facts_of(text)):
+        return False
+    start, end = next(((a, b) for a, b in sentence_spans(text) if a <= span[0] < b), span)
+    # The clause holding the answer speaks of its own year ("2024年票房达到80亿元，较2023年增长"),
+    # else the sentence does.
+    cut = _CLAUSE_END.split(text[start : span[0]])[-1] + _CLAUSE_END.split(text[span[0] : end])[0]
+    if in_passing(q, cut) or (not years_in(normalize(cut)) and in_passing(q, text[start:end])):
+        return False
+    names = q.constraints.names
+    if names:
+        where = normalize(f"{heading} {text}")
+        if not all(n in where for n in names) or normalize(answer) in names:
+            return False
+    return True
