@@ -70,7 +70,7 @@ def read_sources(
     skipped: list[dict] = []
     with (steps or BuildProgress(bars=False)).step("reading", len(files), "files") as advance:
         for f in files:
-            advance(1)
+            advance(1, f.name)  # the file it reads now: a job shows each file's state as it changes
             try:
                 guarded = read_guarded(f, bounds)
             except SourceError as exc:
