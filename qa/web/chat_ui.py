@@ -30,7 +30,10 @@ __all__ = ["build_chat_tab", "CHAT_CSS"]
 
 CHAT_CSS = """
 #qa-chat .qa-read-as { color: #5b6472; font-size: .85rem; margin-bottom: .2rem; }
-#qa-chat .qa-turn { max-width: 100%; }
+#qa-chat .qa-turn { max-width: 100%; padding-right: 2.8rem; box-sizing: border-box; }
+/* Gradio's ↓ (scroll to the latest answer) sat over the middle of the cards' text: it goes to the
+   right-hand gutter each turn keeps free. */
+#qa-chat .scroll-down-button-container { left: auto; right: 6px; transform: none; }
 """
 
 # One delegated listener for the copy buttons inside the transcript (cards are re-rendered per turn).

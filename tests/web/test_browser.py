@@ -25,6 +25,7 @@ from qa.config import project_root
 from tests.conftest import SCREENSHOTS
 from tests.test_cli import WHO_HOSTED
 from tests.web.chromium import CHROMIUM, CHROMIUM_ARGS
+from tests.web.interface_text import interface_text, plain_chinese_problems
 
 ROOT = project_root()
 SHOTS = SCREENSHOTS  # docs/screenshots with REFRESH_SCREENSHOTS=1 (tests/conftest.py)
@@ -260,6 +261,31 @@ def check_turns(turns) -> None:
             assert cards.first.locator(".qa-text").inner_text().startswith(LIST_ITEMS[i])
 
 
+def api(qa, route: str, body: dict) -> dict:
+    request = urllib.request.Request(
+        qa.url + route, json.dumps(body).encode(), {"Content-Type": "application/json"}, method="POST"
+    )
+    with urllib.request.urlopen(request) as r:
+        return json.loads(r.read())
+
+
+def check_citations(turn, answer: dict) -> None:
+    """The turn prints the JSON's citations as they are: beside 答：, on each card and at its foot."""
+    assert turn.locator(".qa-short-where").inner_text() == answer["short_answer"]["citation"]
+    cards = turn.locator(".qa-card")
+    assert cards.count() == len(answer["hits"])
+    for card, hit in zip(cards.all(), answer["hits"]):
+        head = card.locator(".qa-card-head").inner_text().replace("回答出自此段", "").strip()
+        assert head == f"[{hit['rank']}]{hit['citation']}", (head, hit["citation"])
+        assert card.locator(".qa-cite code").inner_text().strip() == hit["highlight"]["citation"]
+
+
+def check_plain_chinese(where, flow: str) -> None:
+    """The interface's own words in this flow (not the documents' text) are plain Chinese."""
+    problems = plain_chinese_problems(interface_text(where))
+    assert not problems, (flow, problems)
+
+
 def check_short_answer(turn) -> None:
     """The answer reader's short answer leads the turn (答：袁家军[1], before 回答's sentences), and inside
     card 1 the span is marked, visibly and more strongly, within the card's highlighted sentence."""
@@ -297,7 +323,10 @@ def test_gradio_chat_holds_a_conversation_with_cards_in_context(qa, page):
     answer = page.locator("#qa-chat .qa-turn").last
     cards = answer.locator(".qa-card")
     first = cards.first
-    assert re.search(r"第\d+段", first.locator(".qa-meta").inner_text())
+    assert re.search(r"\[\d+\]《.+》（.*第\d+(–\d+)?段）", first.locator(".qa-card-head").inner_text())
+    # The examples are this collection's, each answered from the document it was drawn from (QAService.examples).
+    examples = page.locator("#qa-examples button, #qa-examples td").all_inner_texts()
+    assert any("长三角" in e for e in examples), examples
 
     # a card opens its passage in context: neighbouring paragraphs, the sentence highlighted
     target = cards.nth(min(1, cards.count() - 1))
@@ -307,15 +336,28 @@ def test_gradio_chat_holds_a_conversation_with_cards_in_context(qa, page):
     assert context.locator(".qa-para").count() >= 2
     assert context.locator(".qa-target > mark").inner_text()
 
-    # copy-citation puts 标题 · 来源 · 第N段（file:start-end） on the clipboard
+    # copy-citation puts the human citation and the exact span, 《标题》（晨报，第N段）（file:start-end）, on the clipboard
     page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=qa.url)
     button = first.locator("button.qa-copy")
     button.click()
     page.locator("#qa-chat button.qa-copy", has_text="已复制").first.wait_for()
     copied = page.evaluate("navigator.clipboard.readText()")
-    assert re.search(r"第\d+(–\d+)?段（seeds/.+\.txt:\d+-\d+）", copied), copied
+    assert re.search(r"^《.+》（.*第\d+(–\d+)?段）（seeds/.+\.txt:\d+-\d+）$", copied), copied
     settle(page.locator("#qa-chat"))  # the transcript's message bubbles keep an opacity of their own
     shot(page, "gradio_chat.png")
+    # Gradio's ↓ (to the latest answer) stands clear of the cards' text when the transcript is scrolled up.
+    page.locator("#qa-chat .qa-turn").first.scroll_into_view_if_needed()
+    down = page.locator("#qa-chat .scroll-down-button-container button")
+    down.wait_for(state="visible")
+    clash = page.evaluate(
+        """b => { const r = b.getBoundingClientRect();
+                  return [...document.querySelectorAll('#qa-chat .qa-text, #qa-chat .qa-meta, #qa-chat .qa-cite')]
+                    .filter(t => { const s = t.getBoundingClientRect();
+                      return s.left < r.right && r.left < s.right && s.top < r.bottom && r.top < s.bottom; }).length; }""",
+        down.element_handle(),
+    )
+    assert clash == 0, "the ↓ button covers card text"
+    check_plain_chinese(page, "问答")
 
     # 新对话 empties the transcript; the same words are then a first question, not a follow-up
     page.locator("#qa-new").click()
@@ -336,11 +378,39 @@ def test_gradio_chat_holds_a_conversation_with_cards_in_context(qa, page):
     page.wait_for_function("document.querySelectorAll('#qa-chat .qa-turn').length === 0")
     gradio_ask(page, WHO_HOSTED)
     check_short_answer(page.locator("#qa-chat .qa-turn").last)
+    check_citations(page.locator("#qa-chat .qa-turn").last, api(qa, "/api/ask", {"question": WHO_HOSTED}))
+    # An error is said in Chinese from its code (here: a question of punctuation only).
+    gradio_ask(page, "？？？")
+    page.locator("#qa-chat .qa-error").last.wait_for()
+    assert page.locator("#qa-chat .qa-error").last.inner_text() == "内容是空的：请输入文字。"
+    check_plain_chinese(page, "问答: a short answer and an error")
+
+
+def gradio_check(page, quote: str):
+    page.locator("#qa-quote textarea").fill(quote)
+    page.locator("#qa-check-result").evaluate("n => { n.innerHTML = ''; }")
+    page.locator("#qa-check-btn").click()
+    page.locator("#qa-check-result .qa-verdict").wait_for()
+    return page.locator("#qa-check-result")
 
 
 def test_gradio_quote_check_shows_verdict_and_diff(qa, page):
     page.goto(qa.url + "/", wait_until="load")
     page.get_by_role("tab", name="核对引文").click()
+    # The tab names the collection it checks against, a choice of its own.
+    assert page.locator("#qa-check-collection").is_visible()
+    assert "在这个知识库中核对" in page.locator("#qa-check-collection").inner_text()
+    # An exact quote: the place, no diff legend (nothing struck out or added).
+    exact = api(qa, "/api/verify", {"quote": "2020年度长三角地区主要领导座谈会在浙江湖州举行"})
+    result = gradio_check(page, "2020年度长三角地区主要领导座谈会在浙江湖州举行")
+    assert result.locator(".qa-verdict").inner_text() == "原文一致"
+    assert result.locator(".qa-legend").count() == 0
+    assert result.locator(".qa-match .qa-card-head").first.inner_text() == f"出处：{exact['matches'][0]['citation']}"
+    # A quote found nowhere: its nearest paragraphs, 20-30% alike, wait folded.
+    result = gradio_check(page, "量子计算机在南极冰盖下发现了新的恐龙化石群落")
+    assert result.locator(".qa-verdict").inner_text() == "未找到出处"
+    assert result.locator("details.qa-nearest").count() == 1 and not result.locator(".qa-match").first.is_visible()
+    check_plain_chinese(page, "核对引文: exact and not found")
     page.locator("#qa-quote textarea").fill(ALTERED_QUOTE)
     page.locator("#qa-check-btn").click()
     result = page.locator("#qa-check-result")
@@ -350,6 +420,8 @@ def test_gradio_quote_check_shows_verdict_and_diff(qa, page):
     flags = " ".join(result.locator(".qa-flag").all_inner_texts())
     assert "数字改动" in flags and "否定改动" in flags
     assert "第9段" in result.locator(".qa-match .qa-card-head").first.inner_text()
+    assert "/" not in result.locator(".qa-verdict + p").inner_text()  # Chinese only: the API's message is not shown
+    check_plain_chinese(page, "核对引文: altered")
     settle(result)
     shot(page, "gradio_quote_check.png")
 
@@ -396,9 +468,11 @@ def test_embed_in_host_page_asks_opens_context_and_checks_quotes(qa, hosts, page
     frame.locator("#q").press("Enter")
     frame.locator("#answer[data-state=done][data-turns='1']").wait_for()
     check_short_answer(frame.locator("#answer .qa-turn"))
+    check_citations(frame.locator("#answer .qa-turn"), api(qa, "/api/ask", {"question": WHO_HOSTED}))
     shot(page, "embed_short_answer.png")
     frame.locator("#answer .qa-card").first.click()
     assert reader.locator(".qa-target mark.qa-hl mark.qa-short").inner_text() == "袁家军"
+    check_plain_chinese(page.locator("#qa").element_handle().content_frame(), "widget")
 
 
 # -- embedding rules -----------------------------------------------------------------------------------
