@@ -134,7 +134,8 @@ def _print_answer(answer) -> None:
         c = hit.citation
         print(f"\n[{hit.rank}] {c.label()}  （{c.span_label()}，得分 {hit.score:.4f}）")
         print(f"    {card_text(hit, answer)}")
-        print(f"    划线句出处：{hit.sentence_citation.label()}")
+        if (sentence := hit.sentence_citation.label()) != c.label():  # a card over pages or paragraphs
+            print(f"    划线句出处：{sentence}")
         for other in hit.also_in:
             print(f"    也见于：{other.label()}（{other.span_label()}）")
     print()

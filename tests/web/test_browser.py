@@ -108,7 +108,21 @@ def host_page(qa_port: int, title: str) -> str:
 <p style="color:#555">下方的问答框由 qa 服务提供，嵌入在本页的 iframe 中。</p>
 <iframe id="qa" title="文档问答" src="http://127.0.0.1:{qa_port}/embed"
  style="width:100%;height:820px;border:1px solid #cfd6e0;border-radius:10px;background:#fff"></iframe>
+{BLOCKED_NOTE}
 </div></body></html>"""
+
+
+# The host snippet's fallback, as docs/widget.md gives it: where the widget never says it is showing
+# (the browser refused to frame it), one line the site's administrator can act on.
+BLOCKED_NOTE = """<p id="qa-blocked" hidden style="color:#92400e">问答窗口没有显示：本网站不在问答服务允许嵌入的网站名单中。\
+请联系问答服务的管理员，把本网站的地址加入名单（设置 embed_origins）。</p>
+<script>
+  (function () {
+    var shown = false;
+    addEventListener("message", function (e) { if (e.data && e.data.qa === "embed-ready") shown = true; });
+    setTimeout(function () { if (!shown) document.getElementById("qa-blocked").hidden = false; }, 5000);
+  })();
+</script>"""
 
 
 class QAServer:
@@ -380,7 +394,9 @@ def test_gradio_chat_holds_a_conversation_with_cards_in_context(qa, page):
     check_short_answer(page.locator("#qa-chat .qa-turn").last)
     check_citations(page.locator("#qa-chat .qa-turn").last, api(qa, "/api/ask", {"question": WHO_HOSTED}))
     # An error is said in Chinese from its code (here: a question of punctuation only).
-    gradio_ask(page, "？？？")
+    box = page.locator("#qa-question textarea, #qa-question input").first
+    box.fill("？？？")
+    box.press("Enter")
     page.locator("#qa-chat .qa-error").last.wait_for()
     assert page.locator("#qa-chat .qa-error").last.inner_text() == "内容是空的：请输入文字。"
     check_plain_chinese(page, "问答: a short answer and an error")
@@ -492,11 +508,16 @@ def test_disallowed_origin_cannot_frame_the_embed(qa, hosts, page):
     # Chromium replaces a frame refused by frame-ancestors with its error page
     assert frame.url.startswith("chrome-error://"), frame.url
     assert frame.locator("#q").count() == 0, "the embed must not render inside a page on a disallowed origin"
+    # the host snippet says why, in one line its administrator can act on, instead of a grey frame alone
+    page.locator("#qa-blocked").wait_for(state="visible", timeout=15_000)
+    assert "embed_origins" in page.locator("#qa-blocked").inner_text()
     shot(page, "embed_blocked_origin.png")
 
     # the same host page on the allowed origin does show it (the block is about the origin, not the page)
     page.goto(allowed.origin + "/host.html", wait_until="load")
     page.frame_locator("#qa").locator("#q").wait_for()
+    page.wait_for_timeout(5500)  # past the snippet's wait: the widget said it shows, so no note
+    assert page.locator("#qa-blocked").is_hidden()
 
 
 # -- script payloads render as text ----------------------------------------------------------------

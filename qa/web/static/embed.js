@@ -371,6 +371,11 @@
   }
 
   document.addEventListener("DOMContentLoaded", function () {
+    // Tell the page that frames the widget that it is showing. A page on an origin not in embed_origins
+    // never hears this (the browser refuses to render the widget there: frame-ancestors), and the host
+    // snippet of docs/widget.md then shows its one-line explanation instead of the browser's grey frame.
+    // Nothing but this fixed word is sent.
+    if (window.parent !== window) window.parent.postMessage({ qa: "embed-ready" }, "*");
     $("ask-form").addEventListener("submit", ask);
     $("check-form").addEventListener("submit", check);
     $("reader-back").addEventListener("click", function () { showReader(false); });
