@@ -49,6 +49,7 @@ mark.qa-short { background: #f59e0b; color: #111827; font-weight: 700; padding: 
 .qa-cite { display: flex; gap: .5rem; align-items: center; margin-top: .4rem; font-size: .82rem; color: #5b6472; }
 .qa-cite code { white-space: normal; word-break: break-all; }
 .qa-cite .qa-span { display: none; }
+.qa-cite-label { white-space: nowrap; }
 .qa-file { color: #8a93a3; font-size: .78rem; margin-top: .4rem; word-break: break-all; }
 .qa-copy { border: 1px solid #c3c9d4; border-radius: 6px; background: #f8fafc; padding: .1rem .5rem;
            cursor: pointer; white-space: nowrap; }
@@ -185,7 +186,7 @@ def cards_html(answer: dict, articles: dict[str, dict]) -> str:
             f'<div class="qa-meta">相关度 {hit["score"]:.3f} <span class="qa-open-hint"></span></div>'
             f'<p class="qa-text">{_highlighted(hit["text"], hl.get("start", 0), hl.get("end", 0), short)}</p>'
             f"</summary>{context_html(articles.get(hit['doc_id']), hit, short)}</details>"
-            f'<div class="qa-cite">划线句出处：<code>{esc(sentence_cite)}<span class="qa-span">（{esc(_span(hit))}）</span></code>'
+            f'<div class="qa-cite"><span class="qa-cite-label">划线句出处：</span><code>{esc(sentence_cite)}<span class="qa-span">（{esc(_span(hit))}）</span></code>'
             f'<button class="qa-copy" type="button" data-copy="{esc(copy_text(hit), quote=True)}">复制引文</button></div></div>'
         )
     return "".join(cards)

@@ -81,6 +81,11 @@ def _answer_message(service, answer: dict) -> str:
     return f'<div class="qa-turn">{read_as}{answer_html(answer)}{cards_html(answer, articles)}</div>'
 
 
+def _example_text(row) -> str:
+    """The question of a clicked example (its row's one value); "" for anything else sent."""
+    return row[0] if isinstance(row, list) and row and isinstance(row[0], str) else ""
+
+
 def build_chat_tab(service, collections=None):
     """The components of the 问答 tab, created inside the caller's gr.Blocks / gr.Tab.
     `collections` (qa/collections) gives the tab a collection picker, which this returns."""
@@ -142,7 +147,7 @@ def build_chat_tab(service, collections=None):
         elem_id="qa-examples",
         visible=bool(first),
     )
-    examples.click(lambda row: row[0] if row else "", [examples], [question])
+    examples.click(_example_text, [examples], [question])
     gr.HTML("", elem_id="qa-copy-helper", js_on_load=COPY_ANYWHERE_JS)
     asked = gr.JSON([], visible=False, elem_id="qa-asked")  # the earlier questions, kept in the page
     # The server's reply, the new turn only: a hidden chatbot, so that it arrives in the transcript's

@@ -403,11 +403,16 @@ def test_gradio_chat_holds_a_conversation_with_cards_in_context(qa, page):
 
 
 def gradio_check(page, quote: str):
+    result = page.locator("#qa-check-result")
+    before = result.inner_text()
     page.locator("#qa-quote textarea").fill(quote)
-    page.locator("#qa-check-result").evaluate("n => { n.innerHTML = ''; }")
     page.locator("#qa-check-btn").click()
-    page.locator("#qa-check-result .qa-verdict").wait_for()
-    return page.locator("#qa-check-result")
+    page.wait_for_function(  # the new verdict, not the one before it
+        "([b]) => { const r = document.querySelector('#qa-check-result');"
+        " return r.querySelector('.qa-verdict') && r.innerText !== b; }",
+        arg=[before],
+    )
+    return result
 
 
 def test_gradio_quote_check_shows_verdict_and_diff(qa, page):
@@ -422,10 +427,14 @@ def test_gradio_quote_check_shows_verdict_and_diff(qa, page):
     assert result.locator(".qa-verdict").inner_text() == "原文一致"
     assert result.locator(".qa-legend").count() == 0
     assert result.locator(".qa-match .qa-card-head").first.inner_text() == f"出处：{exact['matches'][0]['citation']}"
-    # A quote found nowhere: its nearest paragraphs, 20-30% alike, wait folded.
-    result = gradio_check(page, "量子计算机在南极冰盖下发现了新的恐龙化石群落")
+    # A quote found nowhere: its nearest paragraphs wait folded where they are under 60% alike ...
+    result = gradio_check(page, "长三角地区将建设世界级的海上风电基地和氢能走廊")  # nearest 26% alike
     assert result.locator(".qa-verdict").inner_text() == "未找到出处"
     assert result.locator("details.qa-nearest").count() == 1 and not result.locator(".qa-match").first.is_visible()
+    # ... and open where the nearest is worth reading (69% alike: the same meeting, other claims)
+    result = gradio_check(page, "2020年度长三角地区主要领导座谈会在浙江湖州举行了三天并发布了十项成果")
+    assert result.locator(".qa-verdict").inner_text() == "未找到出处"
+    assert result.locator("details.qa-nearest").count() == 0 and result.locator(".qa-match").first.is_visible()
     check_plain_chinese(page, "核对引文: exact and not found")
     page.locator("#qa-quote textarea").fill(ALTERED_QUOTE)
     page.locator("#qa-check-btn").click()

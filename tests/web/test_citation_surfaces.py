@@ -43,7 +43,7 @@ def _everywhere(hit: dict, cli: str, page: str) -> None:
     assert f"[{hit['rank']}] {card}  （{hit['file']}:{hit['start']}-{hit['end']}" in cli
     assert f"划线句出处：{sentence}" in cli or sentence == card  # the CLI names it where it differs
     assert f'<span class="qa-n">[{hit["rank"]}]</span>{card}' in page
-    assert f"划线句出处：<code>{sentence}<span" in page
+    assert f"划线句出处：</span><code>{sentence}<span" in page
 
 
 def _checked(client, capsys, quote: str) -> tuple[dict, str, str]:
