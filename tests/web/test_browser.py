@@ -404,14 +404,12 @@ def test_gradio_chat_holds_a_conversation_with_cards_in_context(qa, page):
 
 def gradio_check(page, quote: str):
     result = page.locator("#qa-check-result")
-    before = result.inner_text()
+    shown = "() => { const c = document.querySelector('#qa-check-result .qa-check'); return c ? c.innerText : ''; }"
+    before = page.evaluate(shown)
     page.locator("#qa-quote textarea").fill(quote)
     page.locator("#qa-check-btn").click()
-    page.wait_for_function(  # the new verdict, not the one before it
-        "([b]) => { const r = document.querySelector('#qa-check-result');"
-        " return r.querySelector('.qa-verdict') && r.innerText !== b; }",
-        arg=[before],
-    )
+    # the new verdict, not the one before it (Gradio's own status text around it changes meanwhile)
+    page.wait_for_function(f"([b]) => ({shown})() !== b && ({shown})() !== ''", arg=[before])
     return result
 
 
@@ -436,10 +434,7 @@ def test_gradio_quote_check_shows_verdict_and_diff(qa, page):
     assert result.locator(".qa-verdict").inner_text() == "未找到出处"
     assert result.locator("details.qa-nearest").count() == 0 and result.locator(".qa-match").first.is_visible()
     check_plain_chinese(page, "核对引文: exact and not found")
-    page.locator("#qa-quote textarea").fill(ALTERED_QUOTE)
-    page.locator("#qa-check-btn").click()
-    result = page.locator("#qa-check-result")
-    result.locator(".qa-verdict").wait_for()
+    result = gradio_check(page, ALTERED_QUOTE)
     assert result.locator(".qa-verdict").inner_text() == "引文有改动"
     assert result.locator(".qa-diff ins").count() >= 1 and result.locator(".qa-diff del").count() >= 1
     flags = " ".join(result.locator(".qa-flag").all_inner_texts())
