@@ -185,13 +185,17 @@
       return call("GET", "api/admin/status").then(function (s) { fillCollections(s.collections, name); });
     }).catch(showError);
   });
+  $("admin-files").addEventListener("change", function () {
+    var names = Array.prototype.map.call($("admin-files").files, function (f) { return f.name; });
+    text($("admin-file-names"), names.length ? names.join("、") : "未选择文件");
+  });
   $("admin-upload").addEventListener("click", function () {
     var input = $("admin-files");
     if (!input.files.length) return;
     var form = new FormData();
     Array.prototype.forEach.call(input.files, function (f) { form.append("files", f, f.name); });
     call("POST", "api/collections/" + encodeURIComponent(collection()) + "/documents", form)
-      .then(function (r) { input.value = ""; follow(r.job); }).catch(showError);
+      .then(function (r) { input.value = ""; text($("admin-file-names"), "未选择文件"); follow(r.job); }).catch(showError);
   });
   status();
 })();
