@@ -48,10 +48,12 @@ def test_hits_carry_page_slide_or_sheet_and_row(hits):
         c = hit.citation
         if c.format in PAGED:
             assert c.page in (1, 2) and c.sheet is None
-            assert PAGED[c.format].format(c.page) in c.label()
+            pages = str(c.page) if c.page_end is None else f"{c.page}–{c.page_end}"  # a passage over pages
+            assert PAGED[c.format].format(pages) in c.label()
         elif c.format == "xlsx":
             assert c.sheet == "Sheet1" and 2 <= c.row <= 102 and c.page is None
-            assert f"Sheet1·第{c.row}行" in c.label()
+            rows = str(c.row) if c.row_end is None else f"{c.row}–{c.row_end}"
+            assert f"Sheet1·第{rows}行" in c.label()
         else:
             assert (c.page, c.sheet, c.row) == (None, None, None)
 
