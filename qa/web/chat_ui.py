@@ -147,7 +147,8 @@ def build_chat_tab(service, collections=None):
         elem_id="qa-examples",
         visible=bool(first),
     )
-    examples.click(_example_text, [examples], [question])
+    # Named and run as gr.Examples ran it: without the queue, its name "load_example".
+    examples.click(_example_text, [examples], [question], api_name="load_example", queue=False, show_progress="hidden")
     gr.HTML("", elem_id="qa-copy-helper", js_on_load=COPY_ANYWHERE_JS)
     asked = gr.JSON([], visible=False, elem_id="qa-asked")  # the earlier questions, kept in the page
     # The server's reply, the new turn only: a hidden chatbot, so that it arrives in the transcript's

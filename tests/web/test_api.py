@@ -343,3 +343,11 @@ def test_the_page_leads_with_the_short_answer_marked_in_its_card(client, service
     strong = r'<mark class="qa-hl">[^<]*<mark class="qa-short">袁家军</mark>[^<]*</mark>'
     assert len(re.findall(strong, first)) == 2, first  # the card's text and the paragraph in context
     assert "qa-short" not in "".join(rest)
+
+
+def test_the_page_translates_gradios_own_words(client):
+    """Gradio announced an answer to screen readers as the bare key "common.complete" (its zh-CN and en
+    tables lack it): the page's config carries qa's translation for every Chinese locale and en."""
+    translations = client.get("/config").json()["i18n_translations"]
+    for locale in ("zh-CN", "zh-TW", "zh", "en"):
+        assert translations[locale]["common.complete"] == "完成", locale
