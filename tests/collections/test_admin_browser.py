@@ -101,6 +101,13 @@ def test_admin_logs_in_uploads_a_pdf_watches_progress_and_asks_about_it(server_f
         assert "长三角" in examples_before
         placeholder = page.locator("#qa-question textarea, #qa-question input").first.get_attribute("placeholder")
         assert "长三角" not in placeholder, placeholder
+        example = page.locator("#qa-examples button, #qa-examples tr.tr-body").first
+        example.wait_for()
+        shown = example.inner_text().strip()
+        assert "poem" in shown, shown  # the collection's one document, and qa answers it from there
+        example.click()
+        box = page.locator("#qa-question textarea, #qa-question input").first
+        page.wait_for_function("([t]) => document.querySelector('#qa-question textarea').value === t", arg=[shown])
         box = page.locator("#qa-question textarea, #qa-question input").first
         box.fill(QUESTION)
         box.press("Enter")
