@@ -127,6 +127,22 @@ def test_admin_logs_in_uploads_a_pdf_watches_progress_and_asks_about_it(server_f
         for frame in page.frames:
             assert ADMIN not in frame.content() and READ not in frame.content()
         assert all(ADMIN not in c["value"] and READ not in c["value"] for c in context.cookies())
+
+        # A new collection without documents: the widget says so in plain words (from the error's code),
+        # not "… 用 qa ingest --collection … 添加 / … run `qa ingest …`".
+        page.get_by_role("tab", name="管理").click()
+        admin.locator("#admin-new").fill("空的")
+        admin.locator("#admin-create").click()
+        page.wait_for_function(
+            "() => document.querySelector('#qa-admin-frame').contentDocument"
+            ".querySelector('#admin-collection').value === '空的'"
+        )
+        page.goto(server.url + "/embed?collection=" + "空的", wait_until="load")
+        page.locator("#q").fill(QUESTION)
+        page.locator("#q").press("Enter")
+        page.locator("#ask-status.qa-error").wait_for()
+        assert page.locator("#ask-status").inner_text() == "这个知识库还没有文档：请管理员在“管理”页上传文档。"
+        assert not plain_chinese_problems(interface_text(page)), interface_text(page)
         context.close()
     finally:
         browser.close()
