@@ -480,6 +480,21 @@ def test_embed_in_host_page_asks_opens_context_and_checks_quotes(qa, hosts, page
     assert "第9段" in check.locator(".qa-card-head").first.inner_text()
     assert any("数字改动" in f for f in check.locator(".qa-flag").all_inner_texts())
     shot(page, "embed_quote_check.png")
+    # as on the page: Chinese words only, no legend without a diff, a far not-found's nearest folded
+    assert "/" not in check.locator("p.qa-text").first.inner_text()
+    for quote, verdict in (
+        ("2020年度长三角地区主要领导座谈会在浙江湖州举行", "原文一致"),
+        ("长三角地区将建设世界级的海上风电基地和氢能走廊", "未找到出处"),
+    ):
+        frame.locator("#quote").fill(quote)
+        frame.locator("#check-form button").click()
+        frame.locator("#check[data-state=done] .qa-verdict", has_text=verdict).wait_for()
+    frame.locator("#check details.qa-nearest").wait_for(state="attached")
+    assert not frame.locator("#check .qa-match").first.is_visible()
+    frame.locator("#quote").fill("2020年度长三角地区主要领导座谈会在浙江湖州举行")
+    frame.locator("#check-form button").click()
+    frame.locator("#check[data-state=done] .qa-verdict", has_text="原文一致").wait_for()
+    assert frame.locator("#check .qa-diff, #check del").count() == 0  # an exact match: no diff, no legend
 
     # The answer reader's short answer, first and marked in its card and in the passage in context.
     frame.locator("#mode-ask").click()
