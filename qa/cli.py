@@ -11,7 +11,6 @@ from pathlib import Path
 
 from .config import SETTINGS, Settings
 from .errors import QAError
-from .records import paragraph_label
 
 __all__ = ["main"]
 
@@ -133,10 +132,12 @@ def _print_answer(answer) -> None:
     print(f"回答：{answer.answer}")
     for hit in answer.hits:
         c = hit.citation
-        print(f"\n[{hit.rank}] {c.label()}  （{c.file}:{c.start}-{c.end}，得分 {hit.score:.4f}）")
+        print(f"\n[{hit.rank}] {c.label()}  （{c.span_label()}，得分 {hit.score:.4f}）")
         print(f"    {card_text(hit, answer)}")
+        if (sentence := hit.sentence_citation.label()) != c.label():  # a card over pages or paragraphs
+            print(f"    划线句出处：{sentence}")
         for other in hit.also_in:
-            print(f"    也见于：{other.label()}（{other.file}:{other.start}-{other.end}）")
+            print(f"    也见于：{other.label()}（{other.span_label()}）")
     print()
 
 
@@ -145,9 +146,7 @@ def _print_check(check) -> None:
     print(f"引文：{d['quote']}")
     print(f"结论：{d['verdict']}  {d.get('message') or ''}".rstrip())
     for m in d["matches"]:
-        print(
-            f"  出处：{m['title']} · {paragraph_label(m['paragraph'])}（{m['file']}:{m['start']}-{m['end']}，相似度 {m['similarity']:.2f}）"
-        )
+        print(f"  出处：{m['citation']}（{m['file']}:{m['start']}-{m['end']}，相似度 {m['similarity']:.2f}）")
         print(f"  原文：{m['source_text']}")
         if m.get("normalizations"):
             print(f"  规范化：{', '.join(m['normalizations'])}")
@@ -157,7 +156,7 @@ def _print_check(check) -> None:
         for flag in m.get("flags", []):
             print(f"  ⚠ {flag['kind']}：引文「{flag['quote']}」 原文「{flag['source']}」")
     for part in d.get("parts", []):
-        locs = "; ".join(f"{m['title']} {paragraph_label(m['paragraph'])}" for m in part["matches"])
+        locs = "; ".join(m["citation"] for m in part["matches"])
         print(f"  片段「{part['quote']}」：{part['verdict']} {locs}")
     print()
 

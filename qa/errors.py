@@ -40,6 +40,7 @@ __all__ = [
     "IndexBusy",
     "IndexWriteError",
     "NotFound",
+    "EmptyCollection",
     "Unauthorized",
     "TooManyAttempts",
     "Forbidden",
@@ -118,6 +119,12 @@ class IndexWriteError(IndexError_):
 class NotFound(QAError):
     code = "not_found"
     http_status = 404
+
+
+class EmptyCollection(NotFound):
+    """A collection that exists but has no documents yet: nothing to answer from."""
+
+    code = "empty_collection"
 
 
 class Unauthorized(QAError):

@@ -32,13 +32,26 @@ def paragraph_label(number: int) -> str:
     return "标题" if number == TITLE_PARAGRAPH else f"第{number}段"
 
 
-def location_label(fmt: str, page: int | None, sheet: str | None, row: int | None) -> str:
-    """Where in the document: 第N页 (PDF), 第N张幻灯片 (PPTX), 工作表·第N行 (XLSX), else ""."""
+def _span(first: int, last: int | None) -> str:
+    """3, or 3–5 where a span runs on to a later number."""
+    return f"{first}–{last}" if last is not None and last != first else f"{first}"
+
+
+def location_label(
+    fmt: str,
+    page: int | None,
+    sheet: str | None,
+    row: int | None,
+    page_end: int | None = None,
+    row_end: int | None = None,
+) -> str:
+    """Where in the document: 第N页 (PDF), 第N张幻灯片 (PPTX), 工作表·第N行 (XLSX), else "";
+    第N–M页 … where a passage runs on (`page_end`, `row_end`)."""
     if sheet is not None:
-        return f"{sheet}·第{row}行"
+        return f"{sheet}·第{_span(row, row_end)}行"
     if page is None:
         return ""
-    return f"第{page}张幻灯片" if fmt == "pptx" else f"第{page}页"
+    return f"第{_span(page, page_end)}张幻灯片" if fmt == "pptx" else f"第{_span(page, page_end)}页"
 
 
 @dataclass(frozen=True)
@@ -63,21 +76,29 @@ class Citation:
     paragraph_end: int | None = None
 
     def location_label(self) -> str:
-        """第N页 / 第N张幻灯片 / 工作表·第N行, or "" where a format has no such place."""
-        return location_label(self.format, self.page, self.sheet, self.row)
+        """第N页 / 第N张幻灯片 / 工作表·第N行 (第N–M页 … over several), or "" where a format has no such place."""
+        return location_label(self.format, self.page, self.sheet, self.row, self.page_end, self.row_end)
+
+    def place(self) -> str:
+        """The place a person cites: the page, slide or row where a format has them, else the paragraph
+        (第N段, 第N–M段 over several; 标题 for the headline)."""
+        if where := self.location_label():
+            return where
+        if self.paragraph == TITLE_PARAGRAPH:
+            return paragraph_label(TITLE_PARAGRAPH)
+        return f"第{_span(self.paragraph, self.paragraph_end)}段"
 
     def label(self) -> str:
-        """Human citation: 标题 · 来源 · 日期 · 第N页 · 第N段."""
-        parts = [self.title or self.doc_id]
-        if self.source:
-            parts.append(self.source)
-        if self.date:
-            parts.append(self.date)
-        if where := self.location_label():
-            parts.append(where)
-        if self.sheet is None:  # a spreadsheet row is its own paragraph
-            parts.append(paragraph_label(self.paragraph))
-        return " · ".join(parts)
+        """The human citation, the one every surface prints (CLI, JSON `citation`, page, widget):
+        《标题》第2页, 《标题》第3–5段, or with source and date 《标题》（晨报，2020-06-06，第5段）.
+        The exact file span (`file`, `start`, `end`) is given beside it where a surface offers it."""
+        title = f"《{self.title or self.doc_id}》"
+        about = [x for x in (self.source, self.date) if x]
+        return f"{title}（{'，'.join([*about, self.place()])}）" if about else f"{title}{self.place()}"
+
+    def span_label(self) -> str:
+        """The exact place in the file: file:start-end."""
+        return f"{self.file}:{self.start}-{self.end}"
 
     def to_dict(self) -> dict:
         """Every key for every format: `page`, `sheet` and `row` are null where a format has no such place."""
@@ -254,6 +275,15 @@ class Article:
             **spans,
         )
 
+    def citation_at(self, start: int, end: int) -> Citation | None:
+        """Where the text at file offsets start–end stands: the paragraph (and so the page, slide or row)
+        holding `start`. A passage can run over pages; a sentence inside it is cited on its own page.
+        None where no paragraph holds `start` (the headline, a dateline)."""
+        for para in self.paragraphs:
+            if any(a <= start < b for a, b in para.pieces):
+                return self.citation(para.number, start, end)
+        return None
+
     def quotable(self) -> tuple[Paragraph, ...]:
         """Everything a quotation can come from: the headline (as paragraph 0) and the paragraphs.
         Headlines are not retrieved as passages, but people do quote them."""
@@ -312,10 +342,18 @@ class Hit:
     # The answer reader's short answer inside passage.text, on the card it is quoted from; None elsewhere.
     answer_span: tuple[int, int] | None = None
     answer_score: float | None = None  # the reader's probability that this passage answers; None: not read
+    # Where the highlighted sentence stands (its own page and paragraph, qa/places.py); None: not placed,
+    # the card's citation stands for it.
+    sentence: Citation | None = None
 
     @property
     def citation(self) -> Citation:
         return self.passage.citation
+
+    @property
+    def sentence_citation(self) -> Citation:
+        """The highlighted sentence's citation, or the card's where it was not placed."""
+        return self.sentence or self.citation
 
     @property
     def highlighted_sentence(self) -> str:
@@ -330,10 +368,18 @@ class Hit:
             "text": self.passage.text,
             # The spans whose text this is, so a script can check any citation from the hit alone.
             "pieces": [list(p) for p in self.passage.pieces or ((self.citation.start, self.citation.end),)],
-            "highlight": {"start": self.highlight[0], "end": self.highlight[1]},
+            # The human citation (one builder: Citation.label), of the card and of its highlighted sentence.
+            "citation": self.citation.label(),
+            "highlight": {
+                "start": self.highlight[0],
+                "end": self.highlight[1],
+                "paragraph": self.sentence_citation.paragraph,
+                "page": self.sentence_citation.page,
+                "citation": self.sentence_citation.label(),
+            },
             "dense_rank": self.dense_rank,
             "keyword_rank": self.keyword_rank,
-            "also_in": [c.to_dict() for c in self.also_in],
+            "also_in": [{**c.to_dict(), "citation": c.label()} for c in self.also_in],
             **({} if self.answer_score is None else {"answer_score": round(float(self.answer_score), 4)}),
             **(
                 {}
@@ -353,6 +399,7 @@ class ShortAnswer(Spanned):
     span: tuple[int, int]  # inside that hit's passage text
     pieces: tuple[tuple[int, int], ...]  # its file spans (more than one where it crosses a page break)
     score: float  # the reader's probability that the card answers
+    citation: Citation | None = None  # where the answer stands (its own page, qa/places.py); None: not placed
 
     def to_dict(self) -> dict:
         return {
@@ -362,6 +409,7 @@ class ShortAnswer(Spanned):
             "end": self.end,
             "pieces": [list(p) for p in self.pieces],
             "score": round(float(self.score), 4),
+            "citation": None if self.citation is None else self.citation.label(),
         }
 
 
@@ -411,6 +459,7 @@ class QuoteMatch:
             "start": c.start,
             "end": c.end,
             **where,
+            "citation": c.label(),
             "source_text": self.source_text,
             "similarity": round(float(self.similarity), 4),
             "normalizations": list(self.normalizations),

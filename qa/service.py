@@ -25,6 +25,7 @@ from .index.encoder import Encoder
 from .index.lock import writer_lock
 from .index.state import index_state, open_index, unchanged_reports
 from .index.store import Index
+from .places import place_answer
 from .records import Answer, Article, Hit, QuoteCheck
 from .search.answer import mark_short_answer, reply
 from .search.hybrid import Searcher
@@ -89,6 +90,7 @@ class QAService:
         self._searcher: Searcher | None = None
         self._quotes = None
         self._sources: SourceTexts | None = None
+        self._examples: tuple[Index, tuple[str, ...]] | None = None  # examples(), for the index they suit
 
     # -- index ------------------------------------------------------------------------------
     @property
@@ -173,10 +175,12 @@ class QAService:
         # An ordinal follow-up ("那第三项呢？") pins the list item asked for: that item is the answer.
         pinned = turn is not None and turn.pinned is not None
         extracted, short = reply(hits, asked, self.settings, pinned)
+        # The page of the highlighted sentence and of the short answer: their own, not the card's first.
+        hits, short = place_answer(mark_short_answer(hits, short), short, self.index.article)
         return Answer(
             question,
             extracted.text,
-            tuple(mark_short_answer(hits, short)),
+            tuple(hits),
             search_query=turn.search_query if turn else None,
             answer_from=extracted.sources,
             answered=extracted.answered,
@@ -306,8 +310,35 @@ class QAService:
         )
 
     def examples(self, n: int = 4) -> list[str]:
-        """Example questions: from questions.jsonl beside the corpus when there is one, else from headings."""
-        found: list[str] = []
+        """Example questions for this collection, each one qa answers from the document it was drawn
+        from (its first card comes from that document): from questions.jsonl beside the corpus when there
+        is one (a question's document is where its `gold` sentence stands), else from headings. Fewer
+        than `n`, or none, where too few pass. Worked out once per index (each costs a search)."""
+        index = self.index
+        if self._examples is not None and self._examples[0] is index:
+            return list(self._examples[1])
+        shown: list[str] = []
+        for question, documents in self._example_candidates(2 * n):
+            if self.answers_from(question, documents()):
+                shown.append(question)
+            if len(shown) == n:
+                break
+        self._examples = (index, tuple(shown))
+        return shown
+
+    def answers_from(self, question: str, doc_ids: set[str]) -> bool:
+        """Does qa's first card for `question` come from one of `doc_ids`? (An example question that
+        it answers from another document would mislead the person who clicks it.)"""
+        try:
+            hits = self.ask(question, top_k=1).hits
+        except InputError:
+            return False
+        return bool(hits) and hits[0].citation.doc_id in doc_ids
+
+    def _example_candidates(self, n: int):
+        """(question, documents()): up to `n` questions spread over the set, each with a function giving
+        the doc_ids it was drawn from."""
+        rows: list[dict] = []
         for folder in self.settings.corpus_paths:
             qfile = folder / "questions.jsonl" if folder.is_dir() else None
             if qfile and qfile.exists():
@@ -315,13 +346,26 @@ class QAService:
                     if line.strip():
                         row = json.loads(line)
                         if row.get("kind", "factual") == "factual":
-                            found.append(row["question"])
+                            rows.append(row)
         articles = self.index.articles
-        total = len(found) or len(articles)
+        total = len(rows) or len(articles)
         step = max(1, total // n)  # spread over the set rather than the first few, which share a topic
-        if not found:  # headings, read only for the articles shown (a large index keeps them on disk)
-            return [f"{articles[i].title}讲了什么？" for i in range(0, total, step)][:n]
-        return found[::step][:n]
+        if not rows:  # headings, read only for the articles shown (a large index keeps them on disk)
+            for i in range(0, total, step):
+                article = articles[i]
+                yield f"{article.title}讲了什么？", (lambda doc=article.doc_id: {doc})
+            return
+        for row in rows[::step]:
+            gold = row.get("gold") or ""
+            yield row["question"], (lambda gold=gold: self._drawn_from(gold))
+
+    def _drawn_from(self, gold: str) -> set[str]:
+        """The documents that hold `gold` (as a quote check finds it, punctuation aside)."""
+        with contextlib.suppress(InputError):
+            check = self.verify(gold)
+            if check.verdict in ("exact", "normalized"):
+                return {m.citation.doc_id for m in check.matches}
+        return set()
 
     def health(self) -> dict:
         index = self.index

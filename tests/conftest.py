@@ -33,6 +33,7 @@ QUOTE_MATCH_KEYS = {
     "normalizations",
     "diff",
     "flags",
+    "citation",
 }
 
 # Tests share one temporary index folder (the seed index is built once per session); the variable is

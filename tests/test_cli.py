@@ -33,6 +33,7 @@ HIT_KEYS = {
     "dense_rank",
     "keyword_rank",
     "also_in",
+    "citation",
 }
 # The answer reader's keys: on the cards it read (answer_score) and the short answer's card (answer_span).
 READER_HIT_KEYS = {"answer_score", "answer_span"}
@@ -53,7 +54,9 @@ def test_ask_json_shape_and_checkable_citation(service, seed_texts):
         assert (hit["page"], hit["sheet"], hit["row"], hit["format"]) == (None, None, None, "txt")
         assert (hit["page_end"], hit["row_end"], hit["paragraph_end"]) == (None, None, None)  # one seed paragraph
         assert "".join(seed_texts[hit["file"]][s:e] for s, e in hit["pieces"]) == hit["text"]
-        assert set(hit["highlight"]) == {"start", "end"}
+        assert set(hit["highlight"]) == {"start", "end", "paragraph", "page", "citation"}
+        about = "，".join(x for x in (hit["source"], hit["date"], f"第{hit['paragraph']}段") if x)
+        assert hit["citation"] == f"《{hit['title']}》（{about}）"  # a seed article: source (晨报), paragraph
         assert 0 <= hit["highlight"]["start"] < hit["highlight"]["end"] <= len(hit["text"])
         if hit["end"] - hit["start"] == len(hit["text"]):  # not straddling a repaired page break
             assert seed_texts[hit["file"]][hit["start"] : hit["end"]] == hit["text"]
@@ -85,10 +88,11 @@ def test_plain_output_leads_with_the_short_answer_marked_in_its_card(service, se
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert lines[0] == f"问题：{WHO_HOSTED}" and lines[2].startswith("回答：")
-    # 答：袁家军 [1]（seeds/….txt:start-end）: the span, its card and file offsets that read back from the file
-    lead = re.fullmatch(r"答：(.+) \[(\d+)\]（(.+):(\d+)-(\d+)）", lines[1])
+    # 答：袁家军 [1] 《标题》（晨报，第N段）（seeds/….txt:start-end）: the span, its card, the place it stands and
+    # the file offsets that read back from the file
+    lead = re.fullmatch(r"答：(.+) \[(\d+)\] (《[^》]+》（[^）]+）)（(.+):(\d+)-(\d+)）", lines[1])
     assert lead, lines[1]
-    text, card, file, start, end = lead.groups()
+    text, card, _, file, start, end = lead.groups()
     assert (text, card) == ("袁家军", "1")
     assert seed_texts[file][int(start) : int(end)] == "袁家军"
     # card [1] cites that file, and shows the answer in 〖〗 inside its highlighted sentence 【】

@@ -61,12 +61,15 @@ def _file_spans(file: str, pieces) -> str:
 
 
 def short_answer_line(answer: Answer, where: bool = True) -> str | None:
-    """答：袁家军 [1]（seeds/….txt:2003-2006）, or None without a short answer. where=False leaves out
-    the file offsets (the OpenAI message cites its cards in 参考资料)."""
+    """答：袁家军 [1] 《标题》（来源，第5段）（seeds/….txt:2003-2006）: the human citation of the place the
+    answer stands (its own page), then its file offsets; None without a short answer. where=False
+    leaves out the file offsets (the OpenAI message cites its cards in 参考资料)."""
     short = answer.short_answer
     if short is None:
         return None
     line = f"答：{short.text} [{short.card}]"
+    if short.citation is not None:
+        line += f" {short.citation.label()}"
     hit = next((h for h in answer.hits if h.rank == short.card), None)
     if where and hit is not None:
         line += f"（{_file_spans(hit.citation.file, short.pieces)}）"

@@ -37,6 +37,9 @@ class JobFile:
     error: str | None = None
     passages: int | None = None  # passages read from it (after the build)
     stored: str | None = None  # where the upload is kept: the `file` its citations name
+    # While the job runs, where this file stands: reading, read (waiting for the steps after reading),
+    # then the build's step (embedding, writing …), which every file of the build goes through together.
+    stage: str | None = None
 
 
 @dataclass
@@ -55,6 +58,7 @@ class Job:
     embedded: int = 0  # texts embedded so far (passages and their sentences; unchanged text is reused)
     passages: int | None = None  # passages in the collection once the job is done
     message: str | None = None
+    error_code: str | None = None  # a failed job's error code (the page words it from it: static/messages.js)
     files: list[JobFile] = field(default_factory=list)
     created: float = field(default_factory=time.time)
     finished: float | None = None
@@ -70,8 +74,11 @@ class Job:
     def from_dict(cls, d: dict) -> Job:
         return cls(**{**d, "files": [JobFile(**f) for f in d.get("files", [])]})
 
-    def advance(self, step: str, done: int, total: int | None, status: dict | None = None) -> None:
-        """BuildProgress's callback: where the build stands (`status`: its running step, rate and ETA)."""
+    def advance(
+        self, step: str, done: int, total: int | None, status: dict | None = None, item: str | None = None
+    ) -> None:
+        """BuildProgress's callback: where the build stands (`status`: its running step, rate and ETA;
+        `item`: the file the reading step is at), and so where each of the job's files stands."""
         self.step, self.step_done, self.step_total = step, done, total
         current = (status or {}).get("current") or {}
         self.step_rate, self.eta_seconds = current.get("rate"), current.get("eta_seconds")
@@ -79,6 +86,20 @@ class Job:
             self.files_done, self.files_total = done, total
         elif step == "embedding":
             self.embedded = done
+        for f in self.files:
+            if f.state != "queued":
+                continue
+            if step != "reading":
+                f.stage = step  # past reading, every file of the build is at the build's step
+            elif item is not None and _stored_name(f) == item:
+                f.stage = "reading"
+            elif f.stage == "reading":
+                f.stage = "read"  # the reader moved on to the next file
+
+
+def _stored_name(f: JobFile) -> str:
+    """The name the build reads the file under (the stored copy's), else the name it was uploaded as."""
+    return Path(f.stored).name if f.stored else f.name
 
 
 def _alive(pid: int) -> bool:
@@ -176,13 +197,15 @@ class Jobs:
             job.message = work(job)
             job.state = "done"
         except QAError as exc:
-            job.state, job.message = "failed", exc.message
+            job.state, job.message, job.error_code = "failed", exc.message, exc.code
         except Exception as exc:  # a job must end in a state, whatever happened
             import logging
 
             logging.getLogger("qa").exception("job %s failed", job.id)
             job.state, job.message = "failed", f"{type(exc).__name__}: {exc}"
+            job.error_code = "internal_error"
         for f in job.files:
+            f.stage = None  # the job ended: each file's state says the rest
             if f.state == "queued":
                 f.state = "failed" if job.state == "failed" else f.state
         job.finished = time.time()
@@ -202,8 +225,8 @@ class Jobs:
         """A BuildProgress that keeps `job` up to date (files read, texts embedded, rate, ETA)."""
         steps = BuildProgress()
 
-        def on_advance(step: str, done: int, total: int | None) -> None:
-            job.advance(step, done, total, steps.status())
+        def on_advance(step: str, done: int, total: int | None, item: str | None = None) -> None:
+            job.advance(step, done, total, steps.status(), item)
             self._save(job)
 
         steps.on_advance = on_advance

@@ -25,7 +25,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from qa.config import Settings
-from qa.errors import Conflict, CorruptIndex, InputError, NotFound
+from qa.errors import Conflict, CorruptIndex, EmptyCollection, InputError, NotFound
 from qa.index.encoder import Encoder
 from qa.index.lock import writer_lock
 from qa.index.state import open_index
@@ -186,7 +186,7 @@ class Collections:
         there is no such collection, and a clear error while it has no documents yet."""
         name = self.require(name)
         if name != self.default and not self.has_index(name):
-            raise NotFound(
+            raise EmptyCollection(
                 f"知识库 {name!r} 还没有文档：请先上传或用 qa ingest --collection {name} 添加。/ Collection "
                 f"{name!r} has no documents yet; upload some or run `qa ingest --collection {name} PATH`."
             )

@@ -77,7 +77,7 @@ def read_sources(
     skipped: list[dict] = []
     with (steps or BuildProgress(bars=False)).step("reading", len(files), "files") as advance:
         for f in files:
-            advance(1)
+            advance(1, f.name)  # the file it reads now: a job shows each file's state as it changes
             taken = unchanged.take(f) if unchanged is not None else None
             if isinstance(taken, FileReport):
                 reports.append(taken)

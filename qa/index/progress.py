@@ -79,14 +79,15 @@ def _duration(seconds: float) -> str:
 class BuildProgress:
     """Progress of one build. `bars`: tqdm bars (a terminal); `every`: seconds between progress lines
     otherwise; `on_update`: called with `status()` after every advance (e.g. to update a job record);
-    `on_advance(step, done, total)`: called at a step's start and after each batch (a background job)."""
+    `on_advance(step, done, total, item)`: called at a step's start and after each batch (a background
+    job); `item` names what the step is at (the file being read), where the step says."""
 
     def __init__(
         self,
         bars: bool = False,
         every: float = 30.0,
         on_update: Callable[[dict], None] | None = None,
-        on_advance: Callable[[str, int, int | None], None] | None = None,
+        on_advance: Callable[..., None] | None = None,
     ):
         self.bars = bars
         self.every = every
@@ -103,7 +104,8 @@ class BuildProgress:
 
     @contextlib.contextmanager
     def step(self, name: str, total: int | None, unit: str) -> Iterator[Callable[[int], None]]:
-        """A step of `total` units; the body calls the yielded function with each batch's count."""
+        """A step of `total` units; the body calls the yielded function with each batch's count (and,
+        optionally, the item it starts on: a file's name, for a job's per-file state)."""
         status = StepStatus(name, total, unit)
         with self._lock:
             self.current = status
@@ -114,7 +116,7 @@ class BuildProgress:
 
             bar = tqdm(total=total, desc=name, unit=f" {unit}", file=sys.stderr, leave=False, dynamic_ncols=True)
 
-        def advance(n: int = 1) -> None:
+        def advance(n: int = 1, item: str | None = None) -> None:
             nonlocal last_line
             status.done += n
             if bar is not None:
@@ -125,10 +127,10 @@ class BuildProgress:
             if self.on_update is not None:
                 self.on_update(self.status())
             if self.on_advance is not None:
-                self.on_advance(name, status.done, total)
+                self.on_advance(name, status.done, total, item)
 
         if self.on_advance is not None:
-            self.on_advance(name, 0, total)
+            self.on_advance(name, 0, total, None)
         try:
             yield advance
         finally:

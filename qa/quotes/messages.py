@@ -10,10 +10,11 @@ __all__ = ["verdict_message"]
 def verdict_message(verdict: str, count: int, match: QuoteMatch | None = None, last: QuoteMatch | None = None) -> str:
     """`count` places (or parts) found; `match` the first; `last` the last paragraph of one place
     running over paragraph breaks."""
-    where = f"（{match.citation.label()}）" if match is not None else ""
+    # The place in the human citation every surface prints (Citation.label).
+    where = f"，见{match.citation.label()}" if match is not None else ""
     over = ""
     if last is not None and match is not None:  # one place running over paragraph breaks
-        where = f"（{match.citation.label()}起，至第{last.citation.paragraph}段）"
+        where = f"，见{match.citation.label()}起，至第{last.citation.paragraph}段"
         over = f", running on from paragraph {match.citation.paragraph} to {last.citation.paragraph}"
     if verdict == "exact":
         return f"原文逐字出现，共 {count} 处{where}。 / Found verbatim in {count} place(s){over}."

@@ -14,7 +14,7 @@ import gradio as gr
 __all__ = ["collection_picker", "admin_tab"]
 
 
-def collection_picker(collections):
+def collection_picker(collections, elem_id: str = "qa-collection", label: str = "知识库"):
     """A dropdown of the collections (a hidden None without collections); refreshed when the page loads."""
     if collections is None:
         return gr.State(None)
@@ -22,14 +22,16 @@ def collection_picker(collections):
     return gr.Dropdown(
         choices=names,
         value=collections.default,
-        label="知识库",
-        elem_id="qa-collection",
+        label=label,
+        elem_id=elem_id,
         interactive=True,
         allow_custom_value=False,
     )
 
 
-def admin_tab(demo: gr.Blocks, picker, collections) -> None:
+def admin_tab(demo: gr.Blocks, pickers, collections) -> None:
+    """The 管理 tab; `pickers`, the collection dropdowns of the other tabs, follow the collections made here."""
+
     def refresh(current: str | None):
         names = collections.names()
         return gr.Dropdown(choices=names, value=current if current in names else collections.default)
@@ -40,7 +42,8 @@ def admin_tab(demo: gr.Blocks, picker, collections) -> None:
             'style="width:100%;height:760px;border:0"></iframe>',
             elem_id="qa-admin",
         )
-    demo.load(refresh, [picker], [picker])
-    # Collections made in the admin tab appear in the picker when the user goes back to ask.
-    tab.select(refresh, [picker], [picker])
-    picker.focus(refresh, [picker], [picker])
+    for picker in pickers:
+        demo.load(refresh, [picker], [picker])
+        # Collections made in the admin tab appear in the picker when the user goes back to ask.
+        tab.select(refresh, [picker], [picker])
+        picker.focus(refresh, [picker], [picker])

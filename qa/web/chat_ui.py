@@ -23,13 +23,17 @@ import gradio as gr
 from qa.errors import NotFound, QAError
 
 from .admin_ui import collection_picker
-from .ui import answer_html, cards_html
+from .cards_view import answer_html, cards_html
+from .messages import ui_message
 
 __all__ = ["build_chat_tab", "CHAT_CSS"]
 
 CHAT_CSS = """
 #qa-chat .qa-read-as { color: #5b6472; font-size: .85rem; margin-bottom: .2rem; }
-#qa-chat .qa-turn { max-width: 100%; }
+#qa-chat .qa-turn { max-width: 100%; padding-right: 2.8rem; box-sizing: border-box; }
+/* Gradio's ↓ (scroll to the latest answer) sat over the middle of the cards' text: it goes to the
+   right-hand gutter each turn keeps free. */
+#qa-chat .scroll-down-button-container { left: auto; right: 6px; transform: none; }
 """
 
 # One delegated listener for the copy buttons inside the transcript (cards are re-rendered per turn).
@@ -77,6 +81,11 @@ def _answer_message(service, answer: dict) -> str:
     return f'<div class="qa-turn">{read_as}{answer_html(answer)}{cards_html(answer, articles)}</div>'
 
 
+def _example_text(row) -> str:
+    """The question of a clicked example (its row's one value); "" for anything else sent."""
+    return row[0] if isinstance(row, list) and row and isinstance(row[0], str) else ""
+
+
 def build_chat_tab(service, collections=None):
     """The components of the 问答 tab, created inside the caller's gr.Blocks / gr.Tab.
     `collections` (qa/collections) gives the tab a collection picker, which this returns."""
@@ -91,11 +100,21 @@ def build_chat_tab(service, collections=None):
             history = [{"question": q, "answer": ""} for q in earlier]
             reply = _answer_message(service_now, service_now.ask(question, history=history).to_dict())
         except QAError as exc:
-            reply = f'<div class="qa-error">{html.escape(exc.message)}</div>'
+            reply = f'<div class="qa-error">{html.escape(ui_message(exc.code))}</div>'
         else:
             earlier = (earlier + [question])[-keep:] if keep else []
         turn = [{"role": "user", "content": shown}, {"role": "assistant", "content": reply}]
         return "", turn, earlier
+
+    def examples_for(collection: str | None):
+        """The example questions and the question box's placeholder of one collection."""
+        try:
+            service_now = collections.service(collection) if collections is not None else service
+            shown = service_now.examples()
+        except QAError:  # a collection without documents yet: no examples
+            shown = []
+        hint = f"例如：{shown[0]}" if shown else "输入问题，按回车"
+        return gr.Dataset(samples=[[q] for q in shown], visible=bool(shown)), gr.Textbox(placeholder=hint)
 
     chat = gr.Chatbot(
         elem_id="qa-chat",
@@ -110,7 +129,7 @@ def build_chat_tab(service, collections=None):
     with gr.Row(equal_height=True):
         question = gr.Textbox(
             label="问题",
-            placeholder="例如：长三角地区主要领导座谈会在哪里举行？",
+            placeholder="输入问题，按回车",
             elem_id="qa-question",
             scale=5,
             max_length=service.settings.max_question_chars,
@@ -118,7 +137,18 @@ def build_chat_tab(service, collections=None):
         ask_btn = gr.Button("提问", variant="primary", elem_id="qa-ask", scale=1)
         new_btn = gr.Button("新对话", elem_id="qa-new", scale=1)
     picker = collection_picker(collections)
-    gr.Examples([[q] for q in service.examples()], inputs=[question], label="示例问题")
+    first = service.examples()
+    question.placeholder = f"例如：{first[0]}" if first else "输入问题，按回车"
+    # The examples follow the collection (a gr.Dataset, not gr.Examples, so they can be replaced).
+    examples = gr.Dataset(
+        components=[question],
+        samples=[[q] for q in first],
+        label="示例问题",
+        elem_id="qa-examples",
+        visible=bool(first),
+    )
+    # Named and run as gr.Examples ran it: without the queue, its name "load_example".
+    examples.click(_example_text, [examples], [question], api_name="load_example", queue=False, show_progress="hidden")
     gr.HTML("", elem_id="qa-copy-helper", js_on_load=COPY_ANYWHERE_JS)
     asked = gr.JSON([], visible=False, elem_id="qa-asked")  # the earlier questions, kept in the page
     # The server's reply, the new turn only: a hidden chatbot, so that it arrives in the transcript's
@@ -134,4 +164,5 @@ def build_chat_tab(service, collections=None):
         # Another knowledge base is another conversation: earlier turns cannot be read against it.
         # The question box is left alone: what is being typed is meant for the new collection.
         picker.input(None, None, [chat, asked], js="() => [[], []]")
+        picker.change(examples_for, [picker], [examples, question])
     return picker

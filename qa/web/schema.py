@@ -157,15 +157,32 @@ class Spans(BaseModel):
     row_end: int | None = Field(description="The last XLSX row it holds; null when it holds one row or none.")
 
 
+CITATION_DOC = (
+    "The human citation, built once (Citation.label) and printed as is by the CLI, the page and the widget: "
+    "《标题》第2页 (PDF; 第1–2页 over pages), 《标题》第3张幻灯片 (PPTX), 《标题》Sheet1·第5行 (XLSX), "
+    "《标题》第3–5段 or, with a source or date, 《标题》（晨报，第5段） (other formats)."
+)
+
+
 class Copy(Place, Spans):
     source: str | None
     date: str | None
+    citation: str = Field(description=CITATION_DOC)
     similarity: float = Field(description="1.0: the same text after normalisation; a near copy is at least 0.95.")
 
 
 class Span(BaseModel):
     start: int
     end: int
+
+
+class Highlight(Span):
+    """The highlighted sentence, and where it stands: its own paragraph and page (a passage can run over
+    several)."""
+
+    paragraph: int = Field(description="The paragraph the sentence starts in.")
+    page: int | None = Field(description="The page or slide the sentence starts on; null where a format has none.")
+    citation: str = Field(description="The sentence's human citation (its own page): what the copy button copies.")
 
 
 def _absent_when_unset(schema: dict) -> None:
@@ -179,7 +196,8 @@ class Hit(Place, Spans):
     date: str | None
     text: str
     pieces: list[list[int]] = Field(description="File spans [start, end] whose concatenation is `text`.")
-    highlight: Span = Field(
+    citation: str = Field(description=CITATION_DOC + " For the whole passage (its page or paragraph range).")
+    highlight: Highlight = Field(
         description="The best-matching sentence, as offsets into `text`; on the short answer's card, the sentence "
         "holding the short answer."
     )
@@ -221,6 +239,10 @@ class ShortAnswer(BaseModel):
         'page break); `"".join(file_text[s:e] for s, e in pieces) == text`.'
     )
     score: float = Field(description="The reader's probability (0-1) that its card answers the question.")
+    citation: str | None = Field(
+        description="The human citation of the place the answer stands (its own page, not the card's first); "
+        "printed beside 答：."
+    )
 
 
 class AskResponse(BaseModel):
@@ -253,6 +275,7 @@ class Flag(BaseModel):
 
 
 class QuoteMatch(Place):
+    citation: str = Field(description=CITATION_DOC)
     source_text: str
     similarity: float
     normalizations: list[str]

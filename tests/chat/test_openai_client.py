@@ -49,11 +49,13 @@ def test_non_streaming_answer_carries_citations_exactly_as_api_ask(client, live_
 
 
 def test_the_reply_leads_with_the_short_answer(client, live_server):
-    """答：袁家军 [1] first, then the answer and 参考资料; `short_answer` as /api/ask has it, its card cited."""
+    """答：袁家军 [1] and where it stands first, then the answer and 参考资料; `short_answer` as /api/ask has
+    it, its card cited."""
     completion = client.chat.completions.create(model=MODEL_ID, messages=[{"role": "user", "content": WHO_HOSTED}])
     content = completion.choices[0].message.content
     api = _api_ask(live_server, {"question": WHO_HOSTED, "history": []})
-    assert content.startswith(f"答：袁家军 [1]\n\n{api['answer']}\n\n参考资料：\n[1] "), content
+    lead = f"答：袁家军 [1] {api['short_answer']['citation']}"
+    assert content.startswith(f"{lead}\n\n{api['answer']}\n\n参考资料：\n[1] "), content
     short = completion.model_extra["short_answer"]
     assert short == api["short_answer"] and (short["text"], short["card"]) == ("袁家军", 1)
     hit = completion.model_extra["citations"][0]

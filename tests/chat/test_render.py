@@ -11,7 +11,7 @@ import pytest
 from qa.chat.render import assistant_message, marked, terminal_answer
 from qa.config import Settings
 from qa.service import QAService
-from qa.web.ui import answer_html, cards_html
+from qa.web.cards_view import answer_html, cards_html
 from tests.test_cli import WHO_HOSTED
 
 
@@ -40,11 +40,17 @@ def test_terminal_and_assistant_message_lead_with_the_short_answer(service, seed
     hit = answer.hits[0]
     assert "".join(seed_texts[hit.citation.file][s:e] for s, e in short.pieces) == "袁家军"
     lines = terminal_answer(answer).splitlines()
-    assert lines[0] == f"答：袁家军 [1]（{hit.citation.file}:{short.start}-{short.end}）"
+    cite = short.citation.label()  # the place the answer stands, then the exact span
+    assert cite.startswith("《") and cite == body_citation(answer)
+    assert lines[0] == f"答：袁家军 [1] {cite}（{hit.citation.file}:{short.start}-{short.end}）"
     assert lines[1] == f"回答：{answer.answer}" and "袁家军" in answer.answer
     assert re.search(r"【[^】]*〖袁家军〗[^】]*】", lines[4]), lines[4]
     message = assistant_message(answer)
-    assert message.startswith(f"答：袁家军 [1]\n\n{answer.answer}\n\n参考资料：\n[1] ")
+    assert message.startswith(f"答：袁家军 [1] {cite}\n\n{answer.answer}\n\n参考资料：\n[1] ")
+
+
+def body_citation(answer) -> str:
+    return answer.to_dict()["short_answer"]["citation"]
 
 
 def test_reader_off_no_short_answer_anywhere_and_the_output_as_before(reader_off):

@@ -15,6 +15,7 @@ import pytest
 from tests.collections.conftest import FORMATS
 from tests.conftest import SCREENSHOTS
 from tests.web.chromium import CHROMIUM, CHROMIUM_ARGS
+from tests.web.interface_text import interface_text, plain_chinese_problems
 
 ADMIN = "browser-admin-token-4f1c"
 READ = "browser-read-token-9d2e"
@@ -50,6 +51,8 @@ def test_admin_logs_in_uploads_a_pdf_watches_progress_and_asks_about_it(server_f
         admin.locator("#admin-token").fill("not-the-token")
         admin.locator("#admin-login").click()
         admin.locator("#admin-login-error", has_text="令牌不正确").wait_for()
+        admin_frame = page.locator("#qa-admin-frame").element_handle().content_frame()
+        assert not plain_chinese_problems(interface_text(admin_frame)), interface_text(admin_frame)
         admin.locator("#admin-token").fill(ADMIN)
         admin.locator("#admin-login").click()
         admin.locator("#admin-panel").wait_for(state="visible")
@@ -63,18 +66,24 @@ def test_admin_logs_in_uploads_a_pdf_watches_progress_and_asks_about_it(server_f
         )
         admin.locator("#admin-files").set_input_files(str(PDF))
         admin.locator("#admin-upload").click()
-        states = set()
+        states, file_states, words = set(), set(), []
         state = admin.locator("#admin-job-state")
         state.wait_for()
         while True:  # watch the progress the page shows until the job ends
             states.add(state.get_attribute("data-state"))
+            file_states.update(admin.locator("#admin-job li").evaluate_all("ls => ls.map(l => l.dataset.state)"))
+            words.append(interface_text(admin_frame))
             if states & {"done", "failed"}:
                 break
             page.wait_for_timeout(100)
         job_text = admin.locator("#admin-job").inner_text()
-        assert "done" in states and re.search(r"poem.pdf：已索引（\d+ 段）", job_text), job_text
+        assert "done" in states and re.search(r"poem.pdf：已索引（\d+ 个段落）", job_text), job_text
         assert states & {"queued", "running"}, states  # progress was shown before the end
-        assert "已读文件 1 / 1" in job_text
+        # the file's own state moved with the build (read, then the build's steps), not 待索引 to the end
+        assert file_states - {"queued", "indexed"}, file_states
+        assert re.search(r"完成：已索引 1 个文件。知识库现有 \d+ 个段落。", job_text), job_text
+        problems = [p for w in words for p in plain_chinese_problems(w)]
+        assert not problems, problems  # job steps, units and the closing line in Chinese; no job id
         admin.locator("#admin-docs li", has_text="poem").wait_for()
         SHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SHOTS / "admin_upload.png"), full_page=True)
@@ -82,7 +91,23 @@ def test_admin_logs_in_uploads_a_pdf_watches_progress_and_asks_about_it(server_f
         page.get_by_role("tab", name="问答").click()
         picker = page.locator("#qa-collection input")
         picker.click()
+        examples_before = page.locator("#qa-examples").inner_text()
         page.get_by_role("option", name="诗词").click()
+        # the examples and the placeholder follow the collection: none of 长三角 is left
+        page.wait_for_function(
+            "() => !document.querySelector('#qa-examples') || "
+            "!document.querySelector('#qa-examples').innerText.includes('长三角')"
+        )
+        assert "长三角" in examples_before
+        placeholder = page.locator("#qa-question textarea, #qa-question input").first.get_attribute("placeholder")
+        assert "长三角" not in placeholder, placeholder
+        example = page.locator("#qa-examples button, #qa-examples tr.tr-body").first
+        example.wait_for()
+        shown = example.inner_text().strip()
+        assert "poem" in shown, shown  # the collection's one document, and qa answers it from there
+        example.click()
+        box = page.locator("#qa-question textarea, #qa-question input").first
+        page.wait_for_function("([t]) => document.querySelector('#qa-question textarea').value === t", arg=[shown])
         box = page.locator("#qa-question textarea, #qa-question input").first
         box.fill(QUESTION)
         box.press("Enter")
@@ -102,6 +127,22 @@ def test_admin_logs_in_uploads_a_pdf_watches_progress_and_asks_about_it(server_f
         for frame in page.frames:
             assert ADMIN not in frame.content() and READ not in frame.content()
         assert all(ADMIN not in c["value"] and READ not in c["value"] for c in context.cookies())
+
+        # A new collection without documents: the widget says so in plain words (from the error's code),
+        # not "… 用 qa ingest --collection … 添加 / … run `qa ingest …`".
+        page.get_by_role("tab", name="管理").click()
+        admin.locator("#admin-new").fill("空的")
+        admin.locator("#admin-create").click()
+        page.wait_for_function(
+            "() => document.querySelector('#qa-admin-frame').contentDocument"
+            ".querySelector('#admin-collection').value === '空的'"
+        )
+        page.goto(server.url + "/embed?collection=" + "空的", wait_until="load")
+        page.locator("#q").fill(QUESTION)
+        page.locator("#q").press("Enter")
+        page.locator("#ask-status.qa-error").wait_for()
+        assert page.locator("#ask-status").inner_text() == "这个知识库还没有文档：请管理员在“管理”页上传文档。"
+        assert not plain_chinese_problems(interface_text(page)), interface_text(page)
         context.close()
     finally:
         browser.close()

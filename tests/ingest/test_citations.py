@@ -48,10 +48,12 @@ def test_hits_carry_page_slide_or_sheet_and_row(hits):
         c = hit.citation
         if c.format in PAGED:
             assert c.page in (1, 2) and c.sheet is None
-            assert PAGED[c.format].format(c.page) in c.label()
+            pages = str(c.page) if c.page_end is None else f"{c.page}–{c.page_end}"  # a passage over pages
+            assert PAGED[c.format].format(pages) in c.label()
         elif c.format == "xlsx":
             assert c.sheet == "Sheet1" and 2 <= c.row <= 102 and c.page is None
-            assert f"Sheet1·第{c.row}行" in c.label()
+            rows = str(c.row) if c.row_end is None else f"{c.row}–{c.row_end}"
+            assert f"Sheet1·第{rows}行" in c.label()
         else:
             assert (c.page, c.sheet, c.row) == (None, None, None)
 
@@ -92,7 +94,8 @@ def test_api_serves_the_extracted_text(formats_service, texts):
 
 
 def test_pages_appear_in_the_ui_cards(formats_service):
-    from qa.web.ui import cards_html, check_html, citation_text
+    from qa.web.cards_view import cards_html
+    from qa.web.check_view import check_html
 
     articles = {a.doc_id: a.to_dict() for a in formats_service.documents()}
     on_slide = next(p for p in formats_service.index.passages if p.citation.format == "pptx" and len(p.text) > 20)
@@ -100,6 +103,6 @@ def test_pages_appear_in_the_ui_cards(formats_service):
     slide = {**answer, "hits": [h for h in answer["hits"] if h.get("format") == "pptx"][:1]}
     assert slide["hits"], "a slide among the first ten hits"
     assert f"第{slide['hits'][0]['page']}张幻灯片" in cards_html(slide, articles)
-    assert f"第{slide['hits'][0]['page']}张幻灯片" in citation_text(slide["hits"][0])
+    assert f"第{slide['hits'][0]['page']}张幻灯片" in slide["hits"][0]["citation"]
     quote = formats_service.verify("当前的运行环境是什么，windows还是Linux").to_dict()
     assert "Sheet1·第3行" in check_html(quote)

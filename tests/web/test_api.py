@@ -11,7 +11,8 @@ from qa.config import Settings, project_root
 from qa.errors import InputError
 from qa.service import QAService
 from qa.web.api import MAX_BODY_BYTES, create_app
-from qa.web.ui import answer_html, cards_html, check_html
+from qa.web.cards_view import answer_html, cards_html
+from qa.web.check_view import check_html
 from tests.test_cli import WHO_HOSTED
 
 ALLOWED = "http://allowed.example:8080"
@@ -319,7 +320,7 @@ def test_ui_html_escapes_every_data_string():
 
 
 def test_the_page_leads_with_the_short_answer_marked_in_its_card(client, service):
-    """答：袁家军[1] (with its file offsets) before the answer; in card 1, and in its context view, the
+    """答：袁家军[1] (with the human citation of where it stands) before the answer; in card 1, and in its context view, the
     span marked more strongly inside the highlighted sentence; in no other card."""
     body = client.post("/api/ask", json={"question": WHO_HOSTED}).json()
     short, hit = body["short_answer"], body["hits"][0]
@@ -335,9 +336,18 @@ def test_the_page_leads_with_the_short_answer_marked_in_its_card(client, service
     lead = answer_html(body)
     assert lead.index('class="qa-short-answer"') < lead.index('class="qa-answer"')
     assert '答：<span class="qa-short-text">袁家军</span><span class="qa-ref">[1]</span>' in lead
-    assert f"{hit['file']}:{short['start']}-{short['end']}" in lead
+    assert f'<span class="qa-short-where">{short["citation"]}</span>' in lead and short["citation"].startswith("《")
+    assert hit["file"] not in lead  # the file span is one click away (copy button, context), not beside 答：
     cards = cards_html(body, {hit["doc_id"]: service.document(hit["doc_id"]).to_dict()})
     first, *rest = cards.split('<div class="qa-card"')[1:]
     strong = r'<mark class="qa-hl">[^<]*<mark class="qa-short">袁家军</mark>[^<]*</mark>'
     assert len(re.findall(strong, first)) == 2, first  # the card's text and the paragraph in context
     assert "qa-short" not in "".join(rest)
+
+
+def test_the_page_translates_gradios_own_words(client):
+    """Gradio announced an answer to screen readers as the bare key "common.complete" (its zh-CN and en
+    tables lack it): the page's config carries qa's translation for every Chinese locale and en."""
+    translations = client.get("/config").json()["i18n_translations"]
+    for locale in ("zh-CN", "zh-TW", "zh", "en"):
+        assert translations[locale]["common.complete"] == "完成", locale

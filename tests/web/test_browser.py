@@ -25,6 +25,7 @@ from qa.config import project_root
 from tests.conftest import SCREENSHOTS
 from tests.test_cli import WHO_HOSTED
 from tests.web.chromium import CHROMIUM, CHROMIUM_ARGS
+from tests.web.interface_text import interface_text, plain_chinese_problems
 
 ROOT = project_root()
 SHOTS = SCREENSHOTS  # docs/screenshots with REFRESH_SCREENSHOTS=1 (tests/conftest.py)
@@ -107,7 +108,21 @@ def host_page(qa_port: int, title: str) -> str:
 <p style="color:#555">下方的问答框由 qa 服务提供，嵌入在本页的 iframe 中。</p>
 <iframe id="qa" title="文档问答" src="http://127.0.0.1:{qa_port}/embed"
  style="width:100%;height:820px;border:1px solid #cfd6e0;border-radius:10px;background:#fff"></iframe>
+{BLOCKED_NOTE}
 </div></body></html>"""
+
+
+# The host snippet's fallback, as docs/widget.md gives it: where the widget never says it is showing
+# (the browser refused to frame it), one line the site's administrator can act on.
+BLOCKED_NOTE = """<p id="qa-blocked" hidden style="color:#92400e">问答窗口没有显示：本网站不在问答服务允许嵌入的网站名单中。\
+请联系问答服务的管理员，把本网站的地址加入名单（设置 embed_origins）。</p>
+<script>
+  (function () {
+    var shown = false;
+    addEventListener("message", function (e) { if (e.data && e.data.qa === "embed-ready") shown = true; });
+    setTimeout(function () { if (!shown) document.getElementById("qa-blocked").hidden = false; }, 5000);
+  })();
+</script>"""
 
 
 class QAServer:
@@ -260,6 +275,31 @@ def check_turns(turns) -> None:
             assert cards.first.locator(".qa-text").inner_text().startswith(LIST_ITEMS[i])
 
 
+def api(qa, route: str, body: dict) -> dict:
+    request = urllib.request.Request(
+        qa.url + route, json.dumps(body).encode(), {"Content-Type": "application/json"}, method="POST"
+    )
+    with urllib.request.urlopen(request) as r:
+        return json.loads(r.read())
+
+
+def check_citations(turn, answer: dict) -> None:
+    """The turn prints the JSON's citations as they are: beside 答：, on each card and at its foot."""
+    assert turn.locator(".qa-short-where").inner_text() == answer["short_answer"]["citation"]
+    cards = turn.locator(".qa-card")
+    assert cards.count() == len(answer["hits"])
+    for card, hit in zip(cards.all(), answer["hits"]):
+        head = card.locator(".qa-card-head").inner_text().replace("回答出自此段", "").strip()
+        assert head == f"[{hit['rank']}]{hit['citation']}", (head, hit["citation"])
+        assert card.locator(".qa-cite code").inner_text().strip() == hit["highlight"]["citation"]
+
+
+def check_plain_chinese(where, flow: str) -> None:
+    """The interface's own words in this flow (not the documents' text) are plain Chinese."""
+    problems = plain_chinese_problems(interface_text(where))
+    assert not problems, (flow, problems)
+
+
 def check_short_answer(turn) -> None:
     """The answer reader's short answer leads the turn (答：袁家军[1], before 回答's sentences), and inside
     card 1 the span is marked, visibly and more strongly, within the card's highlighted sentence."""
@@ -297,7 +337,10 @@ def test_gradio_chat_holds_a_conversation_with_cards_in_context(qa, page):
     answer = page.locator("#qa-chat .qa-turn").last
     cards = answer.locator(".qa-card")
     first = cards.first
-    assert re.search(r"第\d+段", first.locator(".qa-meta").inner_text())
+    assert re.search(r"\[\d+\]《.+》（.*第\d+(–\d+)?段）", first.locator(".qa-card-head").inner_text())
+    # The examples are this collection's, each answered from the document it was drawn from (QAService.examples).
+    examples = page.locator("#qa-examples button, #qa-examples td").all_inner_texts()
+    assert any("长三角" in e for e in examples), examples
 
     # a card opens its passage in context: neighbouring paragraphs, the sentence highlighted
     target = cards.nth(min(1, cards.count() - 1))
@@ -307,15 +350,28 @@ def test_gradio_chat_holds_a_conversation_with_cards_in_context(qa, page):
     assert context.locator(".qa-para").count() >= 2
     assert context.locator(".qa-target > mark").inner_text()
 
-    # copy-citation puts 标题 · 来源 · 第N段（file:start-end） on the clipboard
+    # copy-citation puts the human citation and the exact span, 《标题》（晨报，第N段）（file:start-end）, on the clipboard
     page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=qa.url)
     button = first.locator("button.qa-copy")
     button.click()
     page.locator("#qa-chat button.qa-copy", has_text="已复制").first.wait_for()
     copied = page.evaluate("navigator.clipboard.readText()")
-    assert re.search(r"第\d+(–\d+)?段（seeds/.+\.txt:\d+-\d+）", copied), copied
+    assert re.search(r"^《.+》（.*第\d+(–\d+)?段）（seeds/.+\.txt:\d+-\d+）$", copied), copied
     settle(page.locator("#qa-chat"))  # the transcript's message bubbles keep an opacity of their own
     shot(page, "gradio_chat.png")
+    # Gradio's ↓ (to the latest answer) stands clear of the cards' text when the transcript is scrolled up.
+    page.locator("#qa-chat .qa-turn").first.scroll_into_view_if_needed()
+    down = page.locator("#qa-chat .scroll-down-button-container button")
+    down.wait_for(state="visible")
+    clash = page.evaluate(
+        """b => { const r = b.getBoundingClientRect();
+                  return [...document.querySelectorAll('#qa-chat .qa-text, #qa-chat .qa-meta, #qa-chat .qa-cite')]
+                    .filter(t => { const s = t.getBoundingClientRect();
+                      return s.left < r.right && r.left < s.right && s.top < r.bottom && r.top < s.bottom; }).length; }""",
+        down.element_handle(),
+    )
+    assert clash == 0, "the ↓ button covers card text"
+    check_plain_chinese(page, "问答")
 
     # 新对话 empties the transcript; the same words are then a first question, not a follow-up
     page.locator("#qa-new").click()
@@ -336,20 +392,56 @@ def test_gradio_chat_holds_a_conversation_with_cards_in_context(qa, page):
     page.wait_for_function("document.querySelectorAll('#qa-chat .qa-turn').length === 0")
     gradio_ask(page, WHO_HOSTED)
     check_short_answer(page.locator("#qa-chat .qa-turn").last)
+    check_citations(page.locator("#qa-chat .qa-turn").last, api(qa, "/api/ask", {"question": WHO_HOSTED}))
+    # An error is said in Chinese from its code (here: a question of punctuation only).
+    box = page.locator("#qa-question textarea, #qa-question input").first
+    box.fill("？？？")
+    box.press("Enter")
+    page.locator("#qa-chat .qa-error").last.wait_for()
+    assert page.locator("#qa-chat .qa-error").last.inner_text() == "内容是空的：请输入文字。"
+    check_plain_chinese(page, "问答: a short answer and an error")
+
+
+def gradio_check(page, quote: str):
+    result = page.locator("#qa-check-result")
+    shown = "() => { const c = document.querySelector('#qa-check-result .qa-check'); return c ? c.innerText : ''; }"
+    before = page.evaluate(shown)
+    page.locator("#qa-quote textarea").fill(quote)
+    page.locator("#qa-check-btn").click()
+    # the new verdict, not the one before it (Gradio's own status text around it changes meanwhile)
+    page.wait_for_function(f"([b]) => ({shown})() !== b && ({shown})() !== ''", arg=[before])
+    return result
 
 
 def test_gradio_quote_check_shows_verdict_and_diff(qa, page):
     page.goto(qa.url + "/", wait_until="load")
     page.get_by_role("tab", name="核对引文").click()
-    page.locator("#qa-quote textarea").fill(ALTERED_QUOTE)
-    page.locator("#qa-check-btn").click()
-    result = page.locator("#qa-check-result")
-    result.locator(".qa-verdict").wait_for()
+    # The tab names the collection it checks against, a choice of its own.
+    assert page.locator("#qa-check-collection").is_visible()
+    assert "在这个知识库中核对" in page.locator("#qa-check-collection").inner_text()
+    # An exact quote: the place, no diff legend (nothing struck out or added).
+    exact = api(qa, "/api/verify", {"quote": "2020年度长三角地区主要领导座谈会在浙江湖州举行"})
+    result = gradio_check(page, "2020年度长三角地区主要领导座谈会在浙江湖州举行")
+    assert result.locator(".qa-verdict").inner_text() == "原文一致"
+    assert result.locator(".qa-legend").count() == 0
+    assert result.locator(".qa-match .qa-card-head").first.inner_text() == f"出处：{exact['matches'][0]['citation']}"
+    # A quote found nowhere: its nearest paragraphs wait folded where they are under 60% alike ...
+    result = gradio_check(page, "长三角地区将建设世界级的海上风电基地和氢能走廊")  # nearest 26% alike
+    assert result.locator(".qa-verdict").inner_text() == "未找到出处"
+    assert result.locator("details.qa-nearest").count() == 1 and not result.locator(".qa-match").first.is_visible()
+    # ... and open where the nearest is worth reading (69% alike: the same meeting, other claims)
+    result = gradio_check(page, "2020年度长三角地区主要领导座谈会在浙江湖州举行了三天并发布了十项成果")
+    assert result.locator(".qa-verdict").inner_text() == "未找到出处"
+    assert result.locator("details.qa-nearest").count() == 0 and result.locator(".qa-match").first.is_visible()
+    check_plain_chinese(page, "核对引文: exact and not found")
+    result = gradio_check(page, ALTERED_QUOTE)
     assert result.locator(".qa-verdict").inner_text() == "引文有改动"
     assert result.locator(".qa-diff ins").count() >= 1 and result.locator(".qa-diff del").count() >= 1
     flags = " ".join(result.locator(".qa-flag").all_inner_texts())
     assert "数字改动" in flags and "否定改动" in flags
     assert "第9段" in result.locator(".qa-match .qa-card-head").first.inner_text()
+    assert "/" not in result.locator(".qa-verdict + p").inner_text()  # Chinese only: the API's message is not shown
+    check_plain_chinese(page, "核对引文: altered")
     settle(result)
     shot(page, "gradio_quote_check.png")
 
@@ -388,6 +480,21 @@ def test_embed_in_host_page_asks_opens_context_and_checks_quotes(qa, hosts, page
     assert "第9段" in check.locator(".qa-card-head").first.inner_text()
     assert any("数字改动" in f for f in check.locator(".qa-flag").all_inner_texts())
     shot(page, "embed_quote_check.png")
+    # as on the page: Chinese words only, no legend without a diff, a far not-found's nearest folded
+    assert "/" not in check.locator("p.qa-text").first.inner_text()
+    for quote, verdict in (
+        ("2020年度长三角地区主要领导座谈会在浙江湖州举行", "原文一致"),
+        ("长三角地区将建设世界级的海上风电基地和氢能走廊", "未找到出处"),
+    ):
+        frame.locator("#quote").fill(quote)
+        frame.locator("#check-form button").click()
+        frame.locator("#check[data-state=done] .qa-verdict", has_text=verdict).wait_for()
+    frame.locator("#check details.qa-nearest").wait_for(state="attached")
+    assert not frame.locator("#check .qa-match").first.is_visible()
+    frame.locator("#quote").fill("2020年度长三角地区主要领导座谈会在浙江湖州举行")
+    frame.locator("#check-form button").click()
+    frame.locator("#check[data-state=done] .qa-verdict", has_text="原文一致").wait_for()
+    assert frame.locator("#check .qa-diff, #check del").count() == 0  # an exact match: no diff, no legend
 
     # The answer reader's short answer, first and marked in its card and in the passage in context.
     frame.locator("#mode-ask").click()
@@ -396,9 +503,11 @@ def test_embed_in_host_page_asks_opens_context_and_checks_quotes(qa, hosts, page
     frame.locator("#q").press("Enter")
     frame.locator("#answer[data-state=done][data-turns='1']").wait_for()
     check_short_answer(frame.locator("#answer .qa-turn"))
+    check_citations(frame.locator("#answer .qa-turn"), api(qa, "/api/ask", {"question": WHO_HOSTED}))
     shot(page, "embed_short_answer.png")
     frame.locator("#answer .qa-card").first.click()
     assert reader.locator(".qa-target mark.qa-hl mark.qa-short").inner_text() == "袁家军"
+    check_plain_chinese(page.locator("#qa").element_handle().content_frame(), "widget")
 
 
 # -- embedding rules -----------------------------------------------------------------------------------
@@ -418,11 +527,16 @@ def test_disallowed_origin_cannot_frame_the_embed(qa, hosts, page):
     # Chromium replaces a frame refused by frame-ancestors with its error page
     assert frame.url.startswith("chrome-error://"), frame.url
     assert frame.locator("#q").count() == 0, "the embed must not render inside a page on a disallowed origin"
+    # the host snippet says why, in one line its administrator can act on, instead of a grey frame alone
+    page.locator("#qa-blocked").wait_for(state="visible", timeout=15_000)
+    assert "embed_origins" in page.locator("#qa-blocked").inner_text()
     shot(page, "embed_blocked_origin.png")
 
     # the same host page on the allowed origin does show it (the block is about the origin, not the page)
     page.goto(allowed.origin + "/host.html", wait_until="load")
     page.frame_locator("#qa").locator("#q").wait_for()
+    page.wait_for_timeout(5500)  # past the snippet's wait: the widget said it shows, so no note
+    assert page.locator("#qa-blocked").is_hidden()
 
 
 # -- script payloads render as text ----------------------------------------------------------------

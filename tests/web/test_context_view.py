@@ -1,4 +1,4 @@
-"""The reader's context view shows the section a passage stands in (qa.web.ui.context_html; the widget's
+"""The reader's context view shows the section a passage stands in (qa.web.cards_view.context_html; the widget's
 embed.js does the same), and the card names all the paragraphs a passage holds."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ import re
 
 from qa.ingest.passages import build_corpus
 from qa.ingest.sources import find_sources, read_source
-from qa.web.ui import cards_html, citation_text, context_html
+from qa.web.cards_view import cards_html, context_html, copy_text
 from tests.conftest import ROOT, SEEDS
 
 LAW = ROOT.parent / "shared" / "corpora" / "formats" / "人民检察院行政诉讼监督规则（试行）_2016-04-15.md"
@@ -17,6 +17,7 @@ def _hit(passage, sentence: str) -> dict:
     start = passage.text.index(sentence)
     return {
         **passage.citation.to_dict(),
+        "citation": passage.citation.label(),
         "rank": 1,
         "score": 1.0,
         "text": passage.text,
@@ -35,7 +36,8 @@ def test_the_context_is_the_section_with_the_passage_marked():
     assert "第二章 受 理" in html and "第三章" not in html  # from its chapter heading to the next one
     assert html.count("qa-target") == last - first + 1  # every paragraph of the passage marked
     assert re.search(r"<mark[^>]*>（二）认为再审判决、裁定确有错误的；</mark>", html)
-    assert f"第{first}–{last}段" in citation_text(hit) and f"第{first}–{last}段" in cards_html({"hits": [hit]}, {})
+    assert f"第{first}–{last}段" in hit["citation"] and f"第{first}–{last}段" in cards_html({"hits": [hit]}, {})
+    assert copy_text(hit).endswith(f"（{hit['file']}:{hit['start']}-{hit['end']}）")  # the exact span, one click away
 
 
 def test_without_a_heading_near_the_context_is_the_neighbouring_paragraphs():
@@ -45,4 +47,4 @@ def test_without_a_heading_near_the_context_is_the_neighbouring_paragraphs():
     article = next(a for a in corpus.articles if a.doc_id == passage.doc_id).to_dict()
     html = context_html(article, _hit(passage, sentence))
     assert re.findall(r"第(\d+)段", html) == ["11", "12", "13", "14", "15"]
-    assert html.count("qa-target") == 1 and "–" not in citation_text(_hit(passage, sentence))
+    assert html.count("qa-target") == 1 and "–" not in _hit(passage, sentence)["citation"]

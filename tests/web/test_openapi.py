@@ -95,7 +95,11 @@ def test_the_short_answer_is_in_the_schema(schema, app):
         {"type": "null"},
     ]
     short = defs["ShortAnswer"]
-    assert set(short["required"]) == set(short["properties"]) == {"text", "card", "start", "end", "pieces", "score"}
+    assert (
+        set(short["required"])
+        == set(short["properties"])
+        == {"text", "card", "start", "end", "pieces", "score", "citation"}
+    )
     assert all(field.get("description") for field in short["properties"].values())
     assert "rank" in short["properties"]["card"]["description"]
     assert "file" in short["properties"]["start"]["description"]

@@ -1,6 +1,8 @@
 // The embeddable qa page: a conversation (follow-ups read from the earlier questions), cited passages
 // read in context, quotation checks.
 // Every piece of data enters the page through textContent; no HTML is ever built from strings.
+// Every citation shown is the JSON's `citation` (built once, qa/records.py Citation.label); every error
+// is the Chinese for its `code` (static/messages.js).
 // All URLs are relative, so the page works under a reverse proxy's sub-path.
 (function () {
   "use strict";
@@ -14,6 +16,13 @@
     quote_marks: "引号", letter_case: "大小写", traditional_simplified: "繁简",
     punctuation_width: "标点全半角", character_width: "全半角", whitespace: "空白"
   };
+  var EXPLAIN = {
+    exact: "引文与原文逐字相同。", normalized: "只有标点、全半角或繁简等写法差异，文字一致。",
+    altered: "找到出处，但引文的文字与原文不同，请看下面的差异。", spliced: "引文由几处原文拼接而成。",
+    not_found: "语料中没有这段引文的出处。"
+  };
+  var WORTH_READING = 0.6;  // a not-found quote's nearest paragraphs open from here on (check_view.py)
+  var MESSAGES = window.QA_MESSAGES || {};
   var CONTEXT = 2;
   var SECTION = 30;
   var documents = {};
@@ -75,14 +84,19 @@
     }
     return fetch(url, options).then(function (response) {
       return response.json().catch(function () { return {}; }).then(function (data) {
-        if (!response.ok) {
-          var message = (data && data.error && data.error.message) || ("请求失败（" + response.status + "）");
-          throw new Error(message);
-        }
+        if (!response.ok) throw failure((data && data.error && data.error.code) || "http_error");
         return data;
       });
-    });
+    }, function () { throw failure("network"); });
   }
+
+  // An error as a person reads it: the Chinese for its code, never the API's own message.
+  function failure(code) {
+    var error = new Error(MESSAGES[code] || MESSAGES.qa_error || "出错了，请稍后再试。");
+    error.qa = true;
+    return error;
+  }
+  function words(error) { return error && error.qa ? error.message : (MESSAGES.qa_error || "出错了，请稍后再试。"); }
 
   function status(id, text, isError) {
     var node = $(id);
@@ -90,20 +104,10 @@
     node.className = "qa-status" + (isError ? " qa-error" : "");
   }
 
-  // 第N页 (PDF), 第N张幻灯片 (PPTX), 工作表·第N行 (XLSX); "" for formats without pages.
-  function where(h) {
-    if (h.sheet !== undefined && h.sheet !== null) return h.sheet + "·第" + h.row + "行";
-    if (h.page === undefined || h.page === null) return "";
-    return h.format === "pptx" ? "第" + h.page + "张幻灯片" : "第" + h.page + "页";
-  }
-
-  function citationText(hit) {
-    var parts = [hit.title || hit.doc_id];
-    if (hit.source) parts.push(hit.source);
-    if (hit.date) parts.push(hit.date);
-    if (where(hit)) parts.push(where(hit));
-    parts.push(paragraphLabel(hit));
-    return parts.join(" · ") + "（" + hit.file + ":" + hit.start + "-" + hit.end + "）";
+  // What the copy button puts on the clipboard: the highlighted sentence's citation and the exact file span.
+  function copyText(hit) {
+    var cite = (hit.highlight && hit.highlight.citation) || hit.citation || "";
+    return cite + "（" + hit.file + ":" + hit.start + "-" + hit.end + "）";
   }
 
   function copy(text, button) {
@@ -134,11 +138,7 @@
       var lead = el("div", "qa-short-answer", "答：");
       lead.appendChild(el("span", "qa-short-text", short.text));
       lead.appendChild(el("span", "qa-ref", "[" + short.card + "]"));
-      var shortHit = (answer.hits || []).filter(function (h) { return h.rank === short.card; })[0];
-      if (shortHit) {
-        var spans = (short.pieces || [[short.start, short.end]]).map(function (p) { return p[0] + "-" + p[1]; });
-        lead.appendChild(el("span", "qa-short-where", shortHit.file + ":" + spans.join(",")));
-      }
+      if (short.citation) lead.appendChild(el("span", "qa-short-where", short.citation));  // the page it is on
       turn.appendChild(lead);
     }
     var text = answer.answer || "没有找到相关内容。";
@@ -179,18 +179,17 @@
     node.setAttribute("data-rank", hit.rank);
     var head = el("div", "qa-card-head");
     head.appendChild(el("span", "qa-n", "[" + hit.rank + "]"));
-    head.appendChild(document.createTextNode(hit.title || hit.doc_id));
+    head.appendChild(document.createTextNode(hit.citation || hit.title || hit.doc_id));
     if (answerSource) head.appendChild(el("span", "qa-from", "回答出自此段"));
     node.appendChild(head);
-    var meta = [hit.source, hit.date, where(hit), paragraphLabel(hit), "相关度 " + Number(hit.score).toFixed(3)];
-    node.appendChild(el("div", "qa-meta", meta.filter(Boolean).join(" · ") + " · 点击在上下文中阅读"));
+    node.appendChild(el("div", "qa-meta", "相关度 " + Number(hit.score).toFixed(3) + " · 点击在上下文中阅读"));
     var text = el("p", "qa-text");
     var hl = hit.highlight || {};
     appendHighlighted(text, hit.text, hl.start || 0, hl.end || 0, short);
     node.appendChild(text);
-    var cite = el("div", "qa-cite");
-    var label = citationText(hit);
-    cite.appendChild(el("code", "", label));
+    var cite = el("div", "qa-cite", "划线句出处：");
+    var label = copyText(hit);
+    cite.appendChild(el("code", "", (hit.highlight && hit.highlight.citation) || hit.citation || ""));
     var button = el("button", "qa-copy", "复制引文");
     button.type = "button";
     button.addEventListener("click", function (event) { event.stopPropagation(); copy(label, button); });
@@ -216,7 +215,7 @@
       $("q").value = "";
       appendTurn(answer);
     }).catch(function (error) {
-      status("ask-status", error.message, true);
+      status("ask-status", words(error), true);
     });
   }
 
@@ -236,10 +235,6 @@
     $("answer").hidden = on;
   }
 
-  function paragraphLabel(hit) {  // 第N段, or 第N–M段 for a passage of several paragraphs
-    return "第" + hit.paragraph + (hit.paragraph_end ? "–" + hit.paragraph_end : "") + "段";
-  }
-
   // The section a passage stands in: from the heading above it (else CONTEXT paragraphs before) to
   // the paragraph before the next heading (else CONTEXT paragraphs after); as context_html in ui.py.
   function section(paragraphs, first, last) {
@@ -256,7 +251,7 @@
     loadDocument(hit.doc_id).then(function (article) {
       status("ask-status", "");
       $("reader-title").textContent = article.title || article.doc_id;
-      $("reader-meta").textContent = [article.source, article.date, article.file].filter(Boolean).join(" · ");
+      $("reader-meta").textContent = (hit.citation || "") + " · 文件中的位置：" + hit.file + ":" + hit.start + "-" + hit.end;
       var body = $("reader-body");
       clear(body);
       var paragraphs = article.paragraphs || [], first = hit.paragraph, last = hit.paragraph_end || first;
@@ -282,20 +277,10 @@
       showReader(true);
       var target = body.querySelector(".qa-target");
       if (target && target.scrollIntoView) target.scrollIntoView({ block: "nearest" });
-    }).catch(function (error) { status("ask-status", error.message, true); });
+    }).catch(function (error) { status("ask-status", words(error), true); });
   }
 
   // ---- quote check -----------------------------------------------------------------------
-  function location(m) {
-    var parts = [m.title || m.doc_id];
-    if (m.source) parts.push(m.source);
-    if (m.date) parts.push(m.date);
-    if (where(m)) parts.push(where(m));
-    if (m.paragraph === 0) parts.push("标题");  // a quoted headline
-    else if (m.paragraph !== undefined && m.paragraph !== null) parts.push("第" + m.paragraph + "段");
-    return "出处：" + parts.join(" · ") + "（" + (m.file || "") + ":" + m.start + "-" + m.end + "）";
-  }
-
   function flagText(flag) {
     if (!flag || typeof flag !== "object") return "⚠ " + String(flag);
     var kind = String(flag.kind || "");
@@ -305,12 +290,13 @@
   function renderMatch(m) {
     var node = el("div", "qa-card qa-match");
     node.style.cursor = "default";
-    node.appendChild(el("div", "qa-card-head", location(m)));
+    node.appendChild(el("div", "qa-card-head", "出处：" + (m.citation || "")));
     if (m.similarity !== undefined && m.similarity !== null) {
       node.appendChild(el("div", "qa-meta", "相似度 " + Math.round(Number(m.similarity) * 100) + "%"));
     }
     (m.flags || []).forEach(function (flag) { node.appendChild(el("span", "qa-flag", flagText(flag))); });
-    if (m.diff && m.diff.length) {
+    var changed = (m.diff || []).some(function (op) { return op.op !== "equal"; });
+    if (changed) {  // the diff and its legend only where something is struck out or added
       var diff = el("div", "qa-diff");
       m.diff.forEach(function (op) {
         var quote = op.quote || "", source = op.source || "";
@@ -331,18 +317,34 @@
     return node;
   }
 
+  function explain(result) {  // as check_view.py's verdict_text
+    var verdict = String(result.verdict || ""), found = (result.matches || []).length;
+    var text = EXPLAIN[verdict] || "无法判断这段引文。";
+    if ((verdict === "exact" || verdict === "normalized") && found) text += "共找到 " + found + " 处。";
+    if (verdict === "spliced") text = "引文由 " + (result.parts || []).length + " 段拼接而成，各段出处不相连。";
+    return text;
+  }
+
   function renderCheck(result) {
     var box = $("check");
     clear(box);
     var verdict = String(result.verdict || "");
-    box.appendChild(el("div", "qa-verdict qa-v-" + verdict.replace(/[^a-z_]/g, ""), VERDICTS[verdict] || verdict));
-    if (result.message) box.appendChild(el("p", "qa-text", result.message));
+    box.appendChild(el("div", "qa-verdict qa-v-" + verdict.replace(/[^a-z_]/g, ""), VERDICTS[verdict] || ""));
+    box.appendChild(el("p", "qa-text", explain(result)));  // in Chinese; the JSON's message is for programs
     var pieces = result.parts || [];
     pieces.forEach(function (piece, k) {  // a spliced quote: each piece with the place it comes from
       box.appendChild(el("div", "qa-card-head", "片段 " + (k + 1) + "：「" + (piece.quote || "") + "」 " + (VERDICTS[piece.verdict] || "")));
       (piece.matches || []).slice(0, 1).forEach(function (m) { box.appendChild(renderMatch(m)); });
     });
-    if (!pieces.length) (result.matches || []).slice(0, 3).forEach(function (m) { box.appendChild(renderMatch(m)); });
+    var matches = (result.matches || []).slice(0, 3);
+    if (!pieces.length && verdict === "not_found" && matches.length) {
+      // The nearest paragraphs open only where one is worth reading; below that they share a few words.
+      var nearest = Number(matches[0].similarity || 0) >= WORTH_READING ? el("div", "qa-nearest") : el("details", "qa-nearest");
+      nearest.appendChild(el(nearest.tagName === "DETAILS" ? "summary" : "p", "qa-open-hint",
+        nearest.tagName === "DETAILS" ? "▸ 最接近的段落（相似度很低，仅供参考）" : "最接近的段落："));
+      matches.forEach(function (m) { nearest.appendChild(renderMatch(m)); });
+      box.appendChild(nearest);
+    } else if (!pieces.length) matches.forEach(function (m) { box.appendChild(renderMatch(m)); });
     box.setAttribute("data-state", "done");
   }
 
@@ -355,7 +357,7 @@
     post("api/verify", { quote: quote }).then(function (result) {
       status("check-status", "");
       renderCheck(result);
-    }).catch(function (error) { clear($("check")); status("check-status", error.message, true); });
+    }).catch(function (error) { clear($("check")); status("check-status", words(error), true); });
   }
 
   // ---- modes -----------------------------------------------------------------------------
@@ -369,6 +371,11 @@
   }
 
   document.addEventListener("DOMContentLoaded", function () {
+    // Tell the page that frames the widget that it is showing. A page on an origin not in embed_origins
+    // never hears this (the browser refuses to render the widget there: frame-ancestors), and the host
+    // snippet of docs/widget.md then shows its one-line explanation instead of the browser's grey frame.
+    // Nothing but this fixed word is sent.
+    if (window.parent !== window) window.parent.postMessage({ qa: "embed-ready" }, "*");
     $("ask-form").addEventListener("submit", ask);
     $("check-form").addEventListener("submit", check);
     $("reader-back").addEventListener("click", function () { showReader(false); });
