@@ -252,7 +252,10 @@ class QAService:
                 return
             self._say(f"Rebuilding index {path.name}: it is damaged: {reason}")
             inputs = [Path(p) for p in self.index.manifest["inputs"]]
-            index, _ = build_index(self.settings, inputs, self.encoder, path, self.index, self.progress)
+            # Its vectors are reused by text, its readings are not: they hold the damage.
+            index, _ = build_index(
+                self.settings, inputs, self.encoder, path, self.index, self.progress, reuse_readings=False
+            )
             self._set_index(index)
 
     @staticmethod

@@ -130,6 +130,7 @@ def build_index(
     progress: bool = False,
     added: list[Path] = (),
     steps: BuildProgress | None = None,
+    reuse_readings: bool = True,
 ) -> tuple[Index, BuildReport]:
     """Build the index at `path` from `inputs` (files or folders), reusing unchanged embeddings.
 
@@ -139,13 +140,15 @@ def build_index(
     build is refused (the index stays as it was) with every file's reason, rather than rebuilt without them.
     `steps`: a BuildProgress to report into (a background job counts passages embedded with it, and can
     read its `status()` with rate and ETA); by default one made from `progress`. The report's `steps`
-    lists each step's count and seconds."""
+    lists each step's count and seconds. `reuse_readings=False` reads every file again instead of taking
+    an unchanged file's passages from `previous` (qa/index/unchanged.py): a rebuild because the index's
+    passages no longer match their files must not copy those passages forward."""
     started = time.monotonic()
     steps = steps or BuildProgress(bars=progress)
     path = path or settings.index_path
     inputs = [Path(p).resolve() for p in inputs]
     read: dict[Path, GuardedFile] = {}
-    unchanged = Unchanged(previous, settings, LAYOUT_VERSION)
+    unchanged = Unchanged(previous if reuse_readings else None, settings, LAYOUT_VERSION)
     sources, file_reports, skipped = read_sources(settings, inputs, steps, read, unchanged)
     wanted = {display_path(f) for f in find_sources([Path(p) for p in added], settings.follow_symlinks)}
     if wanted and not any(s.file in wanted for s in sources):
