@@ -28,6 +28,7 @@ from .index.store import Index
 from .records import Answer, Article, Hit, QuoteCheck
 from .search.answer import mark_short_answer, reply
 from .search.hybrid import Searcher
+from .search.lists import ListSearch
 
 __all__ = ["QAService"]
 
@@ -166,10 +167,13 @@ class QAService:
             raise InputError(f"top_k 必须是 1 到 100 的整数。/ top_k must be an integer from 1 to 100; got {k!r}.")
         turn = None if history is None else resolve_history(self.searcher, question, history, self.settings)
         search = (lambda: self.searcher.search(question, k)) if turn is None else (lambda: turn.hits(self.searcher, k))
-        hits = self._served(search, self._hit_claims, self._drop_false_hits)
+        # A list question's answer is the list that answers it, every item's passage a card (qa/search/lists.py).
+        listed = ListSearch(self.searcher, question if turn is None else turn.followup.question, search, k)
+        hits = self._served(listed, self._hit_claims, self._drop_false_hits)
         # An ordinal follow-up ("那第三项呢？") pins the list item asked for: that item is the answer.
         pinned = turn is not None and turn.pinned is not None
-        extracted, short = reply(hits, turn.search_query if turn else question, self.settings, pinned)
+        query = turn.search_query if turn else question
+        extracted, short = reply(hits, query, self.settings, pinned, listing=listed.run)
         return Answer(
             question,
             extracted.text,
@@ -178,6 +182,7 @@ class QAService:
             answer_from=extracted.sources,
             answered=extracted.answered,
             short_answer=short,
+            answer_items=extracted.items,
         )
 
     @property

@@ -18,11 +18,12 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
-from qa.records import Hit, ShortAnswer
+from qa.records import AnswerItem, Hit, ShortAnswer
 from qa.text import content_key, keyword_tokens, sentence_spans
 
 from .crosslang import has_chinese
 from .cues import asked_type, is_list_question, offers
+from .lists import list_extract
 
 __all__ = [
     "reply",
@@ -80,6 +81,7 @@ class Extract:
     text: str
     sources: tuple[tuple[int, int, int], ...]  # (card rank, start, end) of each quoted sentence, in order
     answered: bool  # False: no passage answers (none found, or none with enough evidence)
+    items: tuple[AnswerItem, ...] = ()  # a list answer's items (qa/search/lists.py)
 
 
 def answer_span(hit: Hit, question: str) -> tuple[int, int]:
@@ -127,7 +129,7 @@ def extract(
         return Extract(NO_ANSWER, (), False)
     if no_answer and answers_nothing(hits, question):
         return Extract(NO_DIRECT_ANSWER + CLOSEST, (), False)
-    listing = is_list_question(question)
+    listing = neighbour and is_list_question(question)  # a pinned list item (neighbour off) is quoted alone
     limit = MAX_LIST_ITEMS if listing else max_sentences
     parts: list[str] = []
     sources: list[tuple[int, int, int]] = []
@@ -188,9 +190,17 @@ def reader_finds_none(hits: list[Hit], no_answer_at: float) -> bool:
     return bool(read) and max(read) < no_answer_at
 
 
-def reply(hits: list[Hit], question: str, settings, pinned: bool = False) -> tuple[Extract, ShortAnswer | None]:
+def reply(
+    hits: list[Hit], question: str, settings, pinned: bool = False, listing=None
+) -> tuple[Extract, ShortAnswer | None]:
     """回答 and the short answer, as `qa ask` gives them: the extract (an ordinal follow-up's pinned item
-    alone), replaced by "no passage answers" when the reader read candidates and found none likely."""
+    alone), replaced by "no passage answers" when the reader read candidates and found none likely.
+    With `listing` (the list that answers, qa/search/lists.py) 回答 is its lead and every item, and
+    there is no short answer: the items are the answer ("分为三步：A，B，C" → A, B, C, not 三步)."""
+    if listing is not None and not pinned:
+        text, sources, items = list_extract(listing, hits)
+        if items:
+            return Extract(text, sources, True, items), None
     extracted = extract(hits, question, settings.no_answer, max_sentences=1 if pinned else 2, neighbour=not pinned)
     if settings.no_answer and reader_finds_none(hits, settings.reader_no_answer_at):
         extracted = Extract(NO_DIRECT_ANSWER + CLOSEST, (), False)
