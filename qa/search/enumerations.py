@@ -165,10 +165,17 @@ def inline_series(text: str) -> list[tuple[tuple[int, int], list[Opening], int |
                 parts = _parts(line, colon.end(), tail_end, _SERIES_ONLY)
                 ok = len(parts) >= 3 and all(e - s <= 24 for s, e in parts)
             if ok and lead.strip():
-                lead_span = (line_start + lead_from + len(lead) - len(lead.lstrip()), line_start + colon.start())
+                lead_span = (_past_marker(line, lead_from) + line_start, line_start + colon.start())
                 items = [Opening("inline", i + 1, line_start + s, line_start + e) for i, (s, e) in enumerate(parts)]
                 out.append((lead_span, items, n))
     return tuple(out)
+
+
+def _past_marker(text: str, at: int) -> int:
+    """`at` moved past spaces and a bullet glyph: a lead line is quoted without its bullet."""
+    while at < len(text) and (text[at].isspace() or text[at] in _BULLETS):
+        at += 1
+    return at
 
 
 def _lines(text: str) -> list[tuple[int, str]]:
@@ -204,9 +211,7 @@ def _lead_before(passages: list[Passage], pid: int, start: int) -> tuple[int, in
         return None
     end = len(before)
     cut = max(before.rfind(c, 0, end - 1) for c in "\n。！？!?")
-    s = cut + 1
-    while s < end and text[s].isspace():
-        s += 1
+    s = _past_marker(text, cut + 1)
     return (pid, s, end) if end > s else None
 
 
