@@ -23,7 +23,7 @@ from qa.records import AnswerItem, Hit, Passage
 from qa.text import normalize
 
 from .cues import is_list_question
-from .enumerations import Run, runs_near
+from .enumerations import Run, cn_number, runs_near
 from .evidence import content_words
 
 __all__ = ["find_listing", "with_list_cards", "list_extract", "ListSearch"]
@@ -31,10 +31,16 @@ __all__ = ["find_listing", "with_list_cards", "list_extract", "ListSearch"]
 CANDIDATES = 12  # passages of the ranking whose lists are read
 RANK_WEIGHT = 0.3  # a list in the first passage gets this much more than one in a passage far down
 MIN_COVERAGE = 0.3
+SENTENCE_SHARE = 0.8  # … and at least this share of the best first-card sentence's (else: that sentence)
+_ASKED_COUNT = re.compile(r"哪([两二三四五六七八九十])")
 NOUN_WEIGHT = 1.0  # a list whose lead names what is asked ("哪些亮点" → "有不少亮点") gets this much more
 LINK_CHARS = 12  # characters a lead shares with a sentence naming what is asked, to be read as restating it
 _NOUN_AFTER = re.compile(
     r"(?:哪些|哪几|几个|包括什么|包含什么|有什么)(?:个|项|种|类|条|点|位|大)?(?P<x>[\u4e00-\u9fff]{1,6}?)(?:呢|吗|\?|？|$|，|,)"
+)
+# Words any list can be asked by: they name no particular list ("有哪些步骤" is asked of every procedure).
+_GENERIC = frozenset(
+    "步骤 方面 内容 部分 情形 情况 事项 要点 类型 种类 方法 方式 措施 要求 问题 东西 工作 特点 原因 条件 阶段 环节 流程".split()
 )
 _NOUN_BEFORE = re.compile(r"(?P<x>[\u4e00-\u9fff]{2,4}?)(?:主要|都|分别|具体)?(?:有|包括|包含|分为|是)?(?:哪些|哪几)")
 
@@ -45,11 +51,18 @@ def _coverage(words: list[str], weights: list[float], text: str) -> float:
     return sum(w for word, w in zip(words, weights) if word in folded) / total
 
 
+def asked_count(question: str) -> int | None:
+    """The number of items a question names: 哪两个 → 2, 哪三项 → 3; None where it names none."""
+    m = _ASKED_COUNT.search(normalize(question))
+    return cn_number(m.group(1)) if m else None
+
+
 def list_noun(question: str) -> str | None:
     """What the question asks a list of: "有哪些重点工作" → 重点工作, "分为哪几步" → 步, "亮点有哪些" → 亮点."""
     q = normalize(question)
     m = _NOUN_AFTER.search(q) or _NOUN_BEFORE.search(q)
-    return m.group("x") if m else None
+    noun = m.group("x") if m else None
+    return None if noun is None or noun in _GENERIC or len(noun) < 2 else noun
 
 
 def _names(passages, run: Run, noun: str | None, named: list[str]) -> bool:
@@ -115,6 +128,10 @@ def find_listing(searcher, question: str, hits: list[Hit]) -> Run | None:
         weights = [w for w, i in zip(weights, inside) if not i] + [sum(w for w, i in zip(weights, inside) if i) or 1.0]
         words = [w for w, i in zip(words, inside) if not i] + [noun]
     named = [clause for pid in ranked for clause in _clauses(passages[pid].text, noun)]
+    # The best sentence of the first cards, as the answer would quote it without a list: a list must be
+    # about the question about as much ("哪些领域的成果占比超过90%" is answered inside one sentence).
+    sentence = max((_coverage(words, weights, h.highlighted_sentence) for h in hits[:3]), default=0.0)
+    wanted = asked_count(question)
     for pid in ranked:
         for run in runs_near(passages, pid):
             if run.items in seen:
@@ -122,8 +139,10 @@ def find_listing(searcher, question: str, hits: list[Hit]) -> Run | None:
             seen.add(run.items)
             coverage = _coverage(words, weights, _run_text(passages, run))
             names = _names(passages, run, noun, named)
-            if coverage < MIN_COVERAGE and not names:
+            if not names and (coverage < MIN_COVERAGE or coverage < SENTENCE_SHARE * sentence):
                 continue
+            if wanted is not None and wanted != len(run.items):
+                continue  # "哪两个关键词" is not answered by a list of four
             span = {p for p, _, _ in run.items} | ({run.lead[0]} if run.lead else set())
             near = min((position[p] for p in span if p in position), default=len(ranked))
             score = coverage + RANK_WEIGHT * (1 - near / len(ranked)) + NOUN_WEIGHT * names
