@@ -40,7 +40,7 @@ _NOUN_AFTER = re.compile(
 )
 # Words any list can be asked by: they name no particular list ("有哪些步骤" is asked of every procedure).
 _GENERIC = frozenset(
-    "步骤 方面 内容 部分 情形 情况 事项 要点 类型 种类 方法 方式 措施 要求 问题 东西 工作 特点 原因 条件 阶段 环节 流程".split()
+    ["步骤", "方面", "内容", "部分", "情形", "情况", "事项", "要点", "类型", "种类", "方法", "方式", "措施", "要求", "问题", "东西", "工作", "特点", "原因", "条件", "阶段", "环节", "流程"]
 )
 _NOUN_BEFORE = re.compile(r"(?P<x>[\u4e00-\u9fff]{2,4}?)(?:主要|都|分别|具体)?(?:有|包括|包含|分为|是)?(?:哪些|哪几)")
 
