@@ -40,7 +40,31 @@ _NOUN_AFTER = re.compile(
 )
 # Words any list can be asked by: they name no particular list ("有哪些步骤" is asked of every procedure).
 _GENERIC = frozenset(
-    ["步骤", "方面", "内容", "部分", "情形", "情况", "事项", "要点", "类型", "种类", "方法", "方式", "措施", "要求", "问题", "东西", "工作", "特点", "原因", "条件", "阶段", "环节", "流程"]
+    [
+        "步骤",
+        "方面",
+        "内容",
+        "部分",
+        "情形",
+        "情况",
+        "事项",
+        "要点",
+        "类型",
+        "种类",
+        "方法",
+        "方式",
+        "措施",
+        "要求",
+        "问题",
+        "东西",
+        "工作",
+        "特点",
+        "原因",
+        "条件",
+        "阶段",
+        "环节",
+        "流程",
+    ]
 )
 _NOUN_BEFORE = re.compile(r"(?P<x>[\u4e00-\u9fff]{2,4}?)(?:主要|都|分别|具体)?(?:有|包括|包含|分为|是)?(?:哪些|哪几)")
 
@@ -158,8 +182,11 @@ def with_list_cards(searcher, run: Run | None, hits: list[Hit], top_k: int) -> l
         return hits
     by_pid = {h.passage.id: h for h in hits}
     pids = sorted({p for p, _, _ in run.items} | ({run.lead[0]} if run.lead else set()))
-    spans = [(p, s, e) for p, s, e in ([run.lead] if run.lead else []) + list(run.items)]
-    first = {p: (s, e) for p, s, e in reversed(spans)}  # the first quote of each passage is its highlight
+    # Each card's highlight is the first item it holds (the lead on a card holding only the lead).
+    spans = list(run.items) + ([run.lead] if run.lead else [])
+    first: dict[int, tuple[int, int]] = {}
+    for p, s, e in spans:
+        first.setdefault(p, (s, e))
     cards = [
         dataclasses.replace(by_pid.get(p) or _card(searcher.index.passages[p], hits), highlight=first[p]) for p in pids
     ]
