@@ -6,7 +6,7 @@ Out: `find_listing` → the Run (qa/search/enumerations.py) that answers it, or 
      document order, before the other hits; `list_extract` → 回答 (the lead and every item quoted
      verbatim, each with its [n] card marker) and the AnswerItems (text, card, file offsets).
 
-Which list answers: the lists near the first `CANDIDATES` passages of the question's ranking are
+Which list answers: the lists near the question's hits (runs_near: within 40 passages of each) are
 scored by how much of the question's wording (IDF-weighted, as evidence coverage) stands in their lead
 line, their section heading and their items, plus how high the passages holding them rank. A list must
 hold at least MIN_COVERAGE of the question's wording, else the answer is the usual sentences.
@@ -28,7 +28,7 @@ from .evidence import content_words
 
 __all__ = ["find_listing", "with_list_cards", "list_extract", "ListSearch"]
 
-CANDIDATES = 12  # passages of the ranking whose lists are read
+CANDIDATES = 12  # hits whose lists are read
 RANK_WEIGHT = 0.3  # a list in the first passage gets this much more than one in a passage far down
 MIN_COVERAGE = 0.3
 SENTENCE_SHARE = 0.8  # … and at least this share of the best first-card sentence's (else: that sentence)
@@ -133,11 +133,8 @@ def find_listing(searcher, question: str, hits: list[Hit]) -> Run | None:
     if not is_list_question(question):
         return None
     passages = searcher.index.passages
-    ranked = [h.passage.id for h in hits]
-    for r in searcher.rank(question, k=CANDIDATES, read=False):
-        if r.pid not in ranked:
-            ranked.append(r.pid)
-    ranked = ranked[:CANDIDATES]
+    # The lists near the hits (the same search: no second ranking, so a list question costs no more).
+    ranked = [h.passage.id for h in hits][:CANDIDATES]
     position = {pid: i for i, pid in enumerate(ranked)}
     words = [w for w in content_words(question) if "哪" not in w and "什么" not in w]  # "哪些方面" asks, names nothing
     n = max(searcher.index.keyword.size, 1)
