@@ -231,3 +231,19 @@ def test_schemathesis_finds_no_failure_with_the_admin_token(admin_app):
                 states[job] = state
         time.sleep(0.5)
     assert len(states) == len(jobs) and "done" in states.values(), states
+
+
+def test_a_list_answer_is_in_the_schema(schema, app):
+    """answer_items (a list answer's items) is described field by field, and a real list answer validates."""
+    from jsonschema import Draft202012Validator
+
+    defs = schema["components"]["schemas"]
+    item = defs["AnswerItem"]
+    assert set(item["required"]) == set(item["properties"]) == {"text", "card", "start", "end", "pieces"}
+    assert all(field.get("description") for field in item["properties"].values())
+    assert "answer_from" in item["properties"]["start"]["description"]
+    body = TestClient(app).post("/api/ask", json={"question": "长三角一体化发展有哪些重点工作？"}).json()
+    assert len(body["answer_items"]) == 4 and body["short_answer"] is None
+    validator = Draft202012Validator({"$ref": "#/components/schemas/AskResponse", "components": schema["components"]})
+    assert not list(validator.iter_errors(body))
+    assert all(set(i) == set(item["properties"]) for i in body["answer_items"])
