@@ -50,6 +50,7 @@ from qa.index.views import dense_views, keyword_text  # noqa: E402
 from qa.records import Citation, Passage  # noqa: E402
 from qa.search import answer as answer_module  # noqa: E402
 from qa.search.hybrid import Searcher  # noqa: E402
+from qa.search.lists import ListSearch  # noqa: E402
 from qa.search.query import analyse  # noqa: E402
 from qa.service import QAService  # noqa: E402
 from qa.text import content_key, sentence_spans  # noqa: E402
@@ -182,8 +183,10 @@ def figures(searcher: Searcher, rows: list[dict], top_k: int, dump=None, name: s
     for row in rows:
         started = time.perf_counter()
         question = analyse(row["question"])  # once, as QAService.ask does
-        hits = searcher.search(question, top_k)
-        extracted, short = answer_module.reply(hits, question, searcher.settings)
+        # As `qa ask` answers (QAService.ask): a list question is answered with its list, its passages first.
+        listed = ListSearch(searcher, question, lambda q=question: searcher.search(q, top_k), top_k)
+        hits = listed()
+        extracted, short = answer_module.reply(hits, question, searcher.settings, listing=listed.run)
         reply = extracted.text
         times.append((time.perf_counter() - started) * 1000)
         answers = [key(a) for a in row["answers"] if key(a)]

@@ -123,13 +123,16 @@ def _lines(arg: str):
 
 
 def _print_answer(answer) -> None:
-    from .chat.render import card_text, short_answer_line
+    from .chat.render import card_text, item_lines, short_answer_line
 
     print(f"问题：{answer.question}")
     lead = short_answer_line(answer)  # the answer reader's exact answer, where it found one
     if lead:
         print(lead)
     print(f"回答：{answer.answer}")
+    if answer.answer_items:  # a list answer: every item numbered, with its card and file offsets
+        print(f"共 {len(answer.answer_items)} 项：")
+        print("\n".join(item_lines(answer)))
     for hit in answer.hits:
         c = hit.citation
         print(f"\n[{hit.rank}] {c.label()}  （{c.span_label()}，得分 {hit.score:.4f}）")

@@ -6,7 +6,7 @@ from the file offsets of the sentence (Passage.file_spans) and the article's par
 (Article.citation_at), so the page printed next to them is the page they are on.
 
 In:  the hits and short answer of an answer; `article_of(doc_id)` -> Article | None.
-Out: the same hits with `sentence` set, and the short answer with `citation` set.
+Out: the same hits with `sentence` set, and the short answer and a list answer's items with `citation` set.
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 
-from .records import Article, Citation, Hit, ShortAnswer
+from .records import AnswerItem, Article, Citation, Hit, ShortAnswer
 
-__all__ = ["place_answer"]
+__all__ = ["place_answer", "place_items"]
 
 
 def _at(article: Article | None, spans: tuple[tuple[int, int], ...], fallback: Citation) -> Citation:
@@ -47,3 +47,18 @@ def place_answer(
         if card is not None:
             short = dataclasses.replace(short, citation=_at(article(card.citation.doc_id), short.pieces, card.citation))
     return placed, short
+
+
+def place_items(
+    items: tuple[AnswerItem, ...], hits: list[Hit], article_of: Callable[[str], Article | None]
+) -> tuple[AnswerItem, ...]:
+    """A list answer's items, each with the citation of the place it stands (an item's own page and
+    paragraph, not its card's first)."""
+    cards = {h.rank: h for h in hits}
+    placed = []
+    for item in items:
+        card = cards.get(item.card)
+        if card is not None:
+            item = dataclasses.replace(item, citation=_at(article_of(card.citation.doc_id), item.pieces, card.citation))
+        placed.append(item)
+    return tuple(placed)

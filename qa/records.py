@@ -17,6 +17,7 @@ __all__ = [
     "Evidence",
     "Hit",
     "Answer",
+    "AnswerItem",
     "ShortAnswer",
     "QuoteMatch",
     "QuotePart",
@@ -414,6 +415,29 @@ class ShortAnswer(Spanned):
 
 
 @dataclass(frozen=True)
+class AnswerItem(Spanned):
+    """One item of a list answer (qa/search/lists.py): its text as the card has it, the card it is
+    quoted from, its span inside that card's text, and its file spans (`start`/`end`: the first
+    piece's start and the last piece's end, as ShortAnswer has them)."""
+
+    text: str
+    card: int  # the hit's rank
+    span: tuple[int, int]  # inside that hit's passage text (also in answer_from)
+    pieces: tuple[tuple[int, int], ...]
+    citation: Citation | None = None  # where the item stands (its own page, qa/places.py); None: not placed
+
+    def to_dict(self) -> dict:
+        return {
+            "text": self.text,
+            "card": self.card,
+            "start": self.start,
+            "end": self.end,
+            "pieces": [list(p) for p in self.pieces],
+            "citation": None if self.citation is None else self.citation.label(),
+        }
+
+
+@dataclass(frozen=True)
 class Answer:
     question: str
     answer: str
@@ -423,6 +447,7 @@ class Answer:
     answer_from: tuple[tuple[int, int, int], ...] = ()
     answered: bool = True  # False: no passage answers the question (the hits are the closest ones)
     short_answer: ShortAnswer | None = None  # the reader's exact answer, where it found one
+    answer_items: tuple[AnswerItem, ...] = ()  # a list answer's items, in order; () for other answers
 
     def to_dict(self) -> dict:
         return {
@@ -432,6 +457,7 @@ class Answer:
             "answered": self.answered,
             "answer_from": [{"rank": r, "start": s, "end": e} for r, s, e in self.answer_from],
             "short_answer": None if self.short_answer is None else self.short_answer.to_dict(),
+            "answer_items": [i.to_dict() for i in self.answer_items],
             "hits": [h.to_dict() for h in self.hits],
         }
 

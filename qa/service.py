@@ -25,10 +25,11 @@ from .index.encoder import Encoder
 from .index.lock import writer_lock
 from .index.state import index_state, open_index, unchanged_reports
 from .index.store import Index
-from .places import place_answer
+from .places import place_answer, place_items
 from .records import Answer, Article, Hit, QuoteCheck
 from .search.answer import mark_short_answer, reply
 from .search.hybrid import Searcher
+from .search.lists import ListSearch
 from .search.query import analyse
 
 __all__ = ["QAService"]
@@ -171,10 +172,13 @@ class QAService:
         # The question is analysed once (qa/search/query.py); every stage below reads that record.
         asked = analyse(question) if turn is None else turn.question
         search = (lambda: self.searcher.search(asked, k)) if turn is None else (lambda: turn.hits(self.searcher, k))
-        hits = self._served(search, self._hit_claims, self._drop_false_hits)
         # An ordinal follow-up ("那第三项呢？") pins the list item asked for: that item is the answer.
         pinned = turn is not None and turn.pinned is not None
-        extracted, short = reply(hits, asked, self.settings, pinned)
+        # A list question's answer is the list that answers it, every item's passage a card (qa/search/lists.py);
+        # not a pinned item's turn, whose rewritten question still asks the list question before it.
+        listed = None if pinned else ListSearch(self.searcher, asked, search, k)
+        hits = self._served(listed or search, self._hit_claims, self._drop_false_hits)
+        extracted, short = reply(hits, asked, self.settings, pinned, listing=listed.run if listed else None)
         # The page of the highlighted sentence and of the short answer: their own, not the card's first.
         hits, short = place_answer(mark_short_answer(hits, short), short, self.index.article)
         return Answer(
@@ -185,6 +189,7 @@ class QAService:
             answer_from=extracted.sources,
             answered=extracted.answered,
             short_answer=short,
+            answer_items=place_items(extracted.items, hits, self.index.article),
         )
 
     @property

@@ -44,7 +44,8 @@ def test_ask_json_shape_and_checkable_citation(service, seed_texts):
     result = run_qa("ask", "第二届长三角一体化发展高层论坛在哪里举行？", "--json", "--top-k", "3")
     assert result.returncode == 0, result.stderr
     answer = json.loads(result.stdout)
-    assert set(answer) == {"question", "answer", "answered", "answer_from", "short_answer", "hits"}
+    assert set(answer) == {"question", "answer", "answered", "answer_from", "short_answer", "answer_items", "hits"}
+    assert answer["answer_items"] == []  # not a list question
     assert len(answer["hits"]) == 3 and "[1]" in answer["answer"] and answer["answered"] is True
     for source in answer["answer_from"]:  # each quoted sentence stands in its card where it says
         hit = answer["hits"][source["rank"] - 1]

@@ -17,11 +17,12 @@ from dataclasses import dataclass
 
 from qa.records import Hit
 from qa.search.hybrid import Ranked, Searcher
+from qa.search.lists import find_listing
 from qa.search.query import Question, analyse
 from qa.text import sentence_spans
 
 from .enumeration import continue_enumeration, item_number
-from .followup import NEXT, FollowUp, mentioned_ordinal, resolve
+from .followup import LAST, NEXT, FollowUp, mentioned_ordinal, resolve
 from .history import Turn, turns_from_history
 
 __all__ = ["ResolvedTurn", "resolve_turn", "resolve_history"]
@@ -31,6 +32,7 @@ __all__ = ["ResolvedTurn", "resolve_turn", "resolve_history"]
 class ResolvedTurn:
     followup: FollowUp
     pinned: int | None = None  # passage id put first (an ordinal follow-up's list item)
+    pinned_span: tuple[int, int] | None = None  # the item inside it, where the list answer gave it
     question: Question | None = None  # the resolved question, analysed once (qa/search/query.py)
     focus: Question | None = None  # the follow-up's own words, analysed once, where it has some
 
@@ -86,6 +88,8 @@ class ResolvedTurn:
         def highlight(r: Ranked) -> tuple[int, int]:
             # The list item asked for is the sentence to show (第二，加大科技攻关力度。), not the one
             # sharing the most words with the rewritten question.
+            if r.pid == self.pinned and self.pinned_span is not None:
+                return self.pinned_span
             if r.pid == self.pinned and (span := _item_sentence(passages[r.pid].text, self.followup.position)):
                 return span
             return plain(r)
@@ -128,6 +132,24 @@ def _list_anchor(searcher: Searcher, query: str, depth: int = 5) -> int | None:
     return next((pid for pid in ranked if item_number(passages[pid].text)), ranked[0])
 
 
+def _listed_item(searcher: Searcher, query: str, positions: list[int | None]) -> tuple[int, int, int] | None:
+    """The item an ordinal follow-up asks for, from the list the list question `query` was answered
+    with (qa/search/lists.py: the same list, found the same way): (passage id, start, end), or None
+    when no list answered it, the list is shorter, or the first follow-up asks for "the next" one."""
+    asked = analyse(query)  # the earlier list question, analysed once here
+    if not asked.listing:
+        return None
+    run = find_listing(searcher, asked, searcher.search(asked, searcher.settings.top_k))
+    at = None
+    for position in positions:
+        if position is None or (position == NEXT and at is None) or run is None:
+            return None
+        at = at + 1 if position == NEXT else len(run.items) - 1 if position == LAST else position - 1
+    if run is None or at is None or not 0 <= at < len(run.items):
+        return None
+    return run.items[at]
+
+
 def resolve_turn(searcher: Searcher, question: str, history: tuple[Turn, ...]) -> ResolvedTurn:
     chain: list[FollowUp] = []
     previous = None
@@ -142,10 +164,15 @@ def resolve_turn(searcher: Searcher, question: str, history: tuple[Turn, ...]) -
         start -= 1
     if chain[start].kind == "ordinal":  # an ordinal as the very first question: no list to follow
         return ResolvedTurn(last)
+    item = _listed_item(searcher, chain[start].search_query, [step.position for step in chain[start + 1 :]])
+    if item is not None:
+        return ResolvedTurn(last, item[0], (item[1], item[2]))
     anchor = _list_anchor(searcher, chain[start].search_query)
     if anchor is None:
         return ResolvedTurn(last)
     for step in chain[start + 1 :]:
+        if step.position == LAST:  # only a list answer knows its last item
+            return ResolvedTurn(last)
         found = continue_enumeration(searcher.index.passages, anchor, step.position)
         if found is None:
             return ResolvedTurn(last)

@@ -4,7 +4,8 @@ In:  the question and the previous turn's search query (itself already resolved)
 Out: a FollowUp: the kind of follow-up, the search query, and for ordinals the position asked for.
 
 The kinds, in the order they are tried:
-    ordinal    the whole question is an ordinal: "那第三项呢？" "第二点是什么？" "下一项呢？" "And the third one?"
+    ordinal    the whole question is an ordinal: "那第三项呢？" "第二点是什么？" "下一项呢？" "最后一项是什么？"
+               "第二个亮点具体指什么？" "And the third one?"
                → the previous query with its ordinal swapped; the enumeration is continued in the
                article of the previous answer (enumeration.py)
     ellipsis   "那X呢？" "X方面呢？" "还有呢？" "What about X?" — X holds no question word
@@ -23,19 +24,22 @@ from dataclasses import dataclass
 
 from qa.text import _tokenizer  # the jieba tokenizer with the domain dictionary
 
-__all__ = ["FollowUp", "resolve", "ordinal_number", "mentioned_ordinal", "CN_DIGITS", "NEXT"]
+__all__ = ["FollowUp", "resolve", "ordinal_number", "mentioned_ordinal", "CN_DIGITS", "NEXT", "LAST"]
 
 CN_DIGITS = "一二三四五六七八九十"
 EN_ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth")
 NEXT = 0  # position of "下一项" / "the next one": one after the previous answer's
+LAST = -1  # position of "最后一项" / "the last one": the list's last item
 
 _END = r"[\s？?。.!！]*$"
 _ORDINAL_ZH = re.compile(
-    r"^(?:那么?|还有|那个)?(?P<o>第[一二三四五六七八九十\d]{1,2}|[一二三四五六七八九十]是|下一|再下一|接下来一)"
-    r"(?:项|点|条|个|部分|方面|件)?(?:呢|是什么|什么|是啥|是哪个|是哪项|是哪一项|讲了什么|说了什么|是什么内容)?" + _END
+    r"^(?:那么?|还有|那个)?(?P<o>第[一二三四五六七八九十\d]{1,2}|[一二三四五六七八九十]是|下一|再下一|接下来一|最后一|最后)"
+    r"(?:项|点|条|个|部分|方面|件|步)?(?:[\u4e00-\u9fff]{1,6}?(?=具体|指|是什么|呢))?"
+    r"(?:呢|是什么|什么|是啥|是哪个|是哪项|是哪一项|讲了什么|说了什么|是什么内容|具体指什么|具体是什么|具体说了什么|"
+    r"指什么|是指什么|具体内容是什么)?" + _END
 )
 _ORDINAL_EN = re.compile(
-    r"^(?:and|what about|how about)?\s*(?:the\s+)?(?P<o>" + "|".join(EN_ORDINALS) + r"|next)"
+    r"^(?:and|what about|how about)?\s*(?:the\s+)?(?P<o>" + "|".join(EN_ORDINALS) + r"|next|last)"
     r"(?:\s+(?:one|point|item|task|part|thing))?" + _END,
     re.I,
 )
@@ -68,6 +72,8 @@ def ordinal_number(word: str) -> int | None:
     w = word.lower().removeprefix("第").removesuffix("是")
     if w in ("next", "下一", "再下一", "接下来一"):
         return NEXT
+    if w in ("last", "最后一", "最后"):
+        return LAST
     if w in EN_ORDINALS:
         return EN_ORDINALS.index(w) + 1
     if w.isdigit():
@@ -146,7 +152,7 @@ def resolve(question: str, previous: str | None) -> FollowUp:
     if m:
         n = ordinal_number(m.group("o"))
         if n is not None:
-            query = previous if n == NEXT else _swap_ordinal(previous, n, english)
+            query = previous if n in (NEXT, LAST) else _swap_ordinal(previous, n, english)
             return FollowUp(question, query, "ordinal", n)
 
     m = (_ELLIPSIS_EN if english else _ELLIPSIS_ZH).match(q)

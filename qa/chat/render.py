@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from qa.records import Answer, Hit
 
-__all__ = ["assistant_message", "terminal_answer", "short_answer_line", "card_text", "marked"]
+__all__ = ["assistant_message", "terminal_answer", "short_answer_line", "item_lines", "card_text", "marked"]
 
 # The card's highlighted sentence, and the short answer (a stronger mark, usually inside it).
 HIGHLIGHT = ("【", "】")
@@ -76,6 +76,19 @@ def short_answer_line(answer: Answer, where: bool = True) -> str | None:
     return line
 
 
+def item_lines(answer: Answer) -> list[str]:
+    """A list answer's items, numbered, each with its card and file offsets:
+    "  1. 第一，推动长三角区域经济高质量发展 [2] 《…》（…，第5段）（seeds/004_….txt:1874-1891）"; [] for other answers."""
+    cards = {h.rank: h for h in answer.hits}
+    lines = []
+    for n, item in enumerate(answer.answer_items, start=1):
+        hit = cards.get(item.card)
+        cited = f" {item.citation.label()}" if item.citation is not None else ""
+        where = f"{cited}（{_file_spans(hit.citation.file, item.pieces)}）" if hit is not None else ""
+        lines.append(f"  {n}. {item.text} [{item.card}]{where}")
+    return lines
+
+
 def card_text(hit: Hit, answer: Answer) -> str:
     """The card's text with its highlighted sentence in 【】 and, on the short answer's card, the
     answer in 〖〗."""
@@ -105,6 +118,9 @@ def terminal_answer(answer: Answer) -> str:
     if lead:
         lines.append(lead)
     lines.append(f"回答：{answer.answer}")
+    if answer.answer_items:
+        lines.append(f"共 {len(answer.answer_items)} 项：")
+        lines.extend(item_lines(answer))
     for hit, ref in zip(answer.hits, _references(answer)):
         lines.append("")
         lines.append(ref)

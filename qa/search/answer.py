@@ -18,10 +18,11 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
-from qa.records import Hit, ShortAnswer
+from qa.records import AnswerItem, Hit, ShortAnswer
 from qa.text import content_key, keyword_tokens, sentence_spans
 
 from .cues import offers
+from .lists import list_extract
 from .query import Question, as_question
 
 __all__ = [
@@ -80,6 +81,7 @@ class Extract:
     text: str
     sources: tuple[tuple[int, int, int], ...]  # (card rank, start, end) of each quoted sentence, in order
     answered: bool  # False: no passage answers (none found, or none with enough evidence)
+    items: tuple[AnswerItem, ...] = ()  # a list answer's items (qa/search/lists.py)
 
 
 def answer_span(hit: Hit, question: Question | str) -> tuple[int, int]:
@@ -132,7 +134,7 @@ def extract(
     question = as_question(question)
     if no_answer and answers_nothing(hits, question):
         return Extract(NO_DIRECT_ANSWER + CLOSEST, (), False)
-    listing = question.listing
+    listing = neighbour and question.listing  # a pinned list item (neighbour off) is quoted alone
     limit = MAX_LIST_ITEMS if listing else max_sentences
     parts: list[str] = []
     sources: list[tuple[int, int, int]] = []
@@ -194,12 +196,18 @@ def reader_finds_none(hits: list[Hit], no_answer_at: float) -> bool:
 
 
 def reply(
-    hits: list[Hit], question: Question | str, settings, pinned: bool = False
+    hits: list[Hit], question: Question | str, settings, pinned: bool = False, listing=None
 ) -> tuple[Extract, ShortAnswer | None]:
     """回答 and the short answer, as `qa ask` gives them: the extract (an ordinal follow-up's pinned item
     alone), replaced by "no passage answers" when the reader read candidates and found none likely.
     A description question (what is X, what for, why, how) has no short answer: its answer is the
-    sentence (docs/api.md); the hits carry no span for it (hybrid.Searcher.hits)."""
+    sentence (docs/api.md); the hits carry no span for it (hybrid.Searcher.hits).
+    With `listing` (the list that answers, qa/search/lists.py) 回答 is its lead and every item, and
+    there is no short answer: the items are the answer ("分为三步：A，B，C" → A, B, C, not 三步)."""
+    if listing is not None and not pinned:
+        text, sources, items = list_extract(listing, hits)
+        if items:
+            return Extract(text, sources, True, items), None
     question = as_question(question)
     extracted = extract(hits, question, settings.no_answer, max_sentences=1 if pinned else 2, neighbour=not pinned)
     if settings.no_answer and reader_finds_none(hits, settings.reader_no_answer_at):

@@ -56,7 +56,18 @@ _ONE = tuple(f"一{m}" for m in _MEASURES.split("|"))
 # 多少亿元 names 元; 几个小时 names 小时 and 几个月 个月, not the all-purpose 个 (longest measure first).
 _LONGEST_FIRST = "|".join(sorted(_MEASURES.split("|"), key=len, reverse=True))
 _ASKED_MEASURE = re.compile(rf"(?:多少|几)\s*[万亿千百]?\s*(?:个(?=小时|钟头|星期))?(?P<m>{_LONGEST_FIRST})")
-_LIST = re.compile(r"哪些|哪几|分别是|分别有|列举|包括什么|包括哪")
+# A question asking for several items: 有哪些, 哪几/哪两/哪三…, 分别, 几个方面, 包括什么, 主要有什么,
+# 分为几步; in English "what are the (main/three) steps/parts …", "list …", "which … steps".
+_LIST = re.compile(
+    r"哪些|哪几|哪[两二三四五六七八九十]|分别是|分别有|分别为|列举|包括什么|包括哪|包含什么|包含哪|"
+    r"几个?(?:方面|步骤|阶段|部分|环节|层面|原则|要点)|分为几|分成几|几步|主要有什么|有什么(?:步骤|方面|要求|措施|特点)|"
+    r"几点(?:要求|意见|建议|原因|做法|经验|内容)"
+)
+_LIST_EN = re.compile(
+    r"\b(?:what|which)\s+(?:are|were)\s+the\s+(?:\w+\s+){0,3}?(?:steps|parts|stages|phases|items|points|components|"
+    r"types|kinds|features|tasks|measures|principles|aspects|ways|methods|elements|categories)\b|\blist\s+(?:the|all)\b",
+    re.I,
+)
 _PERSON_TAGS = ("nr", "nrfg", "nrt")
 _PLACE_TAGS = ("ns", "nsf")
 
@@ -75,8 +86,10 @@ def asked_type(question: str, normalized: bool = False) -> tuple[str | None, str
 
 
 def is_list_question(question: str) -> bool:
-    """Does it ask for several items (哪些, 哪几, 分别是, 列举)?"""
-    return bool(_LIST.search(normalize(question)))
+    """Does it ask for several items (哪些, 哪几, 分别是, 几个方面, 分为几步, 列举, "what are the … steps")?
+    A bare 几个 asks for a number ("有几个车站"), 几点 for a time ("几点开会"): neither is a list."""
+    q = normalize(question)
+    return bool(_LIST.search(q) or _LIST_EN.search(q))
 
 
 def offers(sentence: str, kind: str, question: str, measure: str | None = None) -> bool:

@@ -245,6 +245,26 @@ class ShortAnswer(BaseModel):
     )
 
 
+class AnswerItem(BaseModel):
+    """One item of a list answer (第一，…/一是…/1. …/bullets/"分为三步：A，B，C"), in the list's order."""
+
+    text: str = Field(description="The item's head, verbatim from its card's `text` (also quoted in `answer`).")
+    card: int = Field(description="The `rank` of the hit it stands in (the [n] after it in `answer`).")
+    start: int = Field(
+        description="Character offset into the decoded file where it starts, like short_answer's: "
+        "`file_text[start:end] == text` unless it crosses a piece boundary (see `pieces`). The same item in "
+        "`answer_from` is given as offsets into the card's `text` instead."
+    )
+    end: int = Field(description="Character offset into the file where it ends.")
+    pieces: list[list[int]] = Field(
+        description='Its file spans [start, end]; `"".join(file_text[s:e] for s, e in pieces) == text`.'
+    )
+    citation: str | None = Field(
+        description="The human citation of the place the item stands (its own page and paragraph, not its card's "
+        "first), as `short_answer.citation` is built."
+    )
+
+
 class AskResponse(BaseModel):
     question: str
     answer: str
@@ -255,6 +275,11 @@ class AskResponse(BaseModel):
     short_answer: ShortAnswer | None = Field(
         description="The exact answer the answer reader found, or null: none sure enough, no passage answers "
         "(`answered` false), a follow-up naming a list item, a question without Chinese, or answer_reader off."
+    )
+    answer_items: list[AnswerItem] = Field(
+        [],
+        description="A list question's answer (有哪些, 哪几步, 包括什么 …): every item of the list that answers "
+        "it, in order, each with its card and file offsets; empty for any other answer.",
     )
     hits: list[Hit]
     search_query: str | None = Field(

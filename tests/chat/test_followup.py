@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from qa.chat.followup import NEXT, mentioned_ordinal, ordinal_number, resolve
+from qa.chat.followup import LAST, NEXT, mentioned_ordinal, ordinal_number, resolve
 
 PREVIOUS = "会议在共同强化公共服务便利共享方面提出了什么要求？"
 
@@ -96,3 +96,31 @@ def test_ordinal_words():
 def test_english_pronoun_carries_context_and_english_question_without_one_does_not():
     assert resolve("What two key words did he stress?", "Who chaired the symposium in Hefei?").kind == "pronoun"
     assert resolve("Where was the forum held?", "Who chaired the symposium in Hefei?").kind == "standalone"
+
+
+@pytest.mark.parametrize(
+    "question, position",
+    [
+        ("最后一项是什么？", LAST),
+        ("那最后一个呢", LAST),
+        ("第二个亮点具体指什么？", 2),
+        ("第三步具体是什么？", 3),
+        ("那第四条指什么？", 4),
+        ("And the last one?", LAST),
+    ],
+)
+def test_ordinals_of_a_list_answer(question, position):
+    f = resolve(question, "这份方案有哪些主要措施？")
+    assert (f.kind, f.position) == ("ordinal", position)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "第二届论坛在哪里举行？",  # an ordinal inside a question of its own
+        "第二个亮点是谁提出的？",
+        "最后一次会议在哪里召开？",
+    ],
+)
+def test_a_question_naming_an_ordinal_with_its_own_ask_is_no_ordinal_follow_up(question):
+    assert resolve(question, "这份方案有哪些主要措施？").kind != "ordinal"

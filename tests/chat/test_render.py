@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from qa.chat.render import assistant_message, marked, terminal_answer
+from qa.chat.render import assistant_message, item_lines, marked, terminal_answer
 from qa.config import Settings
 from qa.service import QAService
 from qa.web.cards_view import answer_html, cards_html
@@ -68,3 +68,17 @@ def test_reader_off_no_short_answer_anywhere_and_the_output_as_before(reader_off
     page = answer_html(body) + cards_html(body, {})
     assert "qa-short" not in page
     assert page.count('<mark class="qa-hl">') == len(body["hits"])
+
+
+def test_a_list_answer_prints_its_items_numbered_with_their_cards_and_file_offsets(service, seed_texts):
+    answer = service.ask("长三角一体化发展有哪些重点工作？", history=[])
+    lines = item_lines(answer)
+    assert [re.match(r"  (\d)\. ", line).group(1) for line in lines] == ["1", "2", "3", "4"]
+    out = terminal_answer(answer).splitlines()
+    assert "共 4 项：" in out and lines[2] in out
+    for line, item in zip(lines, answer.answer_items):
+        m = re.fullmatch(r"  \d\. (.+) \[(\d+)\] (《.+）)（(.+):(\d+)-(\d+)）", line)
+        assert m and m.group(1) == item.text and int(m.group(2)) == item.card
+        assert m.group(3) == item.citation.label() and "段" in m.group(3)  # the item's own paragraph
+        assert seed_texts[m.group(4)][int(m.group(5)) : int(m.group(6))] == item.text
+    assert item_lines(service.ask("座谈会在哪里举行？", history=[])) == []

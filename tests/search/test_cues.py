@@ -88,6 +88,25 @@ def test_a_named_measure_must_stand_after_the_number():
         ("有哪一部电影其中一幕的场景就在湾仔？", False),  # 有哪一部: one film
         ("52名美国人成为人质被拘禁了444天是哪个事件？", False),  # a number before 是哪 names no list
         ("长江全长多少公里？", False),
+        # the forms of issue 34, on other text than the seeds
+        ("光合作用主要分为哪几步？", True),
+        ("这项改革包括哪几个方面？", True),
+        ("新规定的主要内容包括什么？", True),
+        ("垃圾分类分为几类？要分几步完成？", True),
+        ("该计划分为几个阶段？", True),
+        ("申请护照的流程有哪两个步骤？", True),
+        ("该病毒主要有什么特点？", True),
+        ("专家提出了几点建议？", True),
+        ("What are the main steps of photosynthesis?", True),
+        ("What are the three parts of the plan?", True),
+        ("List the members of the band.", True),
+        # … and where it must not: a count, a time, one item, a yes/no
+        ("这条地铁有几个车站？", False),  # 几个 asks for a number
+        ("明天几点开会？", False),  # 几点 asks for a time
+        ("该计划的第一步是什么？", False),
+        ("这是谁提出的方案？", False),
+        ("What is the capital of France?", False),
+        ("What are the odds of rain tomorrow?", False),
     ],
 )
 def test_list_questions(question, fires):

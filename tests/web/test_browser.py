@@ -596,3 +596,37 @@ def test_document_payload_is_text_everywhere(xss_qa, page):
     page.locator("#check[data-state=done]").wait_for()
     assert page.locator("main script, main img").count() == 0
     assert page.evaluate("window.__xss") is None
+
+
+# -- a list answer -------------------------------------------------------------------------------------
+
+LIST_QUESTION = "长三角一体化发展有哪些重点工作？"
+KEY_TASKS = ["第一，推动长三角区域经济高质量发展", "第二，加大科技攻关力度", "第三，提升长三角城市发展质量"]
+KEY_TASKS.append("第四，增强欠发达区域高质量发展动能")
+
+
+def check_list_answer(turn) -> None:
+    """回答 quotes every item of the list, in order, each with the [n] of a card of the turn that holds it
+    and says 回答出自此段."""
+    answer_text = _squash(turn.locator(".qa-answer").inner_text())
+    found = [re.search(re.escape(item) + r"\[(\d+)\]", answer_text) for item in KEY_TASKS]
+    assert all(found), answer_text
+    assert [m.start() for m in found] == sorted(m.start() for m in found)  # in order
+    cards = {c.locator(".qa-n").inner_text().strip("[]"): c for c in turn.locator(".qa-card").all()}
+    for item, m in zip(KEY_TASKS, found):
+        card = cards[m.group(1)]
+        assert item in _squash(card.locator(".qa-text").inner_text())
+        assert card.locator(".qa-from").count() == 1
+
+
+def test_a_list_answer_cites_every_item_in_the_page_and_the_widget(qa, hosts, page):
+    page.goto(qa.url + "/", wait_until="load")
+    gradio_ask(page, LIST_QUESTION)
+    check_list_answer(page.locator("#qa-chat .qa-turn").last)
+    allowed, _ = hosts
+    page.goto(allowed.origin + "/host.html", wait_until="load")
+    frame = page.frame_locator("#qa")
+    frame.locator("#q").fill(LIST_QUESTION)
+    frame.locator("#q").press("Enter")
+    frame.locator("#answer[data-state=done][data-turns='1']").wait_for()
+    check_list_answer(frame.locator("#answer .qa-turn").last)

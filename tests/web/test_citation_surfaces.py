@@ -67,12 +67,17 @@ def test_a_pdf_sentence_is_cited_on_its_own_page(formats_service, client, capsys
     body, cli, page = _surfaces(formats_service, client, capsys, "PaDiff主要分为哪几步？")
     hit = body["hits"][0]
     assert hit["format"] == "pdf" and (hit["page"], hit["page_end"]) == (1, 2)  # the passage runs over a page
-    assert PADIFF in hit["text"][hit["highlight"]["start"] : hit["highlight"]["end"]]
+    assert PADIFF in hit["text"]
+    # A list answer's card highlights its first item (实例化模型), which stands on page 2 with the sentence.
+    assert hit["text"][hit["highlight"]["start"] : hit["highlight"]["end"]] in PADIFF
     assert hit["citation"] == f"《{hit['title']}》第1–2页"
     assert hit["highlight"]["page"] == 2 and hit["highlight"]["citation"] == f"《{hit['title']}》第2页"
-    short = body["short_answer"]
-    assert short["text"] == "三步" and short["citation"] == f"《{hit['title']}》第2页"
-    assert f"答：三步 [1] {short['citation']}（" in cli and f'qa-short-where">{short["citation"]}<' in page
+    # A list question: the steps are the answer, each cited on its own page (no short answer 三步).
+    assert body["short_answer"] is None
+    items = body["answer_items"]
+    assert [i["text"] for i in items] == ["实例化模型", "复制参数", "自动计算Diff"]
+    assert {i["citation"] for i in items} == {f"《{hit['title']}》第2页"}
+    assert f"1. 实例化模型 [{items[0]['card']}] {items[0]['citation']}（" in cli
     _everywhere(hit, cli, page)
     # The quote check places the sentence where the card's highlight says it is.
     check, check_cli, check_page = _checked(client, capsys, PADIFF)

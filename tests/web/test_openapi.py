@@ -262,3 +262,19 @@ def test_every_name_the_schemas_pattern_accepts_is_a_collection_name():
     assert check_name("ＡＢＣ") == "ABC"  # where NFKC keeps the rule, it still folds: one collection
     with pytest.raises(InputError):
         check_name("аdmin")  # a Cyrillic а in a Latin name: the look-alike rule still fires
+
+
+def test_a_list_answer_is_in_the_schema(schema, app):
+    """answer_items (a list answer's items) is described field by field, and a real list answer validates."""
+    from jsonschema import Draft202012Validator
+
+    defs = schema["components"]["schemas"]
+    item = defs["AnswerItem"]
+    assert set(item["required"]) == set(item["properties"]) == {"text", "card", "start", "end", "pieces", "citation"}
+    assert all(field.get("description") for field in item["properties"].values())
+    assert "answer_from" in item["properties"]["start"]["description"]
+    body = TestClient(app).post("/api/ask", json={"question": "长三角一体化发展有哪些重点工作？"}).json()
+    assert len(body["answer_items"]) == 4 and body["short_answer"] is None
+    validator = Draft202012Validator({"$ref": "#/components/schemas/AskResponse", "components": schema["components"]})
+    assert not list(validator.iter_errors(body))
+    assert all(set(i) == set(item["properties"]) for i in body["answer_items"])
