@@ -33,7 +33,7 @@ fresh=(env -i PATH=/usr/local/bin:/usr/bin:/bin HOME="$work/home" PIP_CONFIG_FIL
 if [ -n "${QA_TORCH_INDEX:-}" ]; then fresh+=(QA_TORCH_INDEX="$QA_TORCH_INDEX"); fi
 # pytest's own temporary folder inside this one: not the /tmp/pytest-of-<user> other runs share.
 status=0
-(cd "$work/qa" && "${fresh[@]}" bash scripts/test.sh -q --basetemp="$work/pytest" "$@") 2>&1 | tee "$work/test.log" ||
+(cd "$work/qa" && "${fresh[@]}" bash scripts/test.sh -q -rs --basetemp="$work/pytest" "$@") 2>&1 | tee "$work/test.log" ||
   status=${PIPESTATUS[0]}
 
 echo
