@@ -391,16 +391,16 @@ class Hit:
 
 
 @dataclass(frozen=True)
-class ShortAnswer(Spanned):
-    """The answer reader's exact answer: its text, the card it stands in and where it is in the file
-    (`start`/`end`: its first piece's start and last piece's end)."""
+class AnswerItem(Spanned):
+    """A quoted piece of an answer: one item of a list answer (qa/search/lists.py), or the reader's
+    short answer (ShortAnswer). Its text as the card has it, the card it is quoted from, its span inside
+    that card's text and its file spans (`start`/`end`: the first piece's start and the last piece's end)."""
 
     text: str
     card: int  # the hit's rank
-    span: tuple[int, int]  # inside that hit's passage text
+    span: tuple[int, int]  # inside that hit's passage text (a list item's also in answer_from)
     pieces: tuple[tuple[int, int], ...]  # its file spans (more than one where it crosses a page break)
-    score: float  # the reader's probability that the card answers
-    citation: Citation | None = None  # where the answer stands (its own page, qa/places.py); None: not placed
+    citation: Citation | None = None  # where it stands (its own page, qa/places.py); None: not placed
 
     def to_dict(self) -> dict:
         return {
@@ -409,31 +409,22 @@ class ShortAnswer(Spanned):
             "start": self.start,
             "end": self.end,
             "pieces": [list(p) for p in self.pieces],
-            "score": round(float(self.score), 4),
             "citation": None if self.citation is None else self.citation.label(),
         }
 
 
 @dataclass(frozen=True)
-class AnswerItem(Spanned):
-    """One item of a list answer (qa/search/lists.py): its text as the card has it, the card it is
-    quoted from, its span inside that card's text, and its file spans (`start`/`end`: the first
-    piece's start and the last piece's end, as ShortAnswer has them)."""
+class ShortAnswer(AnswerItem):
+    """The answer reader's exact answer, with the reader's probability that its card answers."""
 
-    text: str
-    card: int  # the hit's rank
-    span: tuple[int, int]  # inside that hit's passage text (also in answer_from)
-    pieces: tuple[tuple[int, int], ...]
-    citation: Citation | None = None  # where the item stands (its own page, qa/places.py); None: not placed
+    score: float = field(default=0.0, kw_only=True)
 
     def to_dict(self) -> dict:
+        d = super().to_dict()
         return {
-            "text": self.text,
-            "card": self.card,
-            "start": self.start,
-            "end": self.end,
-            "pieces": [list(p) for p in self.pieces],
-            "citation": None if self.citation is None else self.citation.label(),
+            **{k: v for k, v in d.items() if k != "citation"},
+            "score": round(float(self.score), 4),
+            "citation": d["citation"],
         }
 
 

@@ -174,7 +174,7 @@ def short_answer(hits: list[Hit]) -> ShortAnswer | None:
             if text:
                 start = s + piece.index(text)
                 span = (start, start + len(text))
-                return ShortAnswer(text, hit.rank, span, hit.passage.file_spans(*span), hit.answer_score)
+                return ShortAnswer(text, hit.rank, span, hit.passage.file_spans(*span), score=hit.answer_score)
     return None
 
 
