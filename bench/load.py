@@ -110,6 +110,16 @@ def one_at_a_time(port: int, work: list[tuple[str, dict]]) -> dict[int, bytes]:
     return expected
 
 
+def run_together(threads: list[threading.Thread]) -> float:
+    """Start every client's thread and wait for all of them: the seconds the whole level took."""
+    started = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return time.perf_counter() - started
+
+
 def level(port, work, expected, clients: int, requests: int, max_seconds: float, timeout: float, idle: float) -> dict:
     jobs = iter(range(requests))
     lock = threading.Lock()
@@ -154,13 +164,7 @@ def level(port, work, expected, clients: int, requests: int, max_seconds: float,
                     differed += payload != expected[i]
         client.close()
 
-    threads = [threading.Thread(target=run) for _ in range(clients)]
-    started = time.perf_counter()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    seconds = time.perf_counter() - started
+    seconds = run_together([threading.Thread(target=run) for _ in range(clients)])
     done = len(latencies) + sum(errors.values()) + refused
     return {
         "refused": refused,
@@ -227,13 +231,7 @@ def page_level(port: int, quotes: list[str], clients: int, requests: int, max_se
                 else:
                     counts[kind] += 1
 
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(clients)]
-    started = time.perf_counter()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    seconds = time.perf_counter() - started
+    seconds = run_together([threading.Thread(target=run, args=(i,)) for i in range(clients)])
     return {
         "clients": clients,
         "requests": len(latencies) + counts["refused"] + counts["errors"],

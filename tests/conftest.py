@@ -153,11 +153,11 @@ def smaps(pid: int | str = "self") -> dict[str, dict]:
 
 
 @contextlib.contextmanager
-def qa_serve(log: Path, env: dict[str, str]) -> Iterator[int]:
-    """`python -m qa serve` on a free loopback port, the environment plus `env`; yields the port once
-    /healthz answers (the first start may build the index), and stops the server afterwards."""
+def qa_serve(log: Path, env: dict[str, str], host: str = "127.0.0.1") -> Iterator[int]:
+    """`python -m qa serve --host HOST` on a free port, the environment plus `env`; yields the port once
+    /healthz answers on loopback (the first start may build the index), and stops the server afterwards."""
     port = free_port()
-    cmd = [sys.executable, "-m", "qa", "serve", "--host", "127.0.0.1", "--port", str(port)]
+    cmd = [sys.executable, "-m", "qa", "serve", "--host", host, "--port", str(port)]
     proc = subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, **env}, stdout=log.open("w"), stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + 600

@@ -71,13 +71,8 @@ class PageLimits:
         awaited Gradio's lock): so that concurrent joins do not all pass the count. Limit when `client`
         already has per_client events pending, or the queue holds `total`."""
         self.check_join(client)
-        self._joining[client] += 1
-        try:
+        with _held(self._joining, client):
             yield
-        finally:
-            self._joining[client] -= 1
-            if self._joining[client] <= 0:
-                del self._joining[client]
 
     def check_join(self, client: str) -> None:
         waiting = self._waiting()
@@ -117,10 +112,18 @@ class PageLimits:
                 f"同时打开的连接太多。/ Too many open event streams from {client} (at most "
                 f"{self.streams_per_client}); close some pages and try again.",
             )
-        self._streams[client] += 1
-        try:
+        with _held(self._streams, client):
             yield
-        finally:
-            self._streams[client] -= 1
-            if self._streams[client] <= 0:
-                del self._streams[client]
+
+
+@contextmanager
+def _held(counts: Counter[str], client: str):
+    """Count one of `client`'s places in `counts` while the block runs; a client with none left is
+    dropped from it, so the counter does not grow with every client ever seen."""
+    counts[client] += 1
+    try:
+        yield
+    finally:
+        counts[client] -= 1
+        if counts[client] <= 0:
+            del counts[client]

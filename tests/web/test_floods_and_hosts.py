@@ -20,19 +20,15 @@ from __future__ import annotations
 
 import http.client
 import json
-import os
 import secrets
 import socket
-import subprocess
-import sys
 import time
-import urllib.request
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from tests.conftest import ROOT, free_port, stop_process
+from tests.conftest import qa_serve
 
 TIMEOUT = 30
 USUAL = 10.0  # seconds: a page question answers in well under this on 2 busy cores; the flood made it 28.7
@@ -48,24 +44,10 @@ class Wide:
 def wide(service, tmp_path_factory):
     """`qa serve --host 0.0.0.0` over the session's seed index."""
     folder = tmp_path_factory.mktemp("wide")
-    log, port = folder / "serve.log", free_port()
-    env = {**os.environ, "QA_ADMIN_TOKEN": ADMIN, "QA_READ_TOKEN": "", "QA_EMBED_ORIGINS": "", "QA_ALLOWED_HOSTS": ""}
-    cmd = [sys.executable, "-m", "qa", "serve", "--host", "0.0.0.0", "--port", str(port)]
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + 600
-        while True:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"qa serve did not start:\n{log.read_text()[-3000:]}")
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                time.sleep(0.5)
+    log = folder / "serve.log"
+    env = {"QA_ADMIN_TOKEN": ADMIN, "QA_READ_TOKEN": "", "QA_EMBED_ORIGINS": "", "QA_ALLOWED_HOSTS": ""}
+    with qa_serve(log, env, host="0.0.0.0") as port:
         yield Wide(port, log)
-    finally:
-        stop_process(proc)
 
 
 def call(port, method, path, *, host=None, headers=None, body=None, source="127.0.0.2", address="127.0.0.1"):
