@@ -74,16 +74,15 @@ def _coverage(words: list[str], weights: list[float], text: str) -> float:
     return sum(w for word, w in zip(words, weights) if word in folded) / total
 
 
-def asked_count(question: str) -> int | None:
+def asked_count(question: Question) -> int | None:
     """The number of items a question names: 哪两个 → 2, 哪三项 → 3; None where it names none."""
-    m = _ASKED_COUNT.search(normalize(question))
+    m = _ASKED_COUNT.search(question.normalized)
     return cn_number(m.group(1)) if m else None
 
 
-def list_noun(question: str) -> str | None:
+def list_noun(question: Question) -> str | None:
     """What the question asks a list of: "有哪些重点工作" → 重点工作, "分为哪几步" → 步, "亮点有哪些" → 亮点."""
-    q = normalize(question)
-    m = _NOUN_AFTER.search(q) or _NOUN_BEFORE.search(q)
+    m = _NOUN_AFTER.search(question.normalized) or _NOUN_BEFORE.search(question.normalized)
     noun = m.group("x") if m else None
     return None if noun is None or noun in _GENERIC or len(noun) < 2 else noun
 
@@ -141,7 +140,7 @@ def find_listing(searcher, question: Question, hits: list[Hit]) -> Run | None:
     weights = [math.log(1 + (n - df + 0.5) / (df + 0.5)) for df in dfs]
     best, best_score = None, 0.0
     seen: set[tuple] = set()
-    noun = list_noun(question.normalized)
+    noun = list_noun(question)
     if noun and len(noun) > 1:
         # What is asked for counts as one phrase: "重点工作" is not named by a list of 重点领域 that says 工作.
         inside = [noun.find(w) != -1 for w in words]
@@ -151,7 +150,7 @@ def find_listing(searcher, question: Question, hits: list[Hit]) -> Run | None:
     # The best sentence of the first cards, as the answer would quote it without a list: a list must be
     # about the question about as much ("哪些领域的成果占比超过90%" is answered inside one sentence).
     sentence = max((_coverage(words, weights, h.highlighted_sentence) for h in hits[:3]), default=0.0)
-    wanted = asked_count(question.normalized)
+    wanted = asked_count(question)
     for pid in ranked:
         for run in runs_near(passages, pid):
             if run.items in seen:
