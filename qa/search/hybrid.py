@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 import re
 from dataclasses import dataclass
@@ -16,7 +17,7 @@ from qa.records import Evidence, Hit
 from qa.text import keyword_tokens, sentence_spans
 
 from .answer import best_sentence, question_terms
-from .constraints import Facts, disagrees, facts_of, in_passing, short_answer_fits
+from .constraints import disagrees, facts_of, in_passing, short_answer_fits
 from .crosslang import PinyinNames
 from .evidence import EvidenceScorer
 from .fusion import convex, ranks, rrf, top_scores
@@ -28,6 +29,7 @@ __all__ = ["Searcher", "Ranked"]
 
 log = logging.getLogger(__name__)
 _LATIN_WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9\-']*")
+FACTS_CACHED = 4096  # passages whose facts are kept: the candidates of many recent questions
 
 
 @dataclass(frozen=True)
@@ -55,7 +57,9 @@ class Searcher:
             )
         self.glossary = glossary
         self._pinyin = PinyinNames()
-        self._facts: dict[int, Facts] = {}  # years, ordinals, figures of each passage, filled as seen
+        # Years, ordinals and figures of the passages recently ranked for a constrained question: bounded,
+        # where a dict filled as passages were seen grew with every candidate of a long-running server.
+        self._facts = functools.lru_cache(maxsize=FACTS_CACHED)(lambda pid: facts_of(self.index.passages[pid].text))
         self.evidence = EvidenceScorer(index, settings)
         self._reader = None
         self._reader_error: str | None = None
@@ -221,10 +225,7 @@ class Searcher:
         keep = 1.0 - self.settings.year_penalty
         out = {}
         for pid, score in fused.items():
-            facts = self._facts.get(pid)
-            if facts is None:
-                facts = self._facts[pid] = facts_of(self.index.passages[pid].text)
-            out[pid] = score * keep if disagrees(question, facts) else score
+            out[pid] = score * keep if disagrees(question, self._facts(pid)) else score
         return out
 
     def _by_group(self, fused: dict[int, float], d_rank: dict[int, int], k_rank: dict[int, int]) -> list[Ranked]:
