@@ -20,12 +20,14 @@ from dataclasses import dataclass
 
 from qa.text import normalize, sentence_spans
 
-from .cues import fits
+from .cues import fits, tagged
 from .query import Question, figures_in, ordinals_in, years_in
 
-__all__ = ["Facts", "facts_of", "disagrees", "in_passing", "short_answer_fits"]
+__all__ = ["Facts", "facts_of", "disagrees", "in_passing", "is_series", "short_answer_fits"]
 
 _CLAUSE_END = re.compile(r"[，,；;：:]")
+_SERIES = re.compile(r"[、，,;；/&]")
+_CONJUNCTIONS = frozenset(["和", "与", "及", "以及", "跟", "或", "或者", "同"])
 _MEASURE_TAIL = re.compile(r"[^0-9.,〇零一二两三四五六七八九十百千万亿多余几\s]+$")
 
 
@@ -77,15 +79,27 @@ def in_passing(q: Question, sentence: str) -> bool:
     return bool(named) and not named & years
 
 
+def is_series(answer: str) -> bool:
+    """Does a span name several items ("光荣和ω-force", "鼓、锣、钹和板")? A list question found no
+    enumeration to answer it (qa/search/lists.py) may still be answered by a series inside one sentence;
+    never by one item of it."""
+    inner = answer.strip()[1:-1]
+    if _SERIES.search(inner):
+        return True
+    # 和/与/及 standing as a word of its own: "光荣和ω-force", not "中华人民共和国" or "和平".
+    return any(word in _CONJUNCTIONS and flag in ("c", "p") for word, flag in tagged(answer.strip())[1:-1])
+
+
 def short_answer_fits(q: Question, text: str, heading: str, span: tuple[int, int]) -> bool:
-    """May the reader's span of `text` be the short answer to `q`? Not for a description, a list or a
-    yes/no question (the sentence answers them); not when the span is not of the kind asked for (a
+    """May the reader's span of `text` be the short answer to `q`? Not for a description or a yes/no
+    question (the sentence answers them), nor for a list question unless the span is itself a series
+    (`is_series`); not when the span is not of the kind asked for (a
     name for 几个, a figure for 谁); not when the passage disagrees with the question's years, ordinals
     or figures, or its answering sentence is about another year; not when the passage (with its
     heading) lacks a person the question names, or the span is only that person."""
-    if q.kind in ("description", "list", "yesno"):
-        return False
     answer = text[span[0] : span[1]]
+    if q.kind in ("description", "yesno") or (q.kind == "list" and not is_series(answer)):
+        return False
     if not fits(answer, q.asks):
         return False
     if disagrees(q, facts_of(text)):

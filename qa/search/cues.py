@@ -17,7 +17,7 @@ from functools import lru_cache
 
 from qa.text import normalize, pos_tagger
 
-__all__ = ["asked_type", "offers", "is_list_question", "fits", "NUMBER_PATTERN", "DATE_PATTERN"]
+__all__ = ["asked_type", "offers", "is_list_question", "fits", "tagged", "NUMBER_PATTERN", "DATE_PATTERN"]
 
 _DIGITS = "0-9〇零一二两三四五六七八九十百千万亿"
 # Measure words and units a counted answer carries ("10座", "22.4公里", "三成", "45%").
@@ -108,7 +108,7 @@ def offers(sentence: str, kind: str, question: str, measure: str | None = None) 
     if kind == "date":
         return any(m.group(0) not in q for m in _DATE.finditer(s))
     tags = _PERSON_TAGS if kind == "person" else _PLACE_TAGS
-    return any(flag in tags and len(word) > 1 and word not in q for word, flag in _tagged(s))
+    return any(flag in tags and len(word) > 1 and word not in q for word, flag in tagged(s))
 
 
 def fits(answer: str, kind: str | None) -> bool:
@@ -126,7 +126,7 @@ def fits(answer: str, kind: str | None) -> bool:
             return False
         # A name for 哪里, a place for 谁: every word of the span tagged as the other kind.
         other = _PLACE_TAGS if kind == "person" else _PERSON_TAGS
-        tags = [flag for word, flag in _tagged(a) if word.strip()]
+        tags = [flag for word, flag in tagged(a) if word.strip()]
         return not (tags and all(flag in other for flag in tags))
     return True
 
@@ -136,6 +136,6 @@ _FIGURE_ONLY = re.compile(rf"[0-9.,%％{_DIGITS}]+\s*(?:{_MEASURES})?")
 
 # Sentences are tagged again and again: the same candidates come up for many questions.
 @lru_cache(maxsize=4096)
-def _tagged(sentence: str) -> tuple[tuple[str, str], ...]:
+def tagged(sentence: str) -> tuple[tuple[str, str], ...]:
     """jieba's (word, part-of-speech) pairs of a sentence, cached: tagging is ~20x slower than cutting."""
     return tuple((w.word, w.flag) for w in pos_tagger().cut(sentence))

@@ -43,10 +43,16 @@ _CN_NUM = "〇零一二两三四五六七八九十百"
 _ORDINAL = re.compile(rf"第\s*([0-9]+|[{_CN_NUM}]+)\s*(任|届|次|位|名|代|期|号|轮|场|季|集|章|条|款|批|个)")
 # Description questions: what is X, what is it for, why, how. "X的名字是什么" asks for a name, not a
 # description: a bare "是什么" counts only right after a term (no 的 in the question).
+# 为什么 after a verb of naming or becoming is 为 + 什么 ("称为什么", "改名为什么", "被译为什么", "归类为
+# 什么科": what it is called or became, a name), and so is one that ends the question after its object
+# ("俗称大冠鹫为什么？"); 叫做什么 asks for a name too.
+_AS_VERBS = "称名作译封成误类划定分化选列视誉改评命升降转更设立任奉尊认归"
+_WHY = rf"(?<![{_AS_VERBS}])为什么(?![？?。\s]*$)|(?<=[是这那])为什么"
 _DESCRIBE = re.compile(
-    r"用于|用来|有什么用|什么用途|什么作用|有何作用|的作用|的用途|的意义|有何意义|为什么|为何|什么原因|的原因|"
+    rf"用于|用来|有什么用|什么用途|什么作用|有何作用|的作用|的用途|的意义|有何意义|{_WHY}|为何|什么原因|的原因|"
     r"如何|怎样|怎么|什么是|是指什么|指的是什么|是什么意思|的含义|的特点|有什么特点|的区别|有什么区别|有何不同|"
-    r"主要内容|讲了什么|说了什么|描述什么|描述了什么|的原理|有什么好处|的好处|的任务是什么|的目的是什么|负责什么|做什么"
+    r"主要内容|讲了什么|说了什么|描述什么|描述了什么|的原理|有什么好处|的好处|的任务是什么|的目的是什么|负责什么|"
+    r"(?<![叫称当])做什么"
 )
 _BARE_WHAT = re.compile(r"^[^的]{1,30}是(?:什么|啥)[？?。\s]*$")
 _DESCRIBE_EN = re.compile(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from qa.search.constraints import disagrees, facts_of, in_passing, short_answer_fits
+from qa.search.constraints import disagrees, facts_of, in_passing, is_series, short_answer_fits
 from qa.search.cues import fits
 from qa.search.query import analyse
 
@@ -104,3 +104,28 @@ def test_a_short_answer_from_a_passage_of_another_year_or_ordinal_is_refused():
     mayor = analyse("第31任市长是谁？")
     text = "第30任市长由张伟担任。"
     assert not short_answer_fits(mayor, text, "", _span(text, "张伟"))
+
+
+@pytest.mark.parametrize(
+    "span, series",
+    [
+        ("苹果和香蕉", True),
+        ("鼓、锣、钹和板", True),
+        ("北京与上海", True),
+        ("光荣和ω-force", True),
+        ("中华人民共和国", False),  # 和 inside a word
+        ("和平饭店", False),
+        ("张伟", False),
+        ("、张伟", False),  # an edge mark is no series
+    ],
+)
+def test_a_series_inside_a_span(span, series):
+    assert is_series(span) is series
+
+
+def test_a_list_question_takes_a_series_but_never_one_item():
+    text = "这款游戏由光荣和ω-force两家公司合作开发，于2008年发售。"
+    q = analyse("这款游戏是由哪两家公司合作开发的？")
+    assert q.kind == "list"
+    assert short_answer_fits(q, text, "", _span(text, "光荣和ω-force"))
+    assert not short_answer_fits(q, text, "", _span(text, "光荣"))

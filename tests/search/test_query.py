@@ -78,6 +78,16 @@ def test_a_follow_up_is_analysed_once_as_resolved(news, monkeypatch):
         ("水库今年开放吗？", "yesno"),
         ("水库是否对外开放？", "yesno"),
         ("水库的名字是什么？", None),  # asks for a name, not a description
+        # 为什么 is "why" (fires) unless 为 is the verb "be/as" after naming or becoming (must not)
+        ("水库为什么要在汛期前放水？", "description"),
+        ("这是为什么？", "description"),
+        ("渔民因为什么反对建坝？", "description"),
+        ("这种鱼在当地被称为什么？", None),
+        ("水库在2010年改名为什么？", None),
+        ("该物种后来被归类为什么科？", None),
+        ("当地人俗称这座山为什么？", None),
+        ("老人把这条河叫做什么？", None),
+        ("库区移民大多做什么工作？", "description"),
         ("这座水库的总库容", None),
     ],
 )
