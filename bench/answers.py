@@ -174,7 +174,7 @@ def where_missed(passages: list[Passage], first: int, pos: set[int]) -> str:
     return MISS_KINDS[3]
 
 
-def figures(searcher: Searcher, rows: list[dict], top_k: int, dump=None, name: str = "") -> dict:
+def figures(searcher: Searcher, rows: list[dict], top_k: int, dump=None, name: str = "", rows_out=None) -> dict:
     """The answer figures (module docstring) over `rows`: each has question, answers, pos (ids)."""
     counts = dict.fromkeys(("R@1", "in card", "in light", "in 回答", "no answer", "short EM", "short in"), 0)
     missed = dict.fromkeys(MISS_KINDS, 0)
@@ -204,6 +204,11 @@ def figures(searcher: Searcher, rows: list[dict], top_k: int, dump=None, name: s
         }
         for k, v in got.items():
             counts[k] += v
+        if rows_out is not None:
+            rows_out.write(
+                json.dumps({"question": row["question"], "short": short and short.text, **got}, ensure_ascii=False)
+                + "\n"
+            )
         if noisy and first and not got["R@1"]:
             missed[where_missed(searcher.index.passages, first.passage.id, row["pos"])] += 1
         if dump is not None and not (got["R@1"] and got["in 回答"]):
@@ -353,12 +358,14 @@ def main() -> None:
     ap.add_argument("--limit", type=int, help="first N questions of each set")
     ap.add_argument("--dump", type=Path, help="write each question the first card or 回答 misses here (JSONL)")
     ap.add_argument("--json", type=Path, help="also write the figures to this file")
+    ap.add_argument("--rows", type=Path, help="write every question's figures and short answer here (JSONL)")
     ap.add_argument("--sweep", action="store_true", help="compare evidence weights on the tuning sets (no held-out)")
     ap.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", help="a setting for this run")
     args = ap.parse_args()
     settings = Settings.load(dict(kv.split("=", 1) for kv in args.set))
     encoder = Encoder(settings)
     dump = args.dump.open("w", encoding="utf-8") if args.dump else None
+    rows_out = args.rows.open("w", encoding="utf-8") if args.rows else None
     results: dict[str, dict] = {}
     service = None
     to_sweep: dict[str, tuple[Searcher, list[dict]]] = {}
@@ -397,7 +404,9 @@ def main() -> None:
                 if rows and rows[0]["answers"]:
                     to_sweep[label] = (searcher, rows[: args.limit] if args.limit else rows)
                 continue
-            results[label] = figures(searcher, rows[: args.limit] if args.limit else rows, settings.top_k, dump, label)
+            results[label] = figures(
+                searcher, rows[: args.limit] if args.limit else rows, settings.top_k, dump, label, rows_out
+            )
         print(f"  {name}: {time.monotonic() - started:.0f} s", file=sys.stderr)
     if args.sweep:
         run_sweep(to_sweep)
