@@ -249,7 +249,11 @@ def runs_near(passages: list[Passage], pid: int, window: int = WINDOW) -> list[R
             bullet = o.style.startswith("bullet")
             if bullet or o.style == "num":
                 # Line items nest (1. → ◦ → ▪): the glyph first seen is the outer level, and an outer
-                # item ends the inner lists opened under the item before it.
+                # item ends the inner lists opened under the item before it. Levels are counted afresh
+                # where no line list is open: a document may use ◦ for a list of its own and later
+                # under • (a PDF's two-level bullets).
+                if not any(s == "num" or s.startswith("bullet") for s in open_runs):
+                    depth.clear()
                 level = depth.setdefault(o.style, len(depth))
                 for inner in [s for s in open_runs if depth.get(s, -1) > level]:
                     close(inner)

@@ -140,3 +140,16 @@ def test_nested_bullets_end_where_an_outer_item_begins():
     by_style = {r.style: [text[s:e] for _, s, e in r.items] for r in runs}
     assert by_style["num"] == ["1. 准备", "2. 烹饪"]
     assert by_style["bullet:◦"] == ["◦ 买菜", "◦ 洗菜"]  # 炒菜 is under item 2, alone: no list
+
+
+def test_levels_are_counted_afresh_for_each_list():
+    # ◦ is an outer list first, then the glyph under •: the • list keeps both its items.
+    first = "准备工作：\n◦ 安装Python\n◦ 安装编辑器"
+    later = "迁移包含以下两个步骤：\n• 拉取源码\n◦ 在终端执行克隆命令\n• 调用转换工具\n◦ 传入项目路径"
+    passages = _passages([first, "其他说明。", "其他说明。", "其他说明。", "其他说明。", later])
+    runs = runs_near(passages, 5)
+    by_style = {}
+    for r in runs:
+        by_style.setdefault(r.style, []).append([passages[p].text[s:e] for p, s, e in r.items])
+    assert by_style["bullet:•"] == [["• 拉取源码", "• 调用转换工具"]]
+    assert by_style["bullet:◦"] == [["◦ 安装Python", "◦ 安装编辑器"]]  # each inner ◦ stands alone: no list
