@@ -93,12 +93,14 @@ def is_series(answer: str) -> bool:
 def short_answer_fits(q: Question, text: str, heading: str, span: tuple[int, int]) -> bool:
     """May the reader's span of `text` be the short answer to `q`? Not for a description or a yes/no
     question (the sentence answers them), nor for a list question unless the span is itself a series
-    (`is_series`); not when the span is not of the kind asked for (a
+    (`is_series`) or the question asks a count (几个, not 哪几个); not when the span is not of the kind asked for (a
     name for 几个, a figure for 谁); not when the passage disagrees with the question's years, ordinals
     or figures, or its answering sentence is about another year; not when the passage (with its
     heading) lacks a person the question names, or the span is only that person."""
     answer = text[span[0] : span[1]]
-    if q.kind in ("description", "yesno") or (q.kind == "list" and not is_series(answer)):
+    # A list question that asks a count (分为几个版本？) may be answered by the count where no list does.
+    counted = q.asks == "number" and "哪几" not in q.normalized
+    if q.kind in ("description", "yesno") or (q.kind == "list" and not counted and not is_series(answer)):
         return False
     if not fits(answer, q.asks):
         return False

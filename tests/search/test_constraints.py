@@ -129,3 +129,10 @@ def test_a_list_question_takes_a_series_but_never_one_item():
     assert q.kind == "list"
     assert short_answer_fits(q, text, "", _span(text, "光荣和ω-force"))
     assert not short_answer_fits(q, text, "", _span(text, "光荣"))
+
+
+def test_a_list_question_asking_a_count_takes_the_count():
+    text = "卫星电视台共分为三个地区播放版本，分别面向不同观众。"
+    count = _span(text, "三个")
+    assert short_answer_fits(analyse("卫星电视台共分为几个地区播放版本？"), text, "", count)
+    assert not short_answer_fits(analyse("卫星电视台包括哪几个地区版本？"), text, "", count)  # which ones
