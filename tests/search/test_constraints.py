@@ -82,6 +82,10 @@ def test_a_short_answer_needs_the_person_the_question_names():
     assert short_answer_fits(q, this, "", _span(this, "山上彻也"))
     # the span is only the person the question names: not an answer
     assert not short_answer_fits(q, this, "", _span(this, "安倍晋三"))
+    # a name tagged where the passage words it otherwise keeps its first two characters: still given
+    temple = analyse("鲤鱼门天后庙是谁建的？")
+    text = "鲤鱼门天后古庙由李国华于1753年兴建。"
+    assert temple.constraints.names and short_answer_fits(temple, text, "", _span(text, "李国华"))
 
 
 def test_no_short_answer_for_descriptions_lists_and_yes_no():
