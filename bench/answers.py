@@ -1,7 +1,8 @@
-"""Is the answer itself on the page? Answer figures on CMRC 2018, DRCD, a noisy corpus and the seeds.
+"""Is the answer itself on the page? Answer figures on CMRC 2018, DRCD, noisy corpora and the seeds.
 
-    python bench/answers.py                     # CMRC dev, DRCD dev, noisy (tuning part), seeds, no-answer set
-    python bench/answers.py --heldout           # also the noisy corpus's held-out part (run it once)
+    python bench/answers.py                     # CMRC dev, DRCD dev, noisy, news and xquad-zh (tuning parts),
+                                                # seeds, no-answer sets
+    python bench/answers.py --heldout           # also the held-out parts (run them once)
     python bench/answers.py --corpora noisy-drcd --dump /tmp/misses.jsonl
 
 Figures per corpus, over what `qa ask` returns (the same Searcher and extractive answer):
@@ -13,14 +14,15 @@ Figures per corpus, over what `qa ask` returns (the same Searcher and extractive
     in 回答     … inside the extractive answer (回答)
     no answer   share of questions answered with "no passage answers this" (on answerable sets: false
                 no-answers; on the unanswerable sets, seeds/unanswerable_questions.jsonl and its
-                held-out part seeds/unanswerable_heldout.jsonl: true ones)
+                held-out part seeds/unanswerable_heldout.jsonl, and bench/unanswerable/: true ones)
 
 The noisy corpus: every CMRC 2018 dev and DRCD dev paragraph cut at sentence ends into short excerpts
 (about 60-160 characters), each its own passage under its article's title, so a question's sibling
 excerpts are on its topic and most of them do not hold its answer, as in a collection of short news
 excerpts on few topics. A question is kept when one excerpt of its gold paragraph holds a gold answer.
 Articles whose title hashes to 0 mod 4 are held out (`--heldout`), never used to choose settings.
-Embeddings are cached in bench/cache/ like bench/retrieval.py's.
+Embeddings are cached in bench/cache/ like bench/retrieval.py's. The corpora news, xquad-zh and
+unanswerable-heldout (held out; only with --heldout) are built in bench/own_corpora.py.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
+from own_corpora import OWN_CORPORA, own_sets, train_tune_rows  # noqa: E402
 from retrieval import BENCH, CachedQueries, _cached, _read_jsonl, public_index  # noqa: E402
 
 from qa.config import Settings  # noqa: E402
@@ -78,27 +81,6 @@ def excerpts(text: str) -> list[str]:
 
 def held_out(title: str) -> bool:
     return int(hashlib.sha256(title.encode("utf-8")).hexdigest()[:8], 16) % 4 == 0
-
-
-TRAINING = ROOT.parent / "shared" / "training" / "cmrc2018" / "cmrc2018_train.json"
-
-
-def train_tune_rows() -> tuple[Path, list[dict], list[dict]]:
-    """CMRC 2018 train's tune slice (the 5% of paragraphs the reader never trains on, train/reader_data.py)
-    as passage and question rows like the benchmark folders'."""
-    sys.path.insert(0, str(ROOT / "train"))
-    from reader_data import is_tune
-
-    passages, questions = [], []
-    for article in json.loads(TRAINING.read_text(encoding="utf-8"))["data"]:
-        for para in article["paragraphs"]:
-            if not is_tune(para["id"], 0.05):
-                continue
-            passages.append({"id": para["id"], "title": article.get("title") or para["id"], "text": para["context"]})
-            for qa in para["qas"]:
-                answers = [a["text"] for a in qa["answers"]]
-                questions.append({"id": qa["id"], "question": qa["question"], "answers": answers, "positive_ids": [para["id"]]})  # fmt: skip
-    return TRAINING, passages, questions
 
 
 def noisy_index(dataset: str, settings: Settings, encoder: Encoder) -> tuple[Index, list[dict]]:
@@ -352,9 +334,12 @@ def misses_table(results: dict) -> str:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--corpora", default="cmrc2018,drcd,noisy-cmrc2018,noisy-drcd,seeds,unanswerable")
-    ap.add_argument("--heldout", action="store_true", help="also the noisy corpus's held-out part (run it once)")
-    ap.add_argument("--heldout-only", action="store_true", help="the noisy corpus's held-out part alone")
+    ap.add_argument(
+        "--corpora",
+        default="cmrc2018,drcd,noisy-cmrc2018,noisy-drcd,news,xquad-zh,seeds,unanswerable,unanswerable-heldout",
+    )
+    ap.add_argument("--heldout", action="store_true", help="also the held-out parts (run them once)")
+    ap.add_argument("--heldout-only", action="store_true", help="the noisy and news corpora's held-out parts alone")
     ap.add_argument("--limit", type=int, help="first N questions of each set")
     ap.add_argument("--dump", type=Path, help="write each question the first card or 回答 misses here (JSONL)")
     ap.add_argument("--json", type=Path, help="also write the figures to this file")
@@ -393,11 +378,14 @@ def main() -> None:
                 sets[f"{label}, held out"] = [r for r in rows if r["heldout"]]
                 if args.heldout_only:
                     del sets[f"{label}, tuning"]
+        elif name in OWN_CORPORA:
+            sets = own_sets(name, settings, encoder, args.heldout or args.heldout_only, args.heldout_only)
         else:
             index, rows = public_rows(name, settings, encoder)
             searcher = Searcher(index, CachedQueries(encoder, [r["question"] for r in rows], f"{name}-dev"), settings)
             sets = {f"{name} dev": rows}
         for label, rows in sets.items():
+            searcher, rows = rows if name in OWN_CORPORA else (searcher, rows)
             if args.sweep:
                 if rows and rows[0]["answers"]:
                     to_sweep[label] = (searcher, rows[: args.limit] if args.limit else rows)
