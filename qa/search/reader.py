@@ -213,7 +213,8 @@ def open_reader(encoder, settings) -> AnswerReader:
         export(folder, "onnx")
         tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
         table = np.load(embeddings_path(folder), mmap_mode="r")
-    return AnswerReader(tokenizer, table, settings.threads, settings.reader_max_tokens)
+    head = None if settings.answers_head else False
+    return AnswerReader(tokenizer, table, settings.threads, settings.reader_max_tokens, head=head)
 
 
 def _best_span(start: np.ndarray, end: np.ndarray) -> tuple[tuple[int, int], float]:
