@@ -71,8 +71,8 @@ def add_output(graph_path: Path, out: Path) -> str:
             onnx.save(model, str(out))
         return "present"
     feature = head_input(model)
-    identity = onnx.helper.make_node("Identity", [feature], [OUTPUT], name="answer_features_out")
-    model.graph.node.append(identity)
+    if not any(OUTPUT in node.output for node in model.graph.node):
+        model.graph.node.append(onnx.helper.make_node("Identity", [feature], [OUTPUT], name="answer_features_out"))
     model.graph.output.append(onnx.helper.make_tensor_value_info(OUTPUT, onnx.TensorProto.FLOAT, ["batch", None]))
     onnx.checker.check_model(model)
     onnx.save(model, str(out))
