@@ -4,10 +4,10 @@ In:  a question and passage texts (the first stage's best candidates), each with
 Out: one `Reading` per passage: how likely the passage answers (`answers`, 0–1), the best answer span as
      offsets inside that passage's text, and the span's score.
 
-`answers` comes from `answers_head.json` beside the graph where it is shipped: a logistic head over the
-graph's `answer_features` output (the first token's final hidden state) and the span score, refitted
-for ranking and "nothing answers" (train/answer_windows.py, train/answer_head.py); else from the
-graph's own answers head. `graph_answers` is always the graph's own, for comparison.
+`answers` comes from the graph's own answers head, or, with the setting `answers_head` on, from
+`answers_head.json` beside the graph: a logistic head over the graph's `answer_features` output (the
+first token's final hidden state), its own logit and the span score, refitted for ranking and "nothing
+answers" (train/answer_windows.py, train/answer_head.py). `graph_answers` is always the graph's own.
 
 The model is e5-small's first layers fine-tuned on CMRC 2018 train (CC BY-SA 4.0; `train/`), shipped as
 an int8 ONNX graph in qa/data/reader/ without the word-embedding table: the rows come from the bundled
