@@ -91,6 +91,13 @@ def noisy_index(dataset: str, settings: Settings, encoder: Encoder) -> tuple[Ind
         folder = BENCH / dataset
         rows = _read_jsonl(folder / "passages.jsonl")
         question_rows = _read_jsonl(folder / "questions.jsonl")
+    return excerpt_index(folder, f"noisy-{dataset}", rows, question_rows, settings, encoder)
+
+
+def excerpt_index(folder: Path, name: str, rows: list[dict], question_rows: list[dict], settings, encoder):
+    """Passage rows (id, title, text) cut into excerpts and indexed as `noisy_index` describes; the
+    question rows (question, answers, positive_ids) kept where an excerpt of their paragraph answers,
+    with those excerpts' ids (`pos`) and whether their article is held out."""
     passages: list[Passage] = []
     of_paragraph: dict[str, list[int]] = {}
     for r in rows:
@@ -105,7 +112,7 @@ def noisy_index(dataset: str, settings: Settings, encoder: Encoder) -> tuple[Ind
     title_of = {r["id"]: r["title"] for r in rows}
     views = dense_views(passages, settings.sentence_vectors)
     vectors = _cached(
-        f"noisy-{dataset}-views-{encoder.weights_hash[:12]}",
+        f"{name}-views-{encoder.weights_hash[:12]}",
         [v.text for v in views],
         lambda t: encoder.encode_passages(t, show_progress=True),
     )
@@ -113,9 +120,7 @@ def noisy_index(dataset: str, settings: Settings, encoder: Encoder) -> tuple[Ind
         [keyword_text(p) for p in passages], settings.keyword_tokens, settings.bm25_k1, settings.bm25_b
     )
     owners = np.asarray([v.owner for v in views])
-    index = Index(
-        folder, {"name": f"noisy-{dataset}"}, [], passages, vectors, DenseIndex.build(vectors, owners), keyword
-    )
+    index = Index(folder, {"name": name}, [], passages, vectors, DenseIndex.build(vectors, owners), keyword)
     questions = []
     for q in question_rows:
         if not q["question"].strip():

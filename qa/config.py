@@ -151,6 +151,12 @@ SETTINGS: tuple[Setting, ...] = (
         "off = the ranking and 回答 without it.",
     ),
     Setting(
+        "answers_head",
+        False,
+        "Read the answer probability with the refitted answers head (qa/data/reader/answers_head.json, "
+        "docs/reader.md) instead of the graph's own; off until reader_threshold is tuned for it.",
+    ),
+    Setting(
         "reader_depth",
         3,
         "Candidates the answer reader reads (after the second stage); more is slower, and 5 or 8 ranked no "

@@ -161,12 +161,13 @@ class Searcher:
         return head + ranked[depth:]
 
     def readings(self, question: Question | str, ranked: list[Ranked]) -> list[Reading]:
-        """The reader's reading of each of `ranked`, under its heading (else its document's title): an
-        excerpt's "它" or a section's items need it (bench/reader_sweep.py: R@1 on the tuning slice
-        0.9144 → 0.9180 at weight 0.1)."""
+        return self.reader().read(*self.reading_inputs(question, ranked))
+
+    def reading_inputs(self, question: Question | str, ranked: list[Ranked]) -> tuple[str, list[str], list[str]]:
+        """What the reader reads of `ranked`: question, texts, headings (else the document's title)."""
         passages = [self.index.passages[r.pid] for r in ranked]
         headings = [p.heading or p.citation.title for p in passages]
-        return self.reader().read(as_question(question).simplified, [p.text for p in passages], headings)
+        return as_question(question).simplified, [p.text for p in passages], headings
 
     def _rerank(self, question: Question, added: str, ranked: list[Ranked], query_vector) -> list[Ranked]:
         """The first rerank_depth candidates by fused score + their best sentence's evidence

@@ -1,8 +1,13 @@
 """The answer reader: reads a question with each candidate passage and marks the answer's exact span.
 
 In:  a question and passage texts (the first stage's best candidates), each with its heading as context.
-Out: one `Reading` per passage: how likely the passage answers (`answers`, 0–1, from the model's answers
-     head), the best answer span as offsets inside that passage's text, and the span's score.
+Out: one `Reading` per passage: how likely the passage answers (`answers`, 0–1), the best answer span as
+     offsets inside that passage's text, and the span's score.
+
+`answers` comes from the graph's own answers head, or, with the setting `answers_head` on, from
+`answers_head.json` beside the graph: a logistic head over the graph's `answer_features` output (the
+first token's final hidden state), its own logit and the span score, refitted for ranking and "nothing
+answers" (train/answer_windows.py, train/answer_head.py). `graph_answers` is always the graph's own.
 
 The model is e5-small's first layers fine-tuned on CMRC 2018 train (CC BY-SA 4.0; `train/`), shipped as
 an int8 ONNX graph in qa/data/reader/ without the word-embedding table: the rows come from the bundled
@@ -23,7 +28,7 @@ import numpy as np
 from qa.errors import ModelError
 from qa.text import to_simplified
 
-__all__ = ["AnswerReader", "Reading", "open_reader", "reader_files", "MAX_ANSWER_TOKENS"]
+__all__ = ["AnswerReader", "AnswersHead", "Reading", "load_head", "open_reader", "reader_files", "MAX_ANSWER_TOKENS"]
 
 log = logging.getLogger(__name__)
 
@@ -38,11 +43,16 @@ class Reading:
     answers: float  # probability that the passage answers the question
     span: tuple[int, int] | None  # the answer inside the passage text; None for an empty passage
     span_score: float  # start + end logit of that span
+    graph_answers: float = float("nan")  # the graph's own answers head (the same as `answers` without a head file)
+
+
+def _folder() -> Path:
+    return Path(str(resources.files("qa.data").joinpath("reader")))
 
 
 def reader_files() -> tuple[Path, dict]:
     """The shipped graph and its description (layers, window, threshold, training data, licence)."""
-    folder = Path(str(resources.files("qa.data").joinpath("reader")))
+    folder = _folder()
     meta_file, graph = folder / "reader.json", folder / "reader.int8.onnx"
     if not graph.is_file() or not meta_file.is_file():
         raise ModelError(f"The answer reader's weights are missing from {folder}; reinstall qa.")
@@ -59,7 +69,16 @@ class AnswerReader:
     It shares the encoder's tokenizer and memory-mapped word-embedding table (`open_reader`), so loading
     it costs only the 15 MB graph."""
 
-    def __init__(self, tokenizer, word_embeddings, threads: int, max_tokens: int = 256, graph: Path | None = None):
+    def __init__(
+        self,
+        tokenizer,
+        word_embeddings,
+        threads: int,
+        max_tokens: int = 256,
+        graph: Path | None = None,
+        head: Path | None | bool = None,
+    ):
+        """`head`: the answers head file (None: the shipped one where present; False: the graph's own)."""
         import onnxruntime as ort
 
         shipped, self.meta = reader_files()
@@ -70,10 +89,15 @@ class AnswerReader:
         try:
             self.session = ort.InferenceSession(str(graph), options, providers=["CPUExecutionProvider"])
             outputs = [o.name for o in self.session.get_outputs()]
-            if outputs != ["start_logits", "end_logits", "answers_logit"]:
+            if outputs[:3] != ["start_logits", "end_logits", "answers_logit"]:
                 raise ValueError(f"unexpected outputs {outputs}")
         except Exception as exc:  # noqa: BLE001 - a damaged file is reported, whatever onnxruntime raised
             raise ModelError(f"Could not load the answer reader {graph}: {exc}. Reinstall qa.") from exc
+        self.has_features = "answer_features" in outputs
+        self.head = load_head(_folder() / "answers_head.json" if head is None else head) if head is not False else None
+        if self.head is not None and not self.has_features:
+            log.warning("The answers head is not used: the graph %s has no answer_features output", graph)
+            self.head = None
         self.tokenizer = tokenizer
         self.word_embeddings = word_embeddings
         self.max_tokens = max_tokens
@@ -105,6 +129,21 @@ class AnswerReader:
                     break
                 at += room - stride
 
+    def outputs(self, question: str, texts: list[str], headings: list[str] | None = None):
+        """Per window: (passage index, best span as text offsets or None, its score, the graph's answers
+        logit, the answer features or None where the graph has no such output)."""
+        for i, seq, first, offsets in self.windows(question, texts, headings):
+            ids = np.asarray([seq], dtype=np.int64)
+            feed = {
+                "inputs_embeds": np.ascontiguousarray(self.word_embeddings[ids], dtype=np.float32),
+                "attention_mask": np.ones_like(ids),
+            }
+            start, end, answers, *features = self.session.run(None, feed)
+            n = len(seq) - first - 1
+            span, score = _best_span(start[0, first : first + n], end[0, first : first + n])
+            where = (offsets[span[0]][0], offsets[span[1]][1]) if n > 0 else None
+            yield i, where, score, float(answers[0]), features[0][0] if features else None
+
     def read(self, question: str, texts: list[str], headings: list[str] | None = None) -> list[Reading]:
         """One reading per text; `headings` (one per text, "" for none) give each its context.
 
@@ -113,23 +152,48 @@ class AnswerReader:
         padding (0.89 in a batch of three, 0.46 read alone, on a seed question). Alone it is a function of
         question, heading and text only, and no slower on two cores (134 vs 163 ms for three passages)."""
         best: list[Reading | None] = [None] * len(texts)
-        for i, seq, first, offsets in self.windows(question, texts, headings):
-            ids = np.asarray([seq], dtype=np.int64)
-            feed = {
-                "inputs_embeds": np.ascontiguousarray(self.word_embeddings[ids], dtype=np.float32),
-                "attention_mask": np.ones_like(ids),
-            }
-            start, end, answers = self.session.run(None, feed)
-            n = len(seq) - first - 1
-            span, score = _best_span(start[0, first : first + n], end[0, first : first + n])
-            reading = Reading(
-                float(1 / (1 + np.exp(-answers[0]))),
-                (offsets[span[0]][0], offsets[span[1]][1]) if n > 0 else None,
-                score,
-            )
+        for i, span, score, logit, features in self.outputs(question, texts, headings):
+            own = float(1 / (1 + np.exp(-logit)))
+            answers = self.head.probability(features, logit, score) if self.head is not None else own
+            reading = Reading(answers, span, score, own)
             if best[i] is None or (reading.answers, reading.span_score) > (best[i].answers, best[i].span_score):
                 best[i] = reading
         return [b or Reading(0.0, None, float("-inf")) for b in best]
+
+
+@dataclass(frozen=True)
+class AnswersHead:
+    """A logistic head: weights over the graph's answer_features, over its own answers logit and over the
+    span score, and a bias."""
+
+    weights: np.ndarray
+    logit_weight: float
+    span_weight: float
+    bias: float
+    meta: dict
+
+    def probability(self, features: np.ndarray, logit: float, span_score: float) -> float:
+        span = span_score if np.isfinite(span_score) else 0.0
+        z = float(features @ self.weights) + self.logit_weight * logit + self.span_weight * span + self.bias
+        return float(1 / (1 + np.exp(-z)))
+
+
+def load_head(path: Path | None) -> AnswersHead | None:
+    """The head in `path` (answers_head.json), None where there is none or it cannot be read (logged)."""
+    if path is None or not Path(path).is_file():
+        return None
+    try:
+        meta = json.loads(Path(path).read_text(encoding="utf-8"))
+        return AnswersHead(
+            np.asarray(meta["weights"], dtype=np.float32),
+            float(meta["logit_weight"]),
+            float(meta["span_weight"]),
+            float(meta["bias"]),
+            meta,
+        )
+    except (ValueError, KeyError, TypeError) as exc:
+        log.warning("The answers head %s cannot be read (%s); the graph's own is used", path, exc)
+        return None
 
 
 def open_reader(encoder, settings) -> AnswerReader:
@@ -149,7 +213,8 @@ def open_reader(encoder, settings) -> AnswerReader:
         export(folder, "onnx")
         tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
         table = np.load(embeddings_path(folder), mmap_mode="r")
-    return AnswerReader(tokenizer, table, settings.threads, settings.reader_max_tokens)
+    head = None if settings.answers_head else False
+    return AnswerReader(tokenizer, table, settings.threads, settings.reader_max_tokens, head=head)
 
 
 def _best_span(start: np.ndarray, end: np.ndarray) -> tuple[tuple[int, int], float]:
