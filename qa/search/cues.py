@@ -118,7 +118,8 @@ def fits(answer: str, kind: str | None) -> bool:
     figure = bool(re.search(rf"[0-9{_DIGITS}]", a))
     dated = bool(_DATE.search(a)) or bool(re.fullmatch(r"[0-9]{2,4}", a))
     if kind == "number":
-        return figure or a in ("半", "一半", "大半") or bool(re.search(r"[数几]", a))
+        # 多久一次 is answered by a frequency (每年), 多少 by a figure
+        return figure or a in ("半", "一半", "大半") or bool(re.search(r"[数几]|^每", a))
     if kind == "date":
         return dated or figure or bool(re.search(r"今|昨|明|前|后|时|代|朝|期|初|末|当|年|月|日|季|节|晚|早|夜", a))
     if kind in ("person", "place"):

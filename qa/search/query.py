@@ -39,6 +39,8 @@ STOP_WORDS = frozenset(_STOP_TEXT.split())  # single characters are left out any
 
 _YEAR = re.compile(r"(?<!\d)(?:1[89]|20)\d\d(?!\d)")
 _CN_NUM = "〇零一二两三四五六七八九十百"
+# A figure after 多/少/增加… states a difference ("比漢諾瓦射擊節多約50,000人"), not a fact a passage names.
+_DIFFERENCE = re.compile(r"(?:多|少|增加|减少|增长|下降|高出|低于|超出)了?约?$")
 # 第31任 / 第三十一届 / 第2次: an ordinal and what it counts.
 _ORDINAL = re.compile(rf"第\s*([0-9]+|[{_CN_NUM}]+)\s*(任|届|次|位|名|代|期|号|轮|场|季|集|章|条|款|批|个)")
 # Description questions: what is X, what is it for, why, how. "X的名字是什么" asks for a name, not a
@@ -146,13 +148,15 @@ def figures_in(normalized: str) -> set[str]:
     return {
         m.group(0)
         for m in NUMBER_PATTERN.finditer(normalized)
-        if not _YEAR.search(m.group(0)) and normalized[max(m.start() - 1, 0) : m.start()] != "第"
+        if not _YEAR.search(m.group(0))
+        and normalized[max(m.start() - 1, 0) : m.start()] != "第"
+        and not _DIFFERENCE.search(normalized[max(m.start() - 3, 0) : m.start()])
     }
 
 
 def years_in(normalized: str) -> set[str]:
-    """Four-digit years 1800–2099 a normalised text names."""
-    return set(_YEAR.findall(normalized))
+    """Four-digit years 1800–2099 a normalised text names; a decade (1950年代) is not a year."""
+    return {m.group(0) for m in _YEAR.finditer(normalized) if not normalized.startswith("年代", m.end())}
 
 
 def _kind(normalized: str, asks: str | None, listing: bool, chinese: bool) -> str | None:

@@ -61,6 +61,9 @@ def test_an_answering_sentence_about_another_year(question, sentence, fires):
         ("吴桐", "place", False),  # a name for 哪里
         ("杭州", "place", True),
         ("杭州", "person", False),  # a place for 谁
+        ("每年", "number", True),  # 多久一次: a frequency
+        ("每当", "number", True),
+        ("年初", "number", False),
     ],
 )
 def test_the_kind_of_a_short_answer(answer, kind, ok):

@@ -9,7 +9,7 @@ import pytest
 
 import qa.text
 from qa.chat.history import Turn
-from qa.search.query import analyse
+from qa.search.query import analyse, figures_in
 
 
 def _count_analyses(monkeypatch, question: str) -> dict[str, int]:
@@ -105,6 +105,16 @@ def test_constraints_named_by_a_question():
     assert q.kind == "number" and q.measure == "座"
     plain = analyse("水库的主要功能是什么？").constraints
     assert not plain and not plain.names
+
+
+def test_a_decade_is_no_year_and_a_difference_no_figure():
+    # fires: a year and a figure the passage must agree with
+    plain = analyse("1950年东德鼓励哪一种艺术形式？游客有50,000人吗").constraints
+    assert plain.years == {"1950"} and plain.numbers == {"50,000人"}
+    # must not: 1950年代 is a decade; "多约50,000人" is a difference between two figures
+    other = analyse("哪一种艺术形式在1950年代被鼓励？游客比射击节多约50,000人的是哪个节日？").constraints
+    assert not other.years and not other.numbers
+    assert figures_in("今年游客增加了3万人，达到50万人") == {"50万人"}
 
 
 def test_ordinals_in_chinese_numerals_and_a_follow_up_keeps_what_was_typed():
