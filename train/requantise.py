@@ -102,7 +102,7 @@ KEEP_FP32 = r"layer\.\d+/output/dense"
 STRIDE = 1  # windows a calibration stride: a histogram takes windows of one length at a time
 
 
-def quantise_static(fp32: Path, out: Path, windows: list, method: str, keep: tuple[str, ...] = (), cache: Path | None = None) -> None:  # fmt: skip
+def quantise_static(fp32: Path, out: Path, windows: list, method: str, keep: tuple[str, ...] = (), cache: Path | None = None, uint8: bool = False) -> None:  # fmt: skip
     """QDQ int8 for every weighted MatMul but those whose name matches one of the regexes `keep` (left fp32)."""
     from onnxruntime.quantization import CalibrationDataReader, CalibrationMethod, QuantFormat, QuantType
     from onnxruntime.quantization import quantize_static as quantize
@@ -127,7 +127,7 @@ def quantise_static(fp32: Path, out: Path, windows: list, method: str, keep: tup
     nodes = [n for n in weighted_matmuls(onnx.load(str(fp32))) if not any(re.search(k, n) for k in keep)]
     quantize(
         str(fp32), str(out), Feeds(), quant_format=QuantFormat.QDQ, op_types_to_quantize=["MatMul"],
-        nodes_to_quantize=nodes, per_channel=True, activation_type=QuantType.QInt8, weight_type=QuantType.QInt8,
+        nodes_to_quantize=nodes, per_channel=True, activation_type=QuantType.QUInt8 if uint8 else QuantType.QInt8, weight_type=QuantType.QInt8,
         calibrate_method=calibrate, calibration_cache_path=cache, extra_options={"CalibPercentile": 99.999, "CalibStridedMinMax": STRIDE},
     )  # fmt: skip
 
@@ -142,6 +142,7 @@ def main(argv=None) -> None:
         "--keep-fp32", action="append", help=f"MatMuls whose name matches this regex stay fp32 (default: {KEEP_FP32})"
     )
     p.add_argument("--cache", type=Path, help="calibration ranges: read if there (same --method), else written")
+    p.add_argument("--uint8", action="store_true", help="uint8 activations (int8 weights) instead of int8")
     p.add_argument("--questions", type=int, default=200, help="CMRC 2018 train questions to calibrate on")
     args = p.parse_args(argv)
     sys.path.insert(0, str(ROOT / "bench"))
@@ -161,7 +162,9 @@ def main(argv=None) -> None:
                 }
                 for ids in calibration_windows(reader, args.questions)
             ]
-            quantise_static(fp32, args.out, windows, args.method, tuple(args.keep_fp32 or [KEEP_FP32]), args.cache)
+            quantise_static(
+                fp32, args.out, windows, args.method, tuple(args.keep_fp32 or [KEEP_FP32]), args.cache, args.uint8
+            )
             print(f"calibrated on {len(windows)} windows ({args.questions} CMRC 2018 train questions)")
     print(f"{args.out}: {args.out.stat().st_size / 1e6:.1f} MB")
 
