@@ -4,6 +4,7 @@ answer. Prints CMRC 2018's official EM / F1 (bench/cmrc_metric.py) per set.
     python bench/reading.py                      # CMRC 2018 dev and DRCD dev, the shipped int8 reader
     python bench/reading.py --graph FILE.onnx    # another export of the reader (e.g. fp32, other layers)
     python bench/reading.py --limit 300          # the first 300 questions of each set
+    python bench/reading.py --sets "CMRC 2018 dev" --batch 1     # one set, each window in a run of its own
 
 Neither set was trained on (the reader trains on CMRC 2018 train: train/). DRCD is traditional Chinese;
 the reader folds it to simplified character for character, so the span is cut from the original text.
@@ -53,10 +54,15 @@ def main(argv=None) -> None:
     p.add_argument("--graph", type=Path, help="an ONNX export of the reader (default: the shipped one)")
     p.add_argument("--max-tokens", type=int, default=384, help="window size, question included")
     p.add_argument("--limit", type=int, default=0)
+    p.add_argument("--batch", type=int, default=0, help="windows a run (1: each alone; default: the reader's)")
+    p.add_argument("--sets", default=",".join(SETS), help="comma-separated, of: " + ", ".join(SETS))
     args = p.parse_args(argv)
     reader = open_reader(args.graph, args.max_tokens)
+    reader.max_batch = args.batch or reader.max_batch
     print("| set | questions | EM | F1 | seconds |\n|---|---|---|---|---|")
     for name, path in SETS.items():
+        if name not in args.sets.split(","):
+            continue
         if not path.is_file():
             print(f"| {name} | missing: {path} | | | |")
             continue

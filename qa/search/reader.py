@@ -35,7 +35,12 @@ log = logging.getLogger(__name__)
 MAX_ANSWER_TOKENS = 30  # as in training (train/train_reader.py)
 MAX_QUESTION_TOKENS = 64
 MAX_HEADING_CHARS = 48  # a passage's heading read before it (an article's title, a section's heading)
-_CLS, _SEP = 0, 2
+_CLS, _PAD, _SEP = 0, 1, 2
+OUTPUTS = ["start_logits", "end_logits", "answers_logit"]
+# Windows in one run. 1: the shipped graph's dynamic quantisation takes an activation scale from each run,
+# so a window is run alone (in a batch a probability moved by up to 0.32). A graph with fixed scales
+# (train/requantise.py) reads the same batched, but measured slower on two cores: docs/reader.md.
+MAX_BATCH = 1
 
 
 @dataclass(frozen=True)
@@ -89,7 +94,7 @@ class AnswerReader:
         try:
             self.session = ort.InferenceSession(str(graph), options, providers=["CPUExecutionProvider"])
             outputs = [o.name for o in self.session.get_outputs()]
-            if outputs[:3] != ["start_logits", "end_logits", "answers_logit"]:
+            if outputs[:3] != OUTPUTS:
                 raise ValueError(f"unexpected outputs {outputs}")
         except Exception as exc:  # noqa: BLE001 - a damaged file is reported, whatever onnxruntime raised
             raise ModelError(f"Could not load the answer reader {graph}: {exc}. Reinstall qa.") from exc
@@ -101,6 +106,7 @@ class AnswerReader:
         self.tokenizer = tokenizer
         self.word_embeddings = word_embeddings
         self.max_tokens = max_tokens
+        self.max_batch = MAX_BATCH
 
     def windows(self, question: str, texts: list[str], headings: list[str] | None = None):
         """(passage index, token ids, context offset, character offsets) per window; a passage longer than
@@ -129,28 +135,45 @@ class AnswerReader:
                     break
                 at += room - stride
 
+    def logits(self, seqs: list[list[int]]) -> list[tuple[np.ndarray, np.ndarray, float, np.ndarray | None]]:
+        """(start logits, end logits, answers logit, answer features or None where the graph has no such
+        output) of each token-id window, the windows padded into batches of at most `max_batch`
+        (MAX_BATCH), shortest first so that little of a batch is padding."""
+        names = OUTPUTS + (["answer_features"] if self.has_features else [])
+        order = sorted(range(len(seqs)), key=lambda k: len(seqs[k]))
+        out: list = [None] * len(seqs)
+        for at in range(0, len(order), self.max_batch):
+            rows = order[at : at + self.max_batch]
+            width = max(len(seqs[k]) for k in rows)
+            ids = np.full((len(rows), width), _PAD, dtype=np.int64)
+            mask = np.zeros((len(rows), width), dtype=np.int64)
+            for r, k in enumerate(rows):
+                ids[r, : len(seqs[k])], mask[r, : len(seqs[k])] = seqs[k], 1
+            feed = {"inputs_embeds": np.ascontiguousarray(self.word_embeddings[ids], dtype=np.float32), "attention_mask": mask}  # fmt: skip
+            start, end, answers, *features = self.session.run(names, feed)
+            for r, k in enumerate(rows):
+                n = len(seqs[k])
+                out[k] = (start[r, :n], end[r, :n], float(answers[r]), features[0][r] if features else None)
+        return out
+
     def outputs(self, question: str, texts: list[str], headings: list[str] | None = None):
         """Per window: (passage index, best span as text offsets or None, its score, the graph's answers
         logit, the answer features or None where the graph has no such output)."""
-        for i, seq, first, offsets in self.windows(question, texts, headings):
-            ids = np.asarray([seq], dtype=np.int64)
-            feed = {
-                "inputs_embeds": np.ascontiguousarray(self.word_embeddings[ids], dtype=np.float32),
-                "attention_mask": np.ones_like(ids),
-            }
-            start, end, answers, *features = self.session.run(None, feed)
+        windows = list(self.windows(question, texts, headings))
+        for (i, seq, first, offsets), (start, end, logit, features) in zip(
+            windows, self.logits([w[1] for w in windows])
+        ):
             n = len(seq) - first - 1
-            span, score = _best_span(start[0, first : first + n], end[0, first : first + n])
-            where = (offsets[span[0]][0], offsets[span[1]][1]) if n > 0 else None
-            yield i, where, score, float(answers[0]), features[0][0] if features else None
+            span, score = _best_span(start[first : first + n], end[first : first + n])
+            yield i, (offsets[span[0]][0], offsets[span[1]][1]) if n > 0 else None, score, logit, features
 
     def read(self, question: str, texts: list[str], headings: list[str] | None = None) -> list[Reading]:
         """One reading per text; `headings` (one per text, "" for none) give each its context.
 
-        Each window is run on its own, not padded into a batch: the int8 graph quantises its activations
-        with one scale per tensor, so in a batch a passage's probability moved with its neighbours and the
-        padding (0.89 in a batch of three, 0.46 read alone, on a seed question). Alone it is a function of
-        question, heading and text only, and no slower on two cores (134 vs 163 ms for three passages)."""
+        The windows run in padded batches of `max_batch`: 1 (each alone) for the shipped graph, whose
+        dynamic quantisation takes one activation scale per tensor from each run, so that in a batch a
+        passage's probability moved with its neighbours and the padding (0.89 in a batch of three, 0.46
+        alone, on a seed question). Alone it is a function of question, heading and text only."""
         best: list[Reading | None] = [None] * len(texts)
         for i, span, score, logit, features in self.outputs(question, texts, headings):
             own = float(1 / (1 + np.exp(-logit)))

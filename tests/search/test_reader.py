@@ -216,3 +216,22 @@ def test_the_head_reads_the_asked_year_clearly_above_another_years_report(servic
     0.011 and 0.001 apart.)"""
     right, wrong = _with_head(service).read(question, [asked, other], [heading, heading])
     assert right.answers > wrong.answers + 0.2
+
+
+def test_a_passage_reads_the_same_alone_and_padded_among_longer_and_shorter_ones(service):
+    """All windows of all candidates run in one padded batch: with the graph's fixed activation scales
+    (train/requantise.py) a passage's reading is the same alone and beside a shorter passage and a longer
+    one (several windows), whichever stands first."""
+    reader = service.searcher.reader()
+    question = "青川大桥由谁承建？"
+    text = "青川大桥全长1280米，由市路桥集团承建，历时四年完工，是县里第一座跨江大桥。"
+    short = "大桥通车了。"
+    long = "这是一段与问题无关的文字，用来把段落拉长。" * 30 + "大桥由省交通厅验收。"
+    (alone,) = reader.read(question, [text], ["青川大桥"])
+    assert len([w for w in reader.windows(question, [short, text, long]) if w[0] == 2]) > 1
+    for texts in ([short, text, long], [long, short, text, short]):
+        got = reader.read(question, texts, ["", "青川大桥", ""] if len(texts) == 3 else ["", "", "青川大桥", ""])
+        among = got[texts.index(text)]
+        assert among.span == alone.span and "市路桥集团" in text[among.span[0] : among.span[1]]
+        assert among.answers == pytest.approx(alone.answers, abs=1e-4)
+        assert among.span_score == pytest.approx(alone.span_score, abs=1e-3)  # a logit: not saturated
