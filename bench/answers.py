@@ -41,15 +41,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from own_corpora import OWN_CORPORA, own_sets, train_tune_rows  # noqa: E402
-from retrieval import BENCH, CachedQueries, _cached, _read_jsonl, public_index  # noqa: E402
+from own_corpora import OWN_CORPORA, own_sets, passages_index, train_tune_rows  # noqa: E402
+from retrieval import BENCH, CachedQueries, _read_jsonl, public_index  # noqa: E402
 
 from qa.config import Settings  # noqa: E402
 from qa.evaluate import load_questions, relevant_ids  # noqa: E402
 from qa.index.encoder import Encoder  # noqa: E402
-from qa.index.retrievers import DenseIndex, KeywordIndex  # noqa: E402
 from qa.index.store import Index  # noqa: E402
-from qa.index.views import dense_views, keyword_text  # noqa: E402
 from qa.records import Citation, Passage  # noqa: E402
 from qa.search import answer as answer_module  # noqa: E402
 from qa.search.hybrid import Searcher  # noqa: E402
@@ -110,17 +108,7 @@ def excerpt_index(folder: Path, name: str, rows: list[dict], question_rows: list
             passages.append(Passage(pid, cite, piece, r["title"], ((at, at + len(piece)),)))
             of_paragraph.setdefault(r["id"], []).append(pid)
     title_of = {r["id"]: r["title"] for r in rows}
-    views = dense_views(passages, settings.sentence_vectors)
-    vectors = _cached(
-        f"{name}-views-{encoder.weights_hash[:12]}",
-        [v.text for v in views],
-        lambda t: encoder.encode_passages(t, show_progress=True),
-    )
-    keyword = KeywordIndex.build(
-        [keyword_text(p) for p in passages], settings.keyword_tokens, settings.bm25_k1, settings.bm25_b
-    )
-    owners = np.asarray([v.owner for v in views])
-    index = Index(folder, {"name": name}, [], passages, vectors, DenseIndex.build(vectors, owners), keyword)
+    index = passages_index(name, folder, passages, settings, encoder)
     questions = []
     for q in question_rows:
         if not q["question"].strip():

@@ -74,6 +74,12 @@ def rows_index(name: str, file: Path, rows: list[dict], settings: Settings, enco
         )
         for i, r in enumerate(rows)
     ]
+    return passages_index(name, file.parent, passages, settings, encoder)
+
+
+def passages_index(name: str, folder: Path, passages: list[Passage], settings: Settings, encoder: Encoder) -> Index:
+    """An in-memory index of `passages`: their dense views embedded once (cached in bench/cache/ by
+    `name` and the model) and their keyword index."""
     views = dense_views(passages, settings.sentence_vectors)
     vectors = _cached(
         f"{name}-views-{encoder.weights_hash[:12]}",
@@ -84,7 +90,7 @@ def rows_index(name: str, file: Path, rows: list[dict], settings: Settings, enco
         [keyword_text(p) for p in passages], settings.keyword_tokens, settings.bm25_k1, settings.bm25_b
     )
     dense = DenseIndex.build(vectors, np.asarray([v.owner for v in views]), settings.ann)
-    return Index(file.parent, {"name": name}, [], passages, vectors, dense, keyword)
+    return Index(folder, {"name": name}, [], passages, vectors, dense, keyword)
 
 
 def news_index(settings: Settings, encoder: Encoder) -> tuple[Index, list[dict]]:
