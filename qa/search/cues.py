@@ -125,11 +125,23 @@ def fits(answer: str, kind: str | None) -> bool:
     if kind in ("person", "place"):
         if dated or _FIGURE_ONLY.fullmatch(a):
             return False
-        # A name for 哪里, a place for 谁: every word of the span tagged as the other kind.
+        # A name for 哪里, a place for 谁: every word of the span tagged as the other kind. jieba guesses
+        # "place" for many names it does not know (郑连昌), so a place for 谁 must be one its dictionary
+        # knows (杭州) or end like one (江北新区).
         other = _PLACE_TAGS if kind == "person" else _PERSON_TAGS
-        tags = [flag for word, flag in tagged(a) if word.strip()]
-        return not (tags and all(flag in other for flag in tags))
+        words = [(word, flag) for word, flag in tagged(a) if word.strip()]
+        if not words or not all(flag in other for _, flag in words):
+            return True
+        return kind == "person" and not (all(_known(w) for w, _ in words) or a.endswith(_PLACE_ENDS))
     return True
+
+
+_PLACE_ENDS = tuple("省市县区州镇乡村岛山河湖江海湾路街港国")
+
+
+def _known(word: str) -> bool:
+    """Is `word` in jieba's dictionary with a tag (not a guess of its model for unknown words)?"""
+    return word in pos_tagger().word_tag_tab
 
 
 _FIGURE_ONLY = re.compile(rf"[0-9.,%％{_DIGITS}]+\s*(?:{_MEASURES})?")

@@ -61,6 +61,8 @@ def test_an_answering_sentence_about_another_year(question, sentence, fires):
         ("吴桐", "place", False),  # a name for 哪里
         ("杭州", "place", True),
         ("杭州", "person", False),  # a place for 谁
+        ("江北新区", "person", False),  # not in the dictionary, but worded as a place
+        ("郑连昌", "person", True),  # a name jieba guesses is a place
         ("每年", "number", True),  # 多久一次: a frequency
         ("每当", "number", True),
         ("年初", "number", False),
