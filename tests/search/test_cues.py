@@ -27,6 +27,9 @@ from qa.text import normalize
         ("第一届奥运会是什么时候举办的？", "date", None),
         ("梵语研究起源于哪里？", "place", None),
         ("该公司的总部位于哪个城市？", "place", None),
+        ("会议在哪举行？", "place", None),
+        ("改革的热情在哪一事件中受挫？", None, None),  # 在哪一事件: an event, not a place
+        ("这项技术在哪个方面领先？", None, None),
         # no type: 什么 / 为什么 / 如何 ask for a thing, a reason or a way, not a typed item
         ("《战国无双3》是由哪两个公司合作开发的？", None, None),
         ("光合作用为什么需要阳光？", None, None),
