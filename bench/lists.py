@@ -2,6 +2,7 @@
 
     python bench/lists.py              # the tuning part of bench/lists_questions.jsonl, and the seed examples
     python bench/lists.py --heldout    # also the held-out part (run it once, after the rules are chosen)
+    python bench/lists.py --heldout2   # also the second held-out part (20 questions written after the first ran)
     python bench/lists.py --show       # print each answer's items
 
 The questions (bench/lists_questions.jsonl) were written for this benchmark from documents of the formats
@@ -101,7 +102,8 @@ def report(name: str, results: list[dict]) -> str:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--heldout", action="store_true", help="also run the held-out part (once)")
+    ap.add_argument("--heldout", action="store_true", help="also run the first held-out part (once)")
+    ap.add_argument("--heldout2", action="store_true", help="also run the second held-out part (once)")
     ap.add_argument("--show", action="store_true", help="print each answer's items")
     args = ap.parse_args()
     rows = [json.loads(line) for line in (ROOT / "bench" / "lists_questions.jsonl").read_text("utf-8").splitlines()]
@@ -114,6 +116,8 @@ def main() -> int:
     parts = [("tuning", [r for r in rows if r["part"] == "tune"], service)]
     if args.heldout:
         parts.append(("held out", [r for r in rows if r["part"] == "heldout"], service))
+    if args.heldout2:
+        parts.append(("held out, second set", [r for r in rows if r["part"] == "heldout2"], service))
     parts.append(("seed examples", SEED_EXAMPLES, seeds))
     lines = ["| part | questions | whole, in order | exact citations | both |", "|---|---|---|---|---|"]
     for name, part, svc in parts:
