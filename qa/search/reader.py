@@ -135,11 +135,13 @@ class AnswerReader:
                     break
                 at += room - stride
 
-    def logits(self, seqs: list[list[int]]) -> list[tuple[np.ndarray, np.ndarray, float, np.ndarray | None]]:
+    def logits(
+        self, seqs: list[list[int]], features: bool = True
+    ) -> list[tuple[np.ndarray, np.ndarray, float, np.ndarray | None]]:
         """(start logits, end logits, answers logit, answer features or None where the graph has no such
-        output) of each token-id window, the windows padded into batches of at most `max_batch`
-        (MAX_BATCH), shortest first so that little of a batch is padding."""
-        names = OUTPUTS + (["answer_features"] if self.has_features else [])
+        output or `features` is off) of each token-id window, the windows padded into batches of at most
+        `max_batch` (MAX_BATCH), shortest first so that little of a batch is padding."""
+        names = OUTPUTS + (["answer_features"] if features and self.has_features else [])
         order = sorted(range(len(seqs)), key=lambda k: len(seqs[k]))
         out: list = [None] * len(seqs)
         for at in range(0, len(order), self.max_batch):
@@ -156,16 +158,16 @@ class AnswerReader:
                 out[k] = (start[r, :n], end[r, :n], float(answers[r]), features[0][r] if features else None)
         return out
 
-    def outputs(self, question: str, texts: list[str], headings: list[str] | None = None):
+    def outputs(self, question: str, texts: list[str], headings: list[str] | None = None, features: bool = True):
         """Per window: (passage index, best span as text offsets or None, its score, the graph's answers
-        logit, the answer features or None where the graph has no such output)."""
+        logit, the answer features or None where the graph has no such output or `features` is off)."""
         windows = list(self.windows(question, texts, headings))
-        for (i, seq, first, offsets), (start, end, logit, features) in zip(
-            windows, self.logits([w[1] for w in windows])
+        for (i, seq, first, offsets), (start, end, logit, found) in zip(
+            windows, self.logits([w[1] for w in windows], features)
         ):
             n = len(seq) - first - 1
             span, score = _best_span(start[first : first + n], end[first : first + n])
-            yield i, (offsets[span[0]][0], offsets[span[1]][1]) if n > 0 else None, score, logit, features
+            yield i, (offsets[span[0]][0], offsets[span[1]][1]) if n > 0 else None, score, logit, found
 
     def read(self, question: str, texts: list[str], headings: list[str] | None = None) -> list[Reading]:
         """One reading per text; `headings` (one per text, "" for none) give each its context.
@@ -175,7 +177,8 @@ class AnswerReader:
         passage's probability moved with its neighbours and the padding (0.89 in a batch of three, 0.46
         alone, on a seed question). Alone it is a function of question, heading and text only."""
         best: list[Reading | None] = [None] * len(texts)
-        for i, span, score, logit, features in self.outputs(question, texts, headings):
+        # The features are fetched only for the refitted head: without it nothing reads them.
+        for i, span, score, logit, features in self.outputs(question, texts, headings, self.head is not None):
             own = float(1 / (1 + np.exp(-logit)))
             answers = self.head.probability(features, logit, score) if self.head is not None else own
             reading = Reading(answers, span, score, own)
