@@ -35,7 +35,7 @@ __all__ = [
 log = logging.getLogger("qa")
 
 # Bump when layout repair, chunking or the embedded views change for the same files and settings.
-LAYOUT_VERSION = 14
+LAYOUT_VERSION = 15
 
 
 class BuildReport(dict):

@@ -32,6 +32,9 @@ _DATELINE = re.compile(
 _LEAD_SOURCE = re.compile(r"^(\S{1,10}?)(讯|消息)")
 _DATE = re.compile(r"((?:19|20)\d\d)\s*[-年/.]\s*(\d{1,2})\s*[-月/.]\s*(\d{1,2})")
 _LIST_ITEM = re.compile(r"^\s*([-*•·]|\d{1,2}[.、)]|#{1,6})\s")
+# An indented list line keeps its indentation: in a Markdown or plain-text outline the depth of a bullet
+# is its indentation alone (every level may use "- "), and the list finder reads it from the text.
+_INDENTED_ITEM = re.compile(r"^[ \t\u3000]+(?:[-*+•·◦▪]|\d{1,2}[.、)）])[ \t\u3000]")
 # Numbered section headings keep their comma: 第一，推动……; 一、……; （二）……
 _ORDINAL = re.compile(
     r"^(第[一二三四五六七八九十百\d]+[，,、：:]|[一二三四五六七八九十]+、|[（(][一二三四五六七八九十\d]+[)）])"
@@ -72,6 +75,8 @@ def _raw_lines(text: str) -> list[Block]:
         stripped = line.strip()
         if stripped:
             start = pos + (len(line) - len(line.lstrip()))
+            if _INDENTED_ITEM.match(line):
+                start, stripped = pos, line.rstrip()
             cut = snippet_prefix(stripped)
             if cut:
                 prefix = stripped[:cut].rstrip()

@@ -59,6 +59,8 @@ def chunk_spans(text: str, max_chars: int) -> list[tuple[int, int]]:
                 s += 1
         if e > s:
             pieces.append((s, e))
+    if pieces and pieces[0][0] and text[: pieces[0][0]].isspace():
+        pieces[0] = (0, pieces[0][1])  # an indented list item keeps its indentation: its depth in an outline
     spans: list[tuple[int, int]] = []
     for s, e in pieces:
         if spans and e - spans[-1][0] <= max_chars:

@@ -7,12 +7,15 @@ Out: Openings (style, number, span of the item's head inside the text) and Runs:
 Forms recognised:
     di        第一，… 第二，…            (at a text start or after a sentence end, a colon or a line break)
     shi       一是… 二是…                (the same places)
-    paren     （一）…（二）…  (1) (2) …   ①②…  第一步/步骤1
+    paren     （一）…（二）…  (1) (2) …   ①②…  第一步/步骤1/Step1
     num       1. 2. / 1、2、 / 1) …       (at the start of a line)
-    bullet    - • ● ▪ ◦ * … lines         (one glyph a list: nested bullets use another glyph)
-    inline    a series after a colon in one sentence ("分为三步：A，B，C"), as many parts as a count
-              before the colon names, else three or more parts split by 、 or ；
-An item's head is its opening sentence (di, shi, paren) or its line (num, bullet): what an answer quotes.
+    alpha     a) b) …                     (at the start of a line)
+    bullet    - • ● ▪ ◦ * … lines         (nested bullets use another glyph, or another indentation)
+    inline    a series inside one sentence ("分为三步：A，B，C", "如A、B、C等"): qa/search/series.py
+    lines     lines without a marker after a lead announcing them ("有下列情形之一的：" …；…。): series.py
+An item's head is its opening sentence (di, shi, paren) or its line (num, alpha, bullet): what an answer
+quotes. Line items nest: by indentation where the text keeps it (an outline of "- " lines), else by the
+order their styles first appear (1. → ◦ → ▪).
 A run follows the items of one style with consecutive numbers through the passages of one document, in
 order, over passages that continue an item without opening one (an item a long paragraph), so a list whose
 items stand one a paragraph, or across pages, is read whole.
@@ -20,13 +23,16 @@ items stand one a paragraph, or across pages, is read whole.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass
 from functools import lru_cache
 
 from qa.records import Passage
 
-__all__ = ["Opening", "Run", "openings", "inline_series", "runs_near", "cn_number"]
+from .series import COUNT, cn_number, line_series, series_in
+
+__all__ = ["Opening", "Run", "openings", "inline_series", "runs_near", "cn_number", "line_marker"]
 
 _CN = "一二三四五六七八九十"
 _CN_NUM = rf"[{_CN}]|十[{_CN}]"
@@ -40,37 +46,26 @@ _PATTERNS = (
     ("di", re.compile(_INLINE_AT + rf"第(?P<n>{_CN_NUM}|[1-9]\d?)(?:项|点|条|个|部分|方面)?[，,、：:．.]")),
     (
         "step",
-        re.compile(_INLINE_AT + rf"(?:第(?P<n>{_CN_NUM}|[1-9]\d?)步|步骤\s*(?P<m>{_CN_NUM}|[1-9]\d?))[：:，,、.．]?"),
+        re.compile(
+            _INLINE_AT
+            + rf"(?:第(?P<n>{_CN_NUM}|[1-9]\d?)步|(?:步骤|[Ss]tep)\s*(?P<m>{_CN_NUM}|[1-9]\d?))[：:，,、.．]?"
+        ),
     ),
     ("shi", re.compile(_INLINE_AT + rf"(?P<n>{_CN_NUM})是(?![的否不])")),
     ("paren", re.compile(_INLINE_AT + rf"[（(](?P<n>{_CN_NUM})[）)]")),
     ("pnum", re.compile(_INLINE_AT + r"[（(](?P<n>[1-9]\d?)[）)]")),
     ("circled", re.compile(_INLINE_AT + rf"(?P<c>[{_CIRCLED}])")),
     ("num", re.compile(_LINE_AT + r"(?P<n>[1-9]\d?)(?:[.．](?![\d.])|[、)）])")),
+    ("alpha", re.compile(_LINE_AT + r"(?P<a>[a-h])[)）](?=[ \t\u3000]*\S)")),
     ("bullet", re.compile(_LINE_AT + rf"(?P<b>[{re.escape(_BULLETS)}])(?=[ \t\u3000]*\S)")),
 )
-_LINE_STYLES = ("num", "bullet")  # a line-start item's head is its line; the others' their sentence
-# A count before a colon: "分为三步：" "包括以下两个方面：" "有4点："
-_COUNT = re.compile(
-    rf"(?P<n>[两{_CN}]|十[{_CN}]|[2-9]|1\d)\s*(?:个|大|项|种|类|条|点|步|部分|方面|阶段|环节|层面|方式)"
+_LINE_STYLES = ("num", "alpha", "bullet")  # a line-start item's head is its line; the others' their sentence
+_LINE_BULLET = re.compile(rf"(?:^|(?<=\n))[ \t\u3000]*[{re.escape(_BULLETS)}]$")
+_ITEM_MARKER = re.compile(
+    rf"(?P<space>[ \t\u3000]*)(?P<kind>[{re.escape(_BULLETS)}]|\d{{1,2}}[.．、)）]|[a-h][)）]|[（(](?:[{_CN}]+|\d+)[)）])"
 )
-_SERIES_SPLIT = re.compile(r"[，,、；;]")
-_SERIES_ONLY = re.compile(r"[、；;]")
 MAX_GAP = 2  # passages continuing an item without opening one, before a run is read as ended
 WINDOW = 40  # passages read either side of the one a run is looked for from
-
-
-def cn_number(word: str) -> int | None:
-    """一 → 1, 十二 → 12, 两 → 2, "7" → 7; None for anything else."""
-    if word.isdigit():
-        return int(word)
-    if word == "两":
-        return 2
-    if word == "十":
-        return 10
-    if len(word) == 2 and word[0] == "十" and word[1] in _CN:
-        return 10 + _CN.index(word[1]) + 1
-    return _CN.index(word) + 1 if len(word) == 1 and word in _CN else None
 
 
 @dataclass(frozen=True)
@@ -87,6 +82,7 @@ class Run:
     lead: tuple[int, int, int] | None  # the sentence or line introducing the list
     style: str
     count: int | None = None  # the number of items the lead names ("三步"), if it names one
+    parent: tuple[int, int, int] | None = None  # the line before the lead: the item a sub-list is under
 
 
 def _head_end(text: str, start: int, line: bool, stop: int) -> int:
@@ -105,6 +101,20 @@ def _head_end(text: str, start: int, line: bool, stop: int) -> int:
     return end
 
 
+def _indent(space: str) -> str:
+    """The "@<columns>" of a line item's indentation (a tab four columns), "" where it has none."""
+    width = sum(4 if c == "\t" else 1 for c in space)
+    return f"@{width}" if width else ""
+
+
+def _is_line(style: str) -> bool:
+    return style.split(":")[0].split("@")[0] in _LINE_STYLES
+
+
+def _indentation(style: str) -> int:
+    return int(style.rpartition("@")[2]) if "@" in style else 0
+
+
 @lru_cache(maxsize=8192)
 def openings(text: str) -> tuple[Opening, ...]:
     """The list items opened in `text`, in order (an item's head never runs into the next item)."""
@@ -116,59 +126,38 @@ def openings(text: str) -> tuple[Opening, ...]:
             at = m.start() + len(m.group(0)) - len(m.group(0).lstrip(" \t\u3000"))
             if at in taken:
                 continue
+            indent = _indent(m.group(0)[: at - m.start()]) if style in _LINE_STYLES else ""
             if style == "bullet":
                 glyph = m.group("b")
                 bullets[glyph] = bullets.get(glyph, 0) + 1
-                found.append((at, m.end(), f"bullet:{glyph}", bullets[glyph]))
+                found.append((at, m.end(), f"bullet:{glyph}{indent}", bullets[glyph]))
             elif style == "circled":
                 found.append((at, m.end(), style, _CIRCLED.index(m.group("c")) + 1))
+            elif style == "alpha":
+                found.append((at, m.end(), style + indent, ord(m.group("a")) - ord("a") + 1))
             else:
                 n = cn_number(m.group("n") or m.groupdict().get("m") or "")
                 if n is None:
                     continue
-                found.append((at, m.end(), style, n))
+                found.append((at, m.end(), style + indent, n))
             taken.add(at)
     found.sort()
     out = []
     for i, (at, _, style, n) in enumerate(found):
         stop = found[i + 1][0] if i + 1 < len(found) else len(text)
-        line = style in _LINE_STYLES or style.startswith("bullet")
-        end = _head_end(text, at, line, stop)
+        end = _head_end(text, at, _is_line(style), stop)
         if end > at:
             out.append(Opening(style, n, at, end))
     return tuple(out)
 
 
-@lru_cache(maxsize=8192)
 def inline_series(text: str) -> list[tuple[tuple[int, int], list[Opening], int | None]]:
-    """Series after a colon inside one sentence: [(lead span, items, count named or None)].
+    """Series inside one sentence (qa/search/series.py): [(lead span, items, count named or None)].
     "PaDiff主要分为三步：实例化模型，复制参数，自动计算Diff" → lead "PaDiff主要分为三步", three items."""
-    out = []
-    for line_start, line in _lines(text):
-        for colon in re.finditer(r"[：:]", line):
-            head = line[: colon.start()]
-            lead_from = max(head.rfind(c) for c in _SENTENCE_END) + 1
-            lead = head[lead_from:]
-            count = _COUNT.search(lead)
-            tail_end = len(line)
-            for i in range(colon.end(), len(line)):
-                if line[i] in "。！？!?":
-                    tail_end = i
-                    break
-            n = cn_number(count.group("n")) if count else None
-            if n is not None:
-                parts = _parts(line, colon.end(), tail_end, _SERIES_SPLIT)
-                ok = len(parts) == n
-            else:
-                # Without a count only a series of short parts split by 、 or ； is read as a list:
-                # commas also split the clauses of any sentence after a colon.
-                parts = _parts(line, colon.end(), tail_end, _SERIES_ONLY)
-                ok = len(parts) >= 3 and all(e - s <= 24 for s, e in parts)
-            if ok and lead.strip():
-                lead_span = (_past_marker(line, lead_from) + line_start, line_start + colon.start())
-                items = [Opening("inline", i + 1, line_start + s, line_start + e) for i, (s, e) in enumerate(parts)]
-                out.append((lead_span, items, n))
-    return tuple(out)
+    return tuple(
+        (lead, [Opening("inline", i + 1, s, e) for i, (s, e) in enumerate(items)], count)
+        for lead, items, count in series_in(text)
+    )
 
 
 def _past_marker(text: str, at: int) -> int:
@@ -178,32 +167,11 @@ def _past_marker(text: str, at: int) -> int:
     return at
 
 
-def _lines(text: str) -> list[tuple[int, str]]:
-    at, out = 0, []
-    for line in text.split("\n"):
-        out.append((at, line))
-        at += len(line) + 1
-    return out
-
-
-def _parts(line: str, start: int, end: int, split: re.Pattern) -> list[tuple[int, int]]:
-    """The non-empty parts of line[start:end] between series separators, spaces trimmed."""
-    parts, at = [], start
-    for m in [*split.finditer(line, start, end), None]:
-        stop = m.start() if m else end
-        piece = line[at:stop]
-        if piece.strip():
-            s = at + len(piece) - len(piece.lstrip())
-            parts.append((s, s + len(piece.strip())))
-        at = m.end() if m else end
-    return parts
-
-
 def _lead_before(passages: list[Passage], pid: int, start: int) -> tuple[int, int, int] | None:
     """The sentence or line just before `start` in passage `pid`, else the last one of the passage before
     it in the same document: the line that introduces a list."""
     text = passages[pid].text
-    before = text[:start].rstrip()
+    before = _LINE_BULLET.sub("", text[:start].rstrip()).rstrip()  # not the bullet of the line `start` is in
     if not before and pid > 0 and passages[pid - 1].doc_id == passages[pid].doc_id:
         pid, text = pid - 1, passages[pid - 1].text
         before = text.rstrip()
@@ -226,14 +194,18 @@ def runs_near(passages: list[Passage], pid: int, window: int = WINDOW) -> list[R
         hi += 1
     runs: list[Run] = []
     open_runs: dict[str, tuple[list[tuple[int, int, int]], int, int]] = {}  # style → (items, last n, last pid)
-    seen_heads: set[str] = set()
-    depth: dict[str, int] = {}  # line styles by the order they first appear: outer levels first
+    seen: set[tuple[int, int]] = set()  # file offsets of the items read: overlapping passages repeat them
+    stack: list[str] = []  # the line styles of the outline at this point, outermost first
 
     def close(style: str) -> None:
+        if style in stack:
+            stack.remove(style)
+        if style not in open_runs:
+            return
         items, _, _ = open_runs.pop(style)
         if len(items) >= 2:
             first = items[0]
-            runs.append(Run(tuple(items), _lead_before(passages, first[0], first[1]), style))
+            runs.append(_framed(passages, Run(tuple(items), _lead_before(passages, first[0], first[1]), style)))
 
     for p in range(lo, hi + 1):
         passage = passages[p]
@@ -242,35 +214,99 @@ def runs_near(passages: list[Passage], pid: int, window: int = WINDOW) -> list[R
         for style in [s for s, (_, _, last) in open_runs.items() if p - last > MAX_GAP + 1]:
             close(style)
         for o in openings(passage.text):
-            head = passage.text[o.start : o.end]
-            if head in seen_heads:
-                continue  # a passage overlapping the one before repeats its items
-            seen_heads.add(head)
+            where = passage.file_spans(o.start, o.end)[:1]
+            if where and where[0] in seen:
+                continue
+            seen.update(where)
             bullet = o.style.startswith("bullet")
-            if bullet or o.style == "num":
-                # Line items nest (1. → ◦ → ▪): the glyph first seen is the outer level, and an outer
-                # item ends the inner lists opened under the item before it. Levels are counted afresh
-                # where no line list is open: a document may use ◦ for a list of its own and later
-                # under • (a PDF's two-level bullets).
-                if not any(s == "num" or s.startswith("bullet") for s in open_runs):
-                    depth.clear()
-                level = depth.setdefault(o.style, len(depth))
-                for inner in [s for s in open_runs if depth.get(s, -1) > level]:
-                    close(inner)
+            if _is_line(o.style):
+                _nest(o.style, stack, close)
+                for outer in stack[:-1]:  # an inner item continues the items it is under: no gap in them
+                    if outer in open_runs:
+                        items, n, _ = open_runs[outer]
+                        open_runs[outer] = (items, n, p)
             current = open_runs.get(o.style)
             if current is not None and (o.number == current[1] + 1 or bullet):
                 current[0].append((p, o.start, o.end))
                 open_runs[o.style] = (current[0], o.number, p)
                 continue
             if current is not None:
-                close(o.style)
+                open_runs.pop(o.style)
+                items = current[0]
+                if len(items) >= 2:
+                    first = items[0]
+                    lead = _lead_before(passages, first[0], first[1])
+                    runs.append(_framed(passages, Run(tuple(items), lead, o.style)))
             if o.number == 1 or bullet:
                 open_runs[o.style] = ([(p, o.start, o.end)], 1, p)
         for lead, items, count in inline_series(passage.text):
-            runs.append(Run(tuple((p, o.start, o.end) for o in items), (p, *lead), "inline", count))
+            run = Run(tuple((p, o.start, o.end) for o in items), (p, *lead), "inline", count)
+            runs.append(_framed(passages, run))
+        runs.extend(_framed(passages, run) for run in _line_runs(passages, p, hi))
     for style in list(open_runs):
         close(style)
     return [_with_count(passages, r) for r in runs]
+
+
+def _line_runs(passages: list[Passage], p: int, hi: int) -> list[Run]:
+    """Lists of unmarked lines whose lead is in passage `p`; the lines may go on in the next passage (a
+    lead closing one passage, its items opening the next)."""
+    text, size = passages[p].text, len(passages[p].text)
+    after = p + 1 if p < hi and passages[p + 1].duplicate_of is None else None
+    if after is not None:
+        text = text + "\n" + passages[after].text
+
+    def place(s: int, e: int) -> tuple[int, int, int]:
+        return (p, s, e) if s < size else (after, s - size - 1, e - size - 1)
+
+    return [
+        Run(tuple(place(s, e) for s, e in spans), (p, *lead), "lines")
+        for lead, spans in line_series(text)
+        if lead[0] < size
+    ]
+
+
+def _nest(style: str, stack: list[str], close) -> None:
+    """Place a line item of `style` in the outline: a style already open is that level again (the
+    levels opened under it end); a new one is a level under the last, after the levels indented deeper
+    than it end. Without indentation this reads 1. → ◦ → ▪ → • as it is printed, whatever the glyphs."""
+    if style in stack:
+        for inner in stack[stack.index(style) + 1 :]:
+            close(inner)
+        return
+    while stack and _indentation(stack[-1]) > _indentation(style):
+        close(stack[-1])
+    stack.append(style)
+
+
+def _framed(passages: list[Passage], run: Run) -> Run:
+    """`run` with its parent: the item just above its lead in the outline ("2. 项目层面的代码转换" above
+    "◦ 该步骤包含以下几步：1. … 2. …"). A line above of the same level (the item before) is no parent."""
+    if run.lead is None:
+        return run
+    p, s, _ = run.lead
+    lead = line_marker(passages[p].text, s)
+    first = run.items[0]
+    if run.style != "inline" and lead is not None and lead == line_marker(passages[first[0]].text, first[1]):
+        return dataclasses.replace(run, lead=None)  # the last item of the list before ("6. 文档编写" above "1. ……")
+    above = _lead_before(passages, p, s)
+    if above is None:
+        return run
+    parent = line_marker(passages[above[0]].text, above[1])
+    if parent is None or (lead is not None and (parent[0] > lead[0] or parent == lead)):
+        return run
+    return dataclasses.replace(run, parent=above)
+
+
+def line_marker(text: str, at: int) -> tuple[int, str] | None:
+    """(indentation, kind of marker) of the line holding text[at]: kinds "•", "9.", "9）", "（一）", "a)"…;
+    None for a line that is no list item."""
+    line = text[text.rfind("\n", 0, at) + 1 :]
+    m = _ITEM_MARKER.match(line)
+    if m is None:
+        return None
+    kind = re.sub(r"\d+", "9", re.sub(rf"[{_CN}]+", "一", re.sub(r"^[a-h]", "a", m.group("kind"))))
+    return (len(m.group("space").expandtabs(4)), kind)
 
 
 def _with_count(passages: list[Passage], run: Run) -> Run:
@@ -281,8 +317,8 @@ def _with_count(passages: list[Passage], run: Run) -> Run:
     lead = passages[pid].text[s:e]
     if not (lead.endswith(("：", ":")) or "以下" in lead or "如下" in lead):
         return run  # "紧扣……两个关键词" names a count of something else
-    m = _COUNT.search(lead)
+    m = COUNT.search(lead)
     n = cn_number(m.group("n")) if m else None
     if n is None or n > len(run.items):
         return run
-    return Run(run.items[:n], run.lead, run.style, n)
+    return dataclasses.replace(run, items=run.items[:n], count=n)

@@ -22,7 +22,8 @@ from difflib import SequenceMatcher
 from qa.records import AnswerItem, Hit, Passage
 from qa.text import normalize
 
-from .enumerations import Run, cn_number, runs_near
+from .cues import tagged
+from .enumerations import Run, cn_number, line_marker, runs_near
 from .query import Question
 
 __all__ = ["find_listing", "with_list_cards", "list_extract", "ListSearch"]
@@ -30,7 +31,13 @@ __all__ = ["find_listing", "with_list_cards", "list_extract", "ListSearch"]
 CANDIDATES = 12  # hits whose lists are read
 RANK_WEIGHT = 0.3  # a list in the first passage gets this much more than one in a passage far down
 MIN_COVERAGE = 0.3
+FRAME_WEIGHT = 0.5  # … and this much more for the question's wording in its lead, the item above, its heading
+# A list under an item answers when the item holds this share of the question beyond its own list's lead.
+SUBLIST_SHARE = 0.2
 SENTENCE_SHARE = 0.8  # … and at least this share of the best first-card sentence's (else: that sentence)
+_MARKER = re.compile(
+    r"^\s*(?:[-•·●○◦▪■□◆◇*–▶►✓➢]|\d{1,2}[.．、)）]|[a-h][)）]|[（(][一二三四五六七八九十\d]{1,2}[)）])\s*"
+)
 _ASKED_COUNT = re.compile(r"哪([两二三四五六七八九十])")
 NOUN_WEIGHT = 1.0  # a list whose lead names what is asked ("哪些亮点" → "有不少亮点") gets this much more
 LINK_CHARS = 12  # characters a lead shares with a sentence naming what is asked, to be read as restating it
@@ -84,7 +91,10 @@ def list_noun(question: Question) -> str | None:
     """What the question asks a list of: "有哪些重点工作" → 重点工作, "分为哪几步" → 步, "亮点有哪些" → 亮点."""
     m = _NOUN_AFTER.search(question.normalized) or _NOUN_BEFORE.search(question.normalized)
     noun = m.group("x") if m else None
-    return None if noun is None or noun in _GENERIC or len(noun) < 2 else noun
+    if noun is None or noun in _GENERIC or len(noun) < 2 or noun[-1] in "有是在的":
+        return None
+    # "Run中有哪些" is no noun: jieba tags 中 a word of place (f), as it tags 之中, 以上.
+    return None if tagged(noun)[0][1] == "f" else noun
 
 
 def _names(passages, run: Run, noun: str | None, named: list[str]) -> bool:
@@ -116,14 +126,73 @@ def _shared(a: str, b: str) -> int:
     return m.size
 
 
+def _span_text(passages, span: tuple[int, int, int] | None) -> str:
+    if span is None:
+        return ""
+    p, s, e = span
+    return passages[p].text[s:e]
+
+
+def _frame(passages, run: Run) -> str:
+    """What introduces a list: its lead line and its section heading. (Not the item above it: a list
+    under "Optimizer->ZeRO1", itself under "Model state", is not what "Model state" introduces.)"""
+    heading = passages[run.items[0][0]].heading
+    return "\n".join([_span_text(passages, run.lead), heading])
+
+
 def _run_text(passages, run: Run) -> str:
-    parts = [passages[p].text[s:e] for p, s, e in run.items]
-    if run.lead is not None:
-        p, s, e = run.lead
-        parts.append(passages[p].text[s:e])
-    first = passages[run.items[0][0]]
-    parts.append(first.heading)
-    return "\n".join(parts)
+    # Items marked 第一步/步骤1/Step1 are steps whatever they say: "分为哪几个步骤" asks for them.
+    steps = ["步骤"] if run.style == "step" else []
+    return "\n".join([_span_text(passages, i) for i in run.items] + [_frame(passages, run)] + steps)
+
+
+def _bare(text: str) -> str:
+    """An item or lead without its marker, spaces and closing colon, folded: to compare one with another."""
+    return _MARKER.sub("", normalize(text)).rstrip("：:").strip()
+
+
+def _under(passages, run: Run, item: tuple[int, int, int]) -> bool:
+    """Is `run` a list under `item` (its lead, or the line above its lead, is that item)?"""
+    p, s, e = item
+    if (run.items[0][0], run.items[0][1]) < (p, e):
+        return False  # a series inside the item itself ("对其依法履职、秉公用权……"), not under it
+    bare = _bare(passages[p].text[s:e])
+    first = run.items[0]
+    for span in (run.lead, run.parent):
+        if span is None:
+            continue
+        if span is run.lead and line_marker(passages[span[0]].text, span[1]) == line_marker(
+            passages[first[0]].text, first[1]
+        ):
+            continue  # "6. 文档编写" before "1. 验证……": the list after a list of the same kind, not under it
+        if span[0] == p and s <= span[1] < e:
+            return True
+        if len(bare) >= 2 and _bare(_span_text(passages, span)) == bare:
+            return True
+    return False
+
+
+def _sub_list(passages, best: Run, candidates: list[tuple[Run, float]], words, weights, wanted) -> Run | None:
+    """A list under an item of `best` that the question names beyond `best`'s own lead: "项目层面的代码转换
+    包含哪几个步骤" names the second of 论文复现's six steps, and asks for the steps listed under it."""
+    frame = normalize(_frame(passages, best))
+    total = sum(weights) or 1.0
+    extras = []
+    for item in best.items:
+        folded = normalize(_span_text(passages, item))
+        extras.append(sum(w for word, w in zip(words, weights) if word in folded and word not in frame) / total)
+    named = max(extras, default=0.0)
+    if named < SUBLIST_SHARE or extras.count(named) > 1:
+        return None  # the question names no one item in particular
+    item = best.items[extras.index(named)]
+    under = [
+        (score, run)
+        for run, score in candidates
+        if run.items != best.items and _under(passages, run, item) and wanted in (None, len(run.items))
+    ]
+    if under:
+        return max(under, key=lambda u: u[0])[1]
+    return None
 
 
 def find_listing(searcher, question: Question, hits: list[Hit]) -> Run | None:
@@ -151,6 +220,7 @@ def find_listing(searcher, question: Question, hits: list[Hit]) -> Run | None:
     # about the question about as much ("哪些领域的成果占比超过90%" is answered inside one sentence).
     sentence = max((_coverage(words, weights, h.highlighted_sentence) for h in hits[:3]), default=0.0)
     wanted = asked_count(question)
+    candidates: list[tuple[Run, float]] = []
     for pid in ranked:
         for run in runs_near(passages, pid):
             if run.items in seen:
@@ -158,15 +228,22 @@ def find_listing(searcher, question: Question, hits: list[Hit]) -> Run | None:
             seen.add(run.items)
             coverage = _coverage(words, weights, _run_text(passages, run))
             names = _names(passages, run, noun, named)
+            candidates.append((run, coverage + NOUN_WEIGHT * names))
             if not names and (coverage < MIN_COVERAGE or coverage < SENTENCE_SHARE * sentence):
                 continue
             if wanted is not None and wanted != len(run.items):
                 continue  # "哪两个关键词" is not answered by a list of four
             span = {p for p, _, _ in run.items} | ({run.lead[0]} if run.lead else set())
             near = min((position[p] for p in span if p in position), default=len(ranked))
-            score = coverage + RANK_WEIGHT * (1 - near / len(ranked)) + NOUN_WEIGHT * names
+            framed = FRAME_WEIGHT * _coverage(words, weights, _frame(passages, run))
+            score = coverage + framed + RANK_WEIGHT * (1 - near / len(ranked)) + NOUN_WEIGHT * names
             if score > best_score:
                 best, best_score = run, score
+    for _ in range(2):  # a list under an item of a list under an item
+        sub = best and _sub_list(passages, best, candidates, words, weights, wanted)
+        if not sub:
+            break
+        best = sub
     return best
 
 

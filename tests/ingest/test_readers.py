@@ -223,6 +223,33 @@ def test_markdown_structure_and_comments():
     assert md == document.text
 
 
+def test_markdown_list_items_keep_their_indentation():
+    """An outline of "- " lines nests by indentation alone: the item's block keeps it (the list finder
+    reads depth from it), and still reads back from the file; other blocks are trimmed as before."""
+    text = "# 并行\n\n- 数据并行\n    - FSDP\n        - 分片参数\n    - DDP\n\n  段落前的空格不留。\n"
+    document = read_document(text.encode(), "x.md")
+    assert [b.text for b in document.blocks] == [
+        "并行",
+        "- 数据并行",
+        "    - FSDP",
+        "        - 分片参数",
+        "    - DDP",
+        "段落前的空格不留。",
+    ]
+    assert all(text[b.start : b.end] == b.text for b in document.blocks)
+
+
+def test_an_indented_item_of_plain_text_keeps_its_indentation_in_its_passage(tmp_path):
+    from qa.ingest.passages import build_corpus
+
+    path = tmp_path / "提纲.txt"
+    path.write_text("工作提纲\n\n- 第一部分\n  - 要点甲\n  - 要点乙\n- 第二部分\n", encoding="utf-8")
+    source = read_source(path)
+    [passage] = build_corpus([source], 300).passages
+    assert "\n  - 要点甲\n  - 要点乙\n- 第二部分" in passage.text
+    assert "".join(source.text[s:e] for s, e in passage.pieces) == passage.text
+
+
 def test_a_short_pdf_line_is_a_heading_only_when_it_reads_as_a_title():
     """The PDF reader's headings follow the plain-text rule: a short line without a sentence end is a
     heading when it reads as a title; a label with its value ("时间：…") or a clause is a line of text."""

@@ -153,3 +153,90 @@ def test_levels_are_counted_afresh_for_each_list():
         by_style.setdefault(r.style, []).append([passages[p].text[s:e] for p, s, e in r.items])
     assert by_style["bullet:•"] == [["• 拉取源码", "• 调用转换工具"]]
     assert by_style["bullet:◦"] == [["◦ 安装Python", "◦ 安装编辑器"]]  # each inner ◦ stands alone: no list
+
+
+def _texts(passages, run) -> list[str]:
+    return [passages[p].text[s:e] for p, s, e in run.items]
+
+
+def test_an_outline_of_dashes_nests_by_indentation():
+    text = "- 准备\n    - 买菜\n    - 洗菜\n- 烹饪\n    - 炒菜\n    - 装盘\n        - 摆盘要好看\n    - 上桌"
+    passages = _passages([text])
+    runs = {tuple(_texts(passages, r)) for r in runs_near(passages, 0)}
+    assert runs == {("- 准备", "- 烹饪"), ("- 买菜", "- 洗菜"), ("- 炒菜", "- 装盘", "- 上桌")}
+
+
+def test_without_indentation_a_glyph_is_the_level_it_is_printed_at():
+    # A PDF's bullets: ◦ under 1., then ◦ again three levels down (1. → ▪ → • → ◦).
+    text = "1. 验证\n◦ 下载数据\n◦ 比对结果\n2. 转换\n▪ 使用工具\n• 拉取源码\n◦ 执行克隆\n• 调用工具\n◦ 传入路径"
+    passages = _passages([text])
+    runs = [_texts(passages, r) for r in runs_near(passages, 0)]
+    assert ["• 拉取源码", "• 调用工具"] in runs
+    assert ["◦ 下载数据", "◦ 比对结果"] in runs
+    assert ["1. 验证", "2. 转换"] in runs
+
+
+def test_a_sub_list_knows_the_item_it_is_under():
+    passages = _passages(["迁移分为两步：\n1. 转换项目\n2. 修正代码\n◦ 修正分为两种情形：\n• 显式报错\n• 隐式错误"])
+    [inner] = [r for r in runs_near(passages, 0) if r.style == "bullet:•"]
+    text = passages[0].text
+    assert text[inner.lead[1] : inner.lead[2]] == "修正分为两种情形："
+    assert text[inner.parent[1] : inner.parent[2]] == "2. 修正代码"
+
+
+def test_a_list_after_a_list_of_the_same_kind_has_no_lead_in_its_last_item():
+    passages = _passages(["1. 甲\n2. 乙\n3. 丙\n1. 丁\n2. 戊"])
+    runs = runs_near(passages, 0)
+    second = next(r for r in runs if _texts(passages, r) == ["1. 丁", "2. 戊"])
+    assert second.lead is None  # "3. 丙" ends the first list; it does not introduce the second
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("a) 遍历所有节点\nb) 剪掉无用分支", [("alpha", 1, "a) 遍历所有节点"), ("alpha", 2, "b) 剪掉无用分支")]),
+        ("Step1:构造上下文\nStep2：选择内核", [("step", 1, "Step1:构造上下文"), ("step", 2, "Step2：选择内核")]),
+        ("  - 缩进的条目", [("bullet:-@2", 1, "- 缩进的条目")]),
+    ],
+)
+def test_more_list_forms_are_found(text, expected):
+    assert heads(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "变量a)的值为空时返回。",  # a) inside a line
+        "这是第一step的说明。",  # step inside a word
+    ],
+)
+def test_other_text_opens_no_item_of_the_new_forms(text):
+    assert openings(text) == ()
+
+
+def test_unmarked_lines_after_a_lead_announcing_them_across_two_passages():
+    passages = _passages(
+        [
+            "第六条 有下列理由之一的，应当在六个月内提出：",
+            "有新的证据，足以推翻原判决的；\n原判决认定事实的主要证据系伪造的；\n审判人员有枉法裁判行为的。\n本条规定的期间为不变期间。",
+        ]
+    )
+    [run] = runs_near(passages, 0)
+    assert run.style == "lines"
+    assert _texts(passages, run) == [
+        "有新的证据，足以推翻原判决的",
+        "原判决认定事实的主要证据系伪造的",
+        "审判人员有枉法裁判行为的",
+    ]
+    assert [p for p, _, _ in run.items] == [1, 1, 1]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "他说：\n今天的会开得很好；\n明天继续。",  # a colon, but no lead announcing a list
+        "有下列情形之一的：\n这一行很长" + "很长" * 50 + "；\n短行；",  # lines too long to be items
+    ],
+)
+def test_unmarked_lines_need_an_announcing_lead_and_short_lines(text):
+    assert runs_near(_passages([text]), 0) == []

@@ -100,3 +100,19 @@ def test_a_docx_list_across_passages_reads_back_from_the_file(formats_service):
     assert [re.match(r"\d", t).group() for t in texts] == [str(n) for n in range(1, 8)]
     assert len({i.card for i in answer.answer_items}) >= 2  # the seven items stand in two passages
     check_items(formats_service, answer, texts)
+
+
+def test_a_markdown_outline_answers_with_the_list_under_the_item_asked_about(formats_service):
+    # Every level of the outline is "- ": the depth is the indentation. "Model state" is one item of the
+    # list under "ZeRO"; its own three items answer, not the items under its first item.
+    answer = formats_service.ask("ZeRO针对Model state做了哪些优化？")
+    texts = [i.text for i in answer.answer_items]
+    assert texts == ["- Optimizer->ZeRO1", "- Gradient+Optimzer->ZeRO2", "- Parameter+Gradient+Optimizer->ZeRO3"]
+    check_items(formats_service, answer, texts)
+
+
+def test_a_series_inside_a_sentence_of_a_law_is_the_list(formats_service):
+    answer = formats_service.ask("监察机关可以采取哪些调查措施？")
+    texts = [i.text for i in answer.answer_items]
+    assert texts == ["讯问", "询问", "留置", "搜查", "调取", "查封", "扣押", "勘验检查"]
+    check_items(formats_service, answer, texts)

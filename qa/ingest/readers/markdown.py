@@ -28,8 +28,9 @@ def _lines(text: str):
 
 
 def _block(text: str, start: int, end: int, kind: str) -> TextBlock | None:
-    # Trim whitespace inside the span so the block text is exactly text[start:end].
-    while start < end and text[start].isspace():
+    # Trim whitespace inside the span so the block text is exactly text[start:end]. A list item keeps
+    # its indentation: it is the item's depth in an outline where every level is "- ".
+    while start < end and text[start].isspace() and (kind != "list" or text[start] == "\n"):
         start += 1
     while end > start and text[end - 1].isspace():
         end -= 1

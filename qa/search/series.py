@@ -1,0 +1,265 @@
+"""Series inside one sentence: the items a sentence lists without giving each a line of its own.
+
+In:  a passage text.
+Out: `series_in(text)` → [(lead span, item spans, count named or None)], in order of the text: the part of
+     the sentence that introduces each series, and each item's span (start, end) inside the text.
+
+Forms:
+    after a colon   "分为三步：A，B，C"           as many parts as the count before the colon names
+                    "主要产品：A、B、C"            three or more short parts split by 、 or ；
+                    "例如：A，B，C"                three or more short parts split by commas, after 例如/如/
+                                                   比如/包括/包含/诸如 (commas split the clauses of any
+                                                   other sentence after a colon)
+                    "包含以下几步：1. A 2. B 3. C" items numbered 1, 2, 3 … inside the line
+    in a sentence   "如SGD、Adam、Adamax等"        three or more short parts split by 、, inside one clause:
+                    "收集的物证、书证……等证据材料"  the first part starts where jieba's words stop being a
+                                                   noun phrase (after 的, a verb, 如), the last ends at 等
+                                                   or at the clause end, split once at a 和/与/及 word
+    lines           "当事人以下列理由申请监督……：" then lines without a marker, each a clause ending in ；
+                    and the last in 。: a lead announcing a list (下列, 以下, 如下, or a count) and ending
+                    in a colon, then two or more such lines (`line_series`)
+Items are quoted as printed (a numbered item with its number); a trailing 等/等等 is left out.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from .cues import tagged
+
+__all__ = ["series_in", "line_series", "cn_number", "COUNT"]
+
+_CN = "一二三四五六七八九十"
+# A count before a colon: "分为三步：" "包括以下两个方面：" "有4点："
+COUNT = re.compile(rf"(?P<n>[两{_CN}]|十[{_CN}]|[2-9]|1\d)\s*(?:个|大|项|种|类|条|点|步|部分|方面|阶段|环节|层面|方式)")
+_SENTENCE_END = "。！？!?；;"
+_SPLIT_ANY = re.compile(r"[，,、；;]")
+_SPLIT_ENUM = re.compile(r"[、；;]")
+_SPLIT_COMMA = re.compile(r"[，,]")
+# Words after which a colon introduces examples: their commas separate items, not clauses.
+_EXAMPLES = re.compile(r"(?:例如|比如|诸如|譬如|如|包括|包含|有)\s*$")
+# "1. A 2. B", "1）A 2）B", "（1）A（2）B" inside one line
+_NUMBERED = re.compile(
+    r"(?:(?<=\s)|(?<=[：:，,；;])|^)(?:(?P<n>[1-9])(?:[.．](?!\d)|[)）、])|[（(](?P<p>[1-9])[)）])\s*"
+)
+# A line that opens with a list marker is an item of a marked list (qa/search/enumerations.py).
+_STARTS_ITEM = re.compile(
+    r"^(?:[-•·●○◦▪■□◆◇*–▶►✓➢]|\d{1,2}[.．、)）]|[（(][一二三四五六七八九十\d]+[)）]|第[一二三四五六七八九十])"
+)
+_CLAUSE = re.compile(r"[^，,。；;：:！？!?\n]+")
+_PART_MAX = 12  # characters of one part of an uncounted series: names, not clauses
+_COLON_PART_MAX = 24
+# jieba tags a noun phrase's words with these; a verb, 的 or a preposition before them ends the phrase.
+_PHRASE_TAGS = ("n", "nr", "ns", "nt", "nz", "nw", "eng", "vn", "an", "m", "x", "j", "l", "i", "a", "b", "f", "s")
+_CONJUNCTIONS = frozenset(["和", "与", "及", "以及"])
+
+
+def cn_number(word: str) -> int | None:
+    """一 → 1, 十二 → 12, 两 → 2, "7" → 7; None for anything else."""
+    if word.isdigit():
+        return int(word)
+    if word == "两":
+        return 2
+    if word == "十":
+        return 10
+    if len(word) == 2 and word[0] == "十" and word[1] in _CN:
+        return 10 + _CN.index(word[1]) + 1
+    return _CN.index(word) + 1 if len(word) == 1 and word in _CN else None
+
+
+Series = tuple[tuple[int, int], tuple[tuple[int, int], ...], int | None]
+
+
+@lru_cache(maxsize=8192)
+def series_in(text: str) -> tuple[Series, ...]:
+    """Every series of `text` (see the module docstring), in order."""
+    found: list[Series] = []
+    at = 0
+    for line in text.split("\n"):
+        found.extend(_after_colons(line, at))
+        taken = [(items[0][0], items[-1][1]) for _, items, _ in found]
+        for lead, items in _in_clauses(line, at):
+            if not any(s <= items[0][0] < e for s, e in taken):
+                found.append((lead, items, None))
+        at += len(line) + 1
+    return tuple(sorted(found, key=lambda f: f[1][0]))
+
+
+_ANNOUNCES = re.compile(r"(?:下列|以下|如下)")
+_LINE_ITEM_MAX = 80
+
+
+@lru_cache(maxsize=8192)
+def line_series(text: str) -> tuple[tuple[tuple[int, int], tuple[tuple[int, int], ...]], ...]:
+    """Lists of unmarked lines after a lead that announces them: [(lead span, item spans)]."""
+    out = []
+    lines = []
+    at = 0
+    for line in text.split("\n"):
+        lines.append((at, line))
+        at += len(line) + 1
+    for k, (start, line) in enumerate(lines):
+        lead = line.rstrip()
+        if not lead.endswith(("：", ":")) or not (_ANNOUNCES.search(lead) or COUNT.search(lead)):
+            continue
+        items = []
+        for item_start, item in lines[k + 1 :]:
+            body = item.strip()
+            if not body or len(body) > _LINE_ITEM_MAX or body[-1] not in "；;。" or _STARTS_ITEM.match(body):
+                break
+            s = item_start + len(item) - len(item.lstrip())
+            items.append((s, s + len(body) - 1))
+            if body[-1] == "。":
+                break
+        if len(items) >= 2:
+            lead_from = max(lead.rfind(c, 0, len(lead) - 1) for c in _SENTENCE_END) + 1
+            out.append(((start + _past_marker(lead, lead_from), start + len(lead) - 1), tuple(items)))
+    return tuple(out)
+
+
+def _after_colons(line: str, at: int) -> list[Series]:
+    out = []
+    for colon in re.finditer(r"[：:]", line):
+        head = line[: colon.start()]
+        lead_from = max(head.rfind(c) for c in _SENTENCE_END) + 1
+        lead = head[lead_from:]
+        if not lead.strip():
+            continue
+        tail_end = next((i for i in range(colon.end(), len(line)) if line[i] in "。！？!?"), len(line))
+        count = COUNT.search(lead)
+        n = cn_number(count.group("n")) if count else None
+        parts = _numbered(line, colon.end(), tail_end)
+        if parts is None and n is not None:
+            parts = _parts(line, colon.end(), tail_end, _SPLIT_ANY)
+            parts = parts if len(parts) == n else None
+        elif parts is None:
+            parts = _uncounted(line, colon.end(), tail_end, examples=bool(_EXAMPLES.search(lead)))
+        if parts and (n is None or len(parts) == n):
+            lead_span = (_past_marker(line, lead_from) + at, at + colon.start())
+            out.append((lead_span, tuple((at + s, at + e) for s, e in parts), n))
+    return out
+
+
+def _uncounted(line: str, start: int, end: int, examples: bool) -> list[tuple[int, int]] | None:
+    """Three or more short parts split by 、 or ；, or, after 例如/包括…, by commas."""
+    parts = _parts(line, start, end, _SPLIT_ENUM)
+    if len(parts) >= 3 and all(e - s <= _COLON_PART_MAX for s, e in parts):
+        return _without_etc(line, parts)
+    if examples:
+        parts = _parts(line, start, end, _SPLIT_COMMA)
+        if len(parts) >= 3 and all(e - s <= _PART_MAX for s, e in parts):
+            return _without_etc(line, parts)
+    return None
+
+
+def _numbered(line: str, start: int, end: int) -> list[tuple[int, int]] | None:
+    """Items numbered 1, 2, 3 … in line[start:end], each quoted with its number; None if fewer than two."""
+    marks = [m for m in _NUMBERED.finditer(line, start, end)]
+    expected, kept = 1, []
+    for m in marks:
+        if int(m.group("n") or m.group("p")) == expected:
+            kept.append(m)
+            expected += 1
+    if len(kept) < 2 or kept[0].start() - start > 2:
+        return None
+    out = []
+    for i, m in enumerate(kept):
+        stop = kept[i + 1].start() if i + 1 < len(kept) else end
+        piece = line[m.start() : stop].rstrip(" \t\u3000，,；;、")
+        out.append((m.start(), m.start() + len(piece)))
+    return out
+
+
+def _in_clauses(line: str, at: int) -> list[tuple[tuple[int, int], tuple[tuple[int, int], ...]]]:
+    """Series split by 、 inside one clause, with the sentence holding them as their lead."""
+    out = []
+    for clause in _CLAUSE.finditer(line):
+        if clause.group().count("、") < 2:
+            continue
+        parts = _parts(line, clause.start(), clause.end(), _SPLIT_ENUM)
+        if len(parts) < 3:
+            continue
+        first = _phrase_end(line, parts[0], _verb_led(line, parts[1]))
+        last = _last_parts(line, parts[-1])
+        parts = [first, *parts[1:-1], *last]
+        if any(e - s > _PART_MAX or e <= s for s, e in parts):
+            continue
+        sentence = _sentence(line, clause.start(), clause.end())
+        out.append(((at + sentence[0], at + sentence[1]), tuple((at + s, at + e) for s, e in parts)))
+    return out
+
+
+def _phrase_end(line: str, part: tuple[int, int], verb_led: bool) -> tuple[int, int]:
+    """The first part of a series is the noun phrase ending it: "监察机关依法收集的物证" → 物证; with the
+    verb before it where the other parts are verb phrases ("要加强基础设施建设、推进……" → 加强基础设施建设)."""
+    s, e = part
+    words = tagged(line[s:e])
+    keep = len(words)
+    while keep > 1 and words[keep - 2][1].startswith(_PHRASE_TAGS) and words[keep - 2][0] not in _CONJUNCTIONS:
+        keep -= 1
+    if verb_led and keep > 1 and words[keep - 2][1] == "v":
+        keep -= 1
+    return (e - sum(len(w) for w, _ in words[keep - 1 :]), e)
+
+
+def _verb_led(line: str, part: tuple[int, int]) -> bool:
+    """Does the part open with a verb and go on (推进产业结构优化升级), not stand as one verb (记过)?"""
+    words = tagged(line[part[0] : part[1]])
+    return len(words) > 1 and words[0][1] == "v"
+
+
+def _last_parts(line: str, part: tuple[int, int]) -> list[tuple[int, int]]:
+    """The last part ends at 等 ("电子数据等证据材料" → 电子数据); without one, at a 和/与/及 word it is
+    two parts ("组网和优化器" → 组网, 优化器)."""
+    s, e = part
+    etc = line.find("等", s, e)
+    if etc > s:
+        return [(s, etc)]
+    words = tagged(line[s:e])
+    at = s
+    for i, (word, flag) in enumerate(words):
+        if 0 < i < len(words) - 1 and word in _CONJUNCTIONS and flag in ("c", "p"):
+            return [(s, at), (at + len(word), e)]
+        at += len(word)
+    return [(s, e)]
+
+
+def _without_etc(line: str, parts: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    s, e = parts[-1]
+    piece = line[s:e]
+    for tail in ("等等", "等"):
+        if piece.endswith(tail) and len(piece) > len(tail):
+            return [*parts[:-1], (s, e - len(tail))]
+    return parts
+
+
+def _sentence(line: str, start: int, end: int) -> tuple[int, int]:
+    """The sentence of `line` holding line[start:end], without its end mark."""
+    s = max(line.rfind(c, 0, start) for c in _SENTENCE_END) + 1
+    stops = [i for i in (line.find(c, end) for c in _SENTENCE_END) if i != -1]
+    e = min(stops) if stops else len(line)
+    s = _past_marker(line, s)
+    while e > s and line[e - 1].isspace():
+        e -= 1
+    return (s, e)
+
+
+def _past_marker(text: str, at: int) -> int:
+    """`at` moved past spaces and a bullet glyph: a lead is quoted without its bullet."""
+    while at < len(text) and (text[at].isspace() or text[at] in "-•·●○◦▪■□◆◇*–▶►✓➢"):
+        at += 1
+    return at
+
+
+def _parts(line: str, start: int, end: int, split: re.Pattern) -> list[tuple[int, int]]:
+    """The non-empty parts of line[start:end] between series separators, spaces trimmed."""
+    parts, at = [], start
+    for m in [*split.finditer(line, start, end), None]:
+        stop = m.start() if m else end
+        piece = line[at:stop]
+        if piece.strip():
+            s = at + len(piece) - len(piece.lstrip())
+            parts.append((s, s + len(piece.strip())))
+        at = m.end() if m else end
+    return parts

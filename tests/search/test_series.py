@@ -1,0 +1,49 @@
+"""Series inside one sentence (qa/search/series.py): each form where it must be found, and other
+sentences with the same punctuation where it must not. The texts are written for these tests."""
+
+from __future__ import annotations
+
+import pytest
+
+from qa.search.series import series_in
+
+
+def items(text: str) -> list[list[str]]:
+    return [[text[s:e] for s, e in found] for _, found, _ in series_in(text)]
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        # 、 inside a clause: the first part is the noun phrase ending it, the last ends at 等
+        ("法院依法收集的物证、书证、证人证言、鉴定意见等证据，可以使用。", [["物证", "书证", "证人证言", "鉴定意见"]]),
+        ("本框架支持多种优化器，如SGD、Adam、Momentum等等。", [["SGD", "Adam", "Momentum"]]),
+        ("可以给予警告、记过、降级、开除等处分。", [["警告", "记过", "降级", "开除"]]),
+        # verb phrases: the first keeps its verb as the others do
+        ("要加强基础设施建设、推进产业升级、提升服务水平。", [["加强基础设施建设", "推进产业升级", "提升服务水平"]]),
+        # without 等, the last part split at a 和 word
+        ("小区配有超市、药店、健身房和幼儿园。", [["超市", "药店", "健身房", "幼儿园"]]),
+        # commas after 例如：
+        (
+            "其他相关技术，例如：零样本提示，受控生成，翻译提示，续写提示等。",
+            [["零样本提示", "受控生成", "翻译提示", "续写提示"]],
+        ),
+        # numbered inside one line, after a colon
+        ("该阶段包含以下几步：1. 转换项目 2. 修正代码 3. 对齐结果", [["1. 转换项目", "2. 修正代码", "3. 对齐结果"]]),
+    ],
+)
+def test_series_are_found(text, expected):
+    assert items(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "北京、上海的代表参加了会议。",  # two parts only
+        "要加快推进区域基础设施互联互通建设、大力推进区域产业结构优化升级、提升公共服务均等化水平。",  # clauses
+        "版本说明：1.5 版修复了问题，2.0 版增加了功能。",  # decimals, not numbered items
+        "他说：今天天气很好，我们去公园散步，然后回家吃饭。",  # commas after a colon not introducing examples
+    ],
+)
+def test_other_sentences_hold_no_series(text):
+    assert series_in(text) == ()
