@@ -13,6 +13,7 @@ Forms recognised:
     bullet    - • ● ▪ ◦ * … lines         (nested bullets use another glyph, or another indentation)
     inline    a series inside one sentence ("分为三步：A，B，C", "如A、B、C等"): qa/search/series.py
     lines     lines without a marker after a lead announcing them ("有下列情形之一的：" …；…。): series.py
+    slide     a slide's short unpunctuated lines, three or more (its bullets have no glyph): series.py
 An item's head is its opening sentence (di, shi, paren) or its line (num, alpha, bullet): what an answer
 quotes. Line items nest: by indentation where the text keeps it (an outline of "- " lines), else by the
 order their styles first appear (1. → ◦ → ▪).
@@ -30,7 +31,7 @@ from functools import lru_cache
 
 from qa.records import Passage
 
-from .series import COUNT, cn_number, line_series, series_in
+from .series import COUNT, cn_number, line_series, series_in, slide_lines
 
 __all__ = ["Opening", "Run", "openings", "inline_series", "runs_near", "cn_number", "line_marker"]
 
@@ -243,6 +244,9 @@ def runs_near(passages: list[Passage], pid: int, window: int = WINDOW) -> list[R
             run = Run(tuple((p, o.start, o.end) for o in items), (p, *lead), "inline", count)
             runs.append(_framed(passages, run))
         runs.extend(_framed(passages, run) for run in _line_runs(passages, p, hi))
+        if passage.citation.format == "pptx":
+            for lead, spans in slide_lines(passage.text, passage.heading):
+                runs.append(Run(tuple((p, s, e) for s, e in spans), (p, *lead) if lead else None, "slide"))
     for style in list(open_runs):
         close(style)
     return [_with_count(passages, r) for r in runs]

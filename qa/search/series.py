@@ -18,6 +18,8 @@ Forms:
     lines           "当事人以下列理由申请监督……：" then lines without a marker, each a clause ending in ；
                     and the last in 。: a lead announcing a list (下列, 以下, 如下, or a count) and ending
                     in a colon, then two or more such lines (`line_series`)
+    slide lines     a slide's short lines without punctuation, three or more one after another (a
+                    slide's bullets carry no glyph in its text), after the slide's title (`slide_lines`)
 Items are quoted as printed (a numbered item with its number); a trailing 等/等等 is left out.
 """
 
@@ -28,7 +30,7 @@ from functools import lru_cache
 
 from .cues import tagged
 
-__all__ = ["series_in", "line_series", "cn_number", "COUNT"]
+__all__ = ["series_in", "line_series", "slide_lines", "cn_number", "COUNT"]
 
 _CN = "一二三四五六七八九十"
 # A count before a colon: "分为三步：" "包括以下两个方面：" "有4点："
@@ -47,6 +49,7 @@ _NUMBERED = re.compile(
 _STARTS_ITEM = re.compile(
     r"^(?:[-•·●○◦▪■□◆◇*–▶►✓➢]|\d{1,2}[.．、)）]|[（(][一二三四五六七八九十\d]+[)）]|第[一二三四五六七八九十])"
 )
+_PUNCTUATED = re.compile(r"[。！？!?；;：:，,、=()（）{}]")
 _CLAUSE = re.compile(r"[^，,。；;：:！？!?\n]+")
 _PART_MAX = 12  # characters of one part of an uncounted series: names, not clauses
 _COLON_PART_MAX = 24
@@ -115,6 +118,36 @@ def line_series(text: str) -> tuple[tuple[tuple[int, int], tuple[tuple[int, int]
         if len(items) >= 2:
             lead_from = max(lead.rfind(c, 0, len(lead) - 1) for c in _SENTENCE_END) + 1
             out.append(((start + _past_marker(lead, lead_from), start + len(lead) - 1), tuple(items)))
+    return tuple(out)
+
+
+_SLIDE_ITEM = (4, 40)  # visible characters of a slide's bullet: not a diagram's one-word label, not a sentence
+
+
+@lru_cache(maxsize=8192)
+def slide_lines(text: str, title: str = "") -> tuple[tuple[tuple[int, int] | None, tuple[tuple[int, int], ...]], ...]:
+    """Groups of three or more short unpunctuated lines of a slide: [(lead span or None, item spans)].
+    The lead is the line before a group, where there is one; the slide's title is never an item."""
+    out, group, before, previous = [], [], None, None
+    at = 0
+    for line in [*text.split("\n"), None]:
+        body = (line or "").strip()
+        visible = len("".join(body.split()))
+        item = _SLIDE_ITEM[0] <= visible <= _SLIDE_ITEM[1] and not _PUNCTUATED.search(body)
+        if line is not None and item and body != title.strip():
+            s = at + len(line) - len(line.lstrip())
+            if not group:
+                before = previous
+            group.append((s, s + len(body)))
+        else:
+            if len(group) >= 3:
+                out.append((before, tuple(group)))
+            group = []
+        if line is not None:
+            if body:
+                s = at + len(line) - len(line.lstrip())
+                previous = (s, s + len(body))
+            at += len(line) + 1
     return tuple(out)
 
 

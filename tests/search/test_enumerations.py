@@ -240,3 +240,11 @@ def test_unmarked_lines_after_a_lead_announcing_them_across_two_passages():
 )
 def test_unmarked_lines_need_an_announcing_lead_and_short_lines(text):
     assert runs_near(_passages([text]), 0) == []
+
+
+def test_short_lines_are_a_list_on_a_slide_only():
+    text = "目录\n网络存储结构\n网络数据结构\n执行器实现与执行"
+    slide = Passage(0, Citation("deck", "deck.pptx", "讲稿", None, None, 1, 0, len(text), page=2, format="pptx"), text)
+    [run] = runs_near([slide], 0)
+    assert run.style == "slide" and len(run.items) == 3
+    assert runs_near(_passages([text]), 0) == []  # the same lines of a text file are headings, not a list

@@ -47,3 +47,26 @@ def test_series_are_found(text, expected):
 )
 def test_other_sentences_hold_no_series(text):
     assert series_in(text) == ()
+
+
+def test_a_slides_short_lines_are_a_list_after_the_line_before_them():
+    from qa.search.series import slide_lines
+
+    text = "课程目录\n第一单元概述\n数据结构基础\n执行器的实现\n算子注册与执行\n讲师：张三"
+    [(lead, found)] = slide_lines(text, "课程目录")
+    assert text[lead[0] : lead[1]] == "课程目录"
+    assert [text[s:e] for s, e in found] == ["第一单元概述", "数据结构基础", "执行器的实现", "算子注册与执行"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "程序\n数据\n执行器构造\n逻辑\n结果",  # a diagram's one-word labels
+        "本节介绍执行器。\n它依次执行每个算子。\n然后返回结果。",  # sentences
+        "x = numpy.random()\nexe.run(prog)\nloss = mean(h)",  # code
+    ],
+)
+def test_other_slide_text_is_no_list(text):
+    from qa.search.series import slide_lines
+
+    assert slide_lines(text) == ()
