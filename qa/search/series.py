@@ -11,6 +11,7 @@ Forms:
                                                    比如/包括/包含/诸如 (commas split the clauses of any
                                                    other sentence after a colon)
                     "包含以下几步：1. A 2. B 3. C" items numbered 1, 2, 3 … inside the line
+    a pair          "分为 A 和 B 两部分": two parts joined by 和/与/及 before a count of two
     in a sentence   "如SGD、Adam、Adamax等"        three or more short parts split by 、, inside one clause:
                     "收集的物证、书证……等证据材料"  the first part starts where jieba's words stop being a
                                                    noun phrase (after 的, a verb, 如), the last ends at 等
@@ -49,9 +50,14 @@ _NUMBERED = re.compile(
 _STARTS_ITEM = re.compile(
     r"^(?:[-•·●○◦▪■□◆◇*–▶►✓➢]|\d{1,2}[.．、)）]|[（(][一二三四五六七八九十\d]+[)）]|第[一二三四五六七八九十])"
 )
-_PUNCTUATED = re.compile(r"[。！？!?；;：:，,、=()（）{}]")
+# A sentence, a label with its value (执行对象：Program), or code (x = f(y), a.b): no slide bullet.
+_PUNCTUATED = re.compile(r"[。！？!?；;：，,、={}]|[A-Za-z_]\(|[a-z_]\.[a-z_]")
+_PAIR = re.compile(
+    r"(?:分为|分成|包括|包含|由)\s*(?P<a>[^，,。；;：:、\s][^，,。；;：:、]{0,23}?)\s*(?:和|与|及|以及)\s*"
+    r"(?P<b>[^，,。；;：:、\s][^，,。；;：:、]{0,23}?)\s*(?:这)?(?:两|二)(?:个|大|种|类|项)?(?:部分|方面|阶段|步|种|类|项)"
+)
 _CLAUSE = re.compile(r"[^，,。；;：:！？!?\n]+")
-_PART_MAX = 12  # characters of one part of an uncounted series: names, not clauses
+_PART_MAX = 16  # characters of one part of an uncounted series: names, not clauses
 _COLON_PART_MAX = 24
 # jieba tags a noun phrase's words with these; a verb, 的 or a preposition before them ends the phrase.
 _PHRASE_TAGS = ("n", "nr", "ns", "nt", "nz", "nw", "eng", "vn", "an", "m", "x", "j", "l", "i", "a", "b", "f", "s")
@@ -85,6 +91,10 @@ def series_in(text: str) -> tuple[Series, ...]:
         for lead, items in _in_clauses(line, at):
             if not any(s <= items[0][0] < e for s, e in taken):
                 found.append((lead, items, None))
+        for m in _PAIR.finditer(line):
+            items = ((at + m.start("a"), at + m.end("a")), (at + m.start("b"), at + m.end("b")))
+            if not any(s <= items[0][0] < e for s, e in taken):
+                found.append(((at + _sentence(line, m.start(), m.end())[0], at + m.start("a")), items, 2))
         at += len(line) + 1
     return tuple(sorted(found, key=lambda f: f[1][0]))
 
@@ -208,8 +218,11 @@ def _in_clauses(line: str, at: int) -> list[tuple[tuple[int, int], tuple[tuple[i
     """Series split by 、 inside one clause, with the sentence holding them as their lead."""
     out = []
     for clause in _CLAUSE.finditer(line):
-        if clause.group().count("、") < 2:
-            continue
+        if clause.group().count("、") < 2 or line[clause.end() : clause.end() + 1] in ("：", ":"):
+            continue  # (a clause before a colon introduces what follows it: "CPU、GPU、GC的执行有如下规律：")
+        sentence = _sentence(line, clause.start(), clause.end())
+        if line[sentence[1] :].strip() == "" and line.rstrip().endswith(("：", ":")):
+            continue  # nor does a sentence ending in one ("……由其所在单位、主管部门……责令改正：")
         parts = _parts(line, clause.start(), clause.end(), _SPLIT_ENUM)
         if len(parts) < 3:
             continue
@@ -218,7 +231,6 @@ def _in_clauses(line: str, at: int) -> list[tuple[tuple[int, int], tuple[tuple[i
         parts = [first, *parts[1:-1], *last]
         if any(e - s > _PART_MAX or e <= s for s, e in parts):
             continue
-        sentence = _sentence(line, clause.start(), clause.end())
         out.append(((at + sentence[0], at + sentence[1]), tuple((at + s, at + e) for s, e in parts)))
     return out
 
@@ -243,18 +255,23 @@ def _verb_led(line: str, part: tuple[int, int]) -> bool:
 
 
 def _last_parts(line: str, part: tuple[int, int]) -> list[tuple[int, int]]:
-    """The last part ends at 等 ("电子数据等证据材料" → 电子数据); without one, at a 和/与/及 word it is
-    two parts ("组网和优化器" → 组网, 优化器)."""
+    """The last part ends at 等 ("电子数据等证据材料" → 电子数据); without one, where its noun phrase ends
+    ("……社会主义思想为指导" → ……社会主义思想), and at a 和/与/及 word it is two parts ("组网和优化器")."""
     s, e = part
     etc = line.find("等", s, e)
     if etc > s:
         return [(s, etc)]
     words = tagged(line[s:e])
-    at = s
+    at, cut = s, None
     for i, (word, flag) in enumerate(words):
         if 0 < i < len(words) - 1 and word in _CONJUNCTIONS and flag in ("c", "p"):
-            return [(s, at), (at + len(word), e)]
+            cut = cut or (at, at + len(word))
+        elif i and not flag.startswith(_PHRASE_TAGS) and words[0][1] != "v":
+            e = at  # a verb phrase ("提升服务水平") is kept whole
+            break
         at += len(word)
+    if cut and cut[1] < e:
+        return [(s, cut[0]), (cut[1], e)]
     return [(s, e)]
 
 

@@ -18,6 +18,8 @@ def items(text: str) -> list[list[str]]:
         # 、 inside a clause: the first part is the noun phrase ending it, the last ends at 等
         ("法院依法收集的物证、书证、证人证言、鉴定意见等证据，可以使用。", [["物证", "书证", "证人证言", "鉴定意见"]]),
         ("本框架支持多种优化器，如SGD、Adam、Momentum等等。", [["SGD", "Adam", "Momentum"]]),
+        # the last part ends where its noun phrase ends
+        ("坚持以唯物论、辩证法、系统科学方法论为指导。", [["唯物论", "辩证法", "系统科学方法论"]]),
         ("可以给予警告、记过、降级、开除等处分。", [["警告", "记过", "降级", "开除"]]),
         # verb phrases: the first keeps its verb as the others do
         ("要加强基础设施建设、推进产业升级、提升服务水平。", [["加强基础设施建设", "推进产业升级", "提升服务水平"]]),
@@ -28,6 +30,8 @@ def items(text: str) -> list[list[str]]:
             "其他相关技术，例如：零样本提示，受控生成，翻译提示，续写提示等。",
             [["零样本提示", "受控生成", "翻译提示", "续写提示"]],
         ),
+        # a pair before a count of two
+        ("该方案分为 离线训练 和 在线推理 两部分，前者在集群上运行。", [["离线训练", "在线推理"]]),
         # numbered inside one line, after a colon
         ("该阶段包含以下几步：1. 转换项目 2. 修正代码 3. 对齐结果", [["1. 转换项目", "2. 修正代码", "3. 对齐结果"]]),
     ],
@@ -40,13 +44,25 @@ def test_series_are_found(text, expected):
     "text",
     [
         "北京、上海的代表参加了会议。",  # two parts only
-        "要加快推进区域基础设施互联互通建设、大力推进区域产业结构优化升级、提升公共服务均等化水平。",  # clauses
+        "他和她两个人都来了。",  # a pair, but nothing is divided into it
+        "有下列行为之一的，由其所在学校、教育部门、上级机关或者有关部门责令改正：",  # a sentence leading a list
+        "以三台机器为例，CPU、GPU、内存的占用有如下规律：",  # a clause introducing what follows its colon
+        # clauses, each longer than a name
+        "要加快推进长三角区域基础设施的互联互通建设、大力推进长三角区域产业结构的优化升级、持续提升区域公共服务的均等化水平。",
         "版本说明：1.5 版修复了问题，2.0 版增加了功能。",  # decimals, not numbered items
         "他说：今天天气很好，我们去公园散步，然后回家吃饭。",  # commas after a colon not introducing examples
     ],
 )
 def test_other_sentences_hold_no_series(text):
     assert series_in(text) == ()
+
+
+def test_a_slides_lines_may_hold_an_ascii_colon_or_brackets():
+    from qa.search.series import slide_lines
+
+    text = "数据冒险\nWAR: write after read\nWAW: write after write\nRAW (真依赖)"
+    [(_, found)] = slide_lines(text, "数据冒险")
+    assert len(found) == 3
 
 
 def test_a_slides_short_lines_are_a_list_after_the_line_before_them():
@@ -64,6 +80,7 @@ def test_a_slides_short_lines_are_a_list_after_the_line_before_them():
         "程序\n数据\n执行器构造\n逻辑\n结果",  # a diagram's one-word labels
         "本节介绍执行器。\n它依次执行每个算子。\n然后返回结果。",  # sentences
         "x = numpy.random()\nexe.run(prog)\nloss = mean(h)",  # code
+        "执行对象：Program\n核心逻辑：依次执行\n主要特点：简单直接",  # labels with their values
     ],
 )
 def test_other_slide_text_is_no_list(text):
