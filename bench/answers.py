@@ -12,6 +12,8 @@ Figures per corpus, over what `qa ask` returns (the same Searcher and extractive
     in card     a gold answer string is inside the first card's text
     in light    … inside the first card's highlighted sentence
     in 回答     … inside the extractive answer (回答)
+    short EM    the short answer is a gold answer; for a list answer (no short answer: its items are the
+                answer), its items are the parts of a gold answer that is a series ("A、B和C等" → A, B, C)
     no answer   share of questions answered with "no passage answers this" (on answerable sets: false
                 no-answers; on the unanswerable sets, seeds/unanswerable_questions.jsonl and its
                 held-out part seeds/unanswerable_heldout.jsonl, and bench/unanswerable/: true ones)
@@ -30,6 +32,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import re
 import statistics
 import sys
 import time
@@ -127,6 +130,23 @@ def public_rows(dataset: str, settings: Settings, encoder: Encoder) -> tuple[Ind
     return index, [{**q, "pos": {pid_of[x] for x in q["positive_ids"]}} for q in questions]
 
 
+_SERIES_SPLIT = re.compile(r"、|，|,|以及|和|及|与")
+
+
+def lists_match(items, answers: list[str]) -> bool:
+    """Do a list answer's items say a gold answer (as written: `answers` unkeyed) that is a series, part
+    for part, in order?"""
+    if not items:
+        return False
+    got = [key(i.text) for i in items]
+    for answer in answers:
+        parts = [key(p) for p in _SERIES_SPLIT.split(answer.strip().removesuffix("等等").removesuffix("等"))]
+        parts = [p for p in parts if p]
+        if len(parts) == len(got) and all(p in g or g in p for p, g in zip(parts, got)):
+            return True
+    return False
+
+
 def is_no_answer(text: str) -> bool:
     return text.startswith((answer_module.NO_ANSWER, answer_module.NO_DIRECT_ANSWER))
 
@@ -172,7 +192,7 @@ def figures(searcher: Searcher, rows: list[dict], top_k: int, dump=None, name: s
             "in light": bool(first and any(a in key(first.highlighted_sentence) for a in answers)),
             "in 回答": any(a in key(reply) for a in answers),
             "no answer": is_no_answer(reply),
-            "short EM": bool(short and key(short.text) in answers),
+            "short EM": bool(short and key(short.text) in answers) or lists_match(extracted.items, row["answers"]),
             "short in": bool(
                 short and any(a in key(short.text) or key(short.text) in a for a in answers if key(short.text))
             ),

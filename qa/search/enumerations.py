@@ -11,7 +11,8 @@ Forms recognised:
     num       1. 2. / 1、2、 / 1) …       (at the start of a line)
     alpha     a) b) …                     (at the start of a line)
     bullet    - • ● ▪ ◦ * … lines         (nested bullets use another glyph, or another indentation)
-    inline    a series inside one sentence ("分为三步：A，B，C", "如A、B、C等"): qa/search/series.py
+    inline    a series after its lead and a colon ("分为三步：A，B，C"): qa/search/series.py
+    series    a series inside a sentence, the sentence its lead ("如A、B、C等", "分为A和B两部分"): series.py
     lines     lines without a marker after a lead announcing them ("有下列情形之一的：" …；…。): series.py
     slide     a slide's short unpunctuated lines, three or more (its bullets have no glyph): series.py
 An item's head is its opening sentence (di, shi, paren) or its line (num, alpha, bullet): what an answer
@@ -241,7 +242,10 @@ def runs_near(passages: list[Passage], pid: int, window: int = WINDOW) -> list[R
             if o.number == 1 or bullet:
                 open_runs[o.style] = ([(p, o.start, o.end)], 1, p)
         for lead, items, count in inline_series(passage.text):
-            run = Run(tuple((p, o.start, o.end) for o in items), (p, *lead), "inline", count)
+            # A series whose lead is the sentence holding it ("如A、B、C等") is "series"; one after its lead
+            # and a colon, "inline".
+            style = "series" if lead[1] > items[0].start else "inline"
+            run = Run(tuple((p, o.start, o.end) for o in items), (p, *lead), style, count)
             runs.append(_framed(passages, run))
         runs.extend(_framed(passages, run) for run in _line_runs(passages, p, hi))
         if passage.citation.format == "pptx":

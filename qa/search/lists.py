@@ -226,6 +226,8 @@ def find_listing(searcher, question: Question, hits: list[Hit]) -> Run | None:
             if run.items in seen:
                 continue
             seen.add(run.items)
+            if run.style == "series" and passages[run.items[0][0]].doc_id != passages[ranked[0]].doc_id:
+                continue  # a series inside a sentence answers only from the document the ranking puts first
             coverage = _coverage(words, weights, _run_text(passages, run))
             names = _names(passages, run, noun, named)
             candidates.append((run, coverage + NOUN_WEIGHT * names))

@@ -94,7 +94,8 @@ def series_in(text: str) -> tuple[Series, ...]:
         for m in _PAIR.finditer(line):
             items = ((at + m.start("a"), at + m.end("a")), (at + m.start("b"), at + m.end("b")))
             if not any(s <= items[0][0] < e for s, e in taken):
-                found.append(((at + _sentence(line, m.start(), m.end())[0], at + m.start("a")), items, 2))
+                sentence = _sentence(line, m.start(), m.end())  # its lead is the whole sentence ("……两部分，前者……")
+                found.append(((at + sentence[0], at + sentence[1]), items, 2))
         at += len(line) + 1
     return tuple(sorted(found, key=lambda f: f[1][0]))
 
@@ -215,7 +216,8 @@ def _numbered(line: str, start: int, end: int) -> list[tuple[int, int]] | None:
 
 
 def _in_clauses(line: str, at: int) -> list[tuple[tuple[int, int], tuple[tuple[int, int], ...]]]:
-    """Series split by 、 inside one clause, with the sentence holding them as their lead."""
+    """Series split by 、 inside one clause, with the sentence holding them as their lead. A clause may
+    hold two ("人民法院、人民检察院、公安机关等国家机关……涉嫌贪污贿赂、失职渎职等……"): a series ends at 等."""
     out = []
     for clause in _CLAUSE.finditer(line):
         if clause.group().count("、") < 2 or line[clause.end() : clause.end() + 1] in ("：", ":"):
@@ -223,16 +225,28 @@ def _in_clauses(line: str, at: int) -> list[tuple[tuple[int, int], tuple[tuple[i
         sentence = _sentence(line, clause.start(), clause.end())
         if line[sentence[1] :].strip() == "" and line.rstrip().endswith(("：", ":")):
             continue  # nor does a sentence ending in one ("……由其所在单位、主管部门……责令改正：")
-        parts = _parts(line, clause.start(), clause.end(), _SPLIT_ENUM)
-        if len(parts) < 3:
-            continue
-        first = _phrase_end(line, parts[0], _verb_led(line, parts[1]))
-        last = _last_parts(line, parts[-1])
-        parts = [first, *parts[1:-1], *last]
-        if any(e - s > _PART_MAX or e <= s for s, e in parts):
-            continue
-        out.append(((at + sentence[0], at + sentence[1]), tuple((at + s, at + e) for s, e in parts)))
+        for group in _groups(line, _parts(line, clause.start(), clause.end(), _SPLIT_ENUM)):
+            first = _phrase_end(line, group[0], _verb_led(line, group[1]))
+            parts = [first, *group[1:-1], *_last_parts(line, group[-1])]
+            if all(0 < e - s <= _PART_MAX for s, e in parts):
+                out.append(((at + sentence[0], at + sentence[1]), tuple((at + s, at + e) for s, e in parts)))
     return out
+
+
+def _groups(line: str, parts: list[tuple[int, int]]) -> list[list[tuple[int, int]]]:
+    """The clause's parts cut into series of three or more: one ends with the part holding 等 (the text
+    after 等 opens the next)."""
+    groups, current = [], []
+    for s, e in parts:
+        etc = line.find("等", s, e)
+        if etc > s:
+            current.append((s, etc + 1))
+            groups.append(current)
+            current = [(etc + 1, e)] if e > etc + 1 else []
+        else:
+            current.append((s, e))
+    groups.append(current)
+    return [g for g in groups if len(g) >= 3]
 
 
 def _phrase_end(line: str, part: tuple[int, int], verb_led: bool) -> tuple[int, int]:
@@ -241,11 +255,15 @@ def _phrase_end(line: str, part: tuple[int, int], verb_led: bool) -> tuple[int, 
     s, e = part
     words = tagged(line[s:e])
     keep = len(words)
-    while keep > 1 and words[keep - 2][1].startswith(_PHRASE_TAGS) and words[keep - 2][0] not in _CONJUNCTIONS:
+    while keep > 1 and _in_phrase(words[keep - 2]):
         keep -= 1
     if verb_led and keep > 1 and words[keep - 2][1] == "v":
         keep -= 1
     return (e - sum(len(w) for w, _ in words[keep - 1 :]), e)
+
+
+def _in_phrase(word: tuple[str, str]) -> bool:
+    return word[1].startswith(_PHRASE_TAGS) and word[0] not in _CONJUNCTIONS and not word[0].isspace()
 
 
 def _verb_led(line: str, part: tuple[int, int]) -> bool:

@@ -23,6 +23,11 @@ def items(text: str) -> list[list[str]]:
         ("可以给予警告、记过、降级、开除等处分。", [["警告", "记过", "降级", "开除"]]),
         # verb phrases: the first keeps its verb as the others do
         ("要加强基础设施建设、推进产业升级、提升服务水平。", [["加强基础设施建设", "推进产业升级", "提升服务水平"]]),
+        # two series in one clause: each ends at its 等
+        (
+            "法院、检察院、公安机关等机关发现人员涉嫌贪污、受贿、渎职等违法问题的，应当移送。",
+            [["法院", "检察院", "公安机关"], ["贪污", "受贿", "渎职"]],
+        ),
         # without 等, the last part split at a 和 word
         ("小区配有超市、药店、健身房和幼儿园。", [["超市", "药店", "健身房", "幼儿园"]]),
         # commas after 例如：
