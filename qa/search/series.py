@@ -18,7 +18,8 @@ Forms:
                                                    or at the clause end, split once at a 和/与/及 word
     lines           "当事人以下列理由申请监督……：" then lines without a marker, each a clause ending in ；
                     and the last in 。: a lead announcing a list (下列, 以下, 如下, or a count) and ending
-                    in a colon, then two or more such lines (`line_series`)
+                    in a colon, then two or more such lines; after a lead naming a count ("处理以下两种
+                    情况："), as many short lines as it names, whatever they end with (`line_series`)
     slide lines     a slide's short lines without punctuation, three or more one after another (a
                     slide's bullets carry no glyph in its text), after the slide's title (`slide_lines`)
 Items are quoted as printed (a numbered item with its number); a trailing 等/等等 is left out.
@@ -35,7 +36,10 @@ __all__ = ["series_in", "line_series", "slide_lines", "cn_number", "COUNT"]
 
 _CN = "一二三四五六七八九十"
 # A count before a colon: "分为三步：" "包括以下两个方面：" "有4点："
-COUNT = re.compile(rf"(?P<n>[两{_CN}]|十[{_CN}]|[2-9]|1\d)\s*(?:个|大|项|种|类|条|点|步|部分|方面|阶段|环节|层面|方式)")
+# (not an ordinal, 第六条, nor a span of time: 六个月, 两个小时)
+COUNT = re.compile(
+    rf"(?<![第十\d])(?P<n>[两{_CN}]|十[{_CN}]|[2-9]|1\d)\s*(?:个(?!月|小时|星期|工作日|百分点)|大|项|种|类|条|点|步|部分|方面|阶段|环节|层面|方式)"
+)
 _SENTENCE_END = "。！？!?；;"
 _SPLIT_ANY = re.compile(r"[，,、；;]")
 _SPLIT_ENUM = re.compile(r"[、；;]")
@@ -117,15 +121,21 @@ def line_series(text: str) -> tuple[tuple[tuple[int, int], tuple[tuple[int, int]
         lead = line.rstrip()
         if not lead.endswith(("：", ":")) or not (_ANNOUNCES.search(lead) or COUNT.search(lead)):
             continue
+        count = COUNT.search(lead)
+        wanted = cn_number(count.group("n")) if count else None
         items = []
         for item_start, item in lines[k + 1 :]:
             body = item.strip()
-            if not body or len(body) > _LINE_ITEM_MAX or body[-1] not in "；;。" or _STARTS_ITEM.match(body):
+            if not body or len(body) > _LINE_ITEM_MAX or _STARTS_ITEM.match(body):
                 break
+            if body[-1] not in "；;。" and wanted is None:
+                break  # without a count, each item is a clause ending in ；, the last in 。
             s = item_start + len(item) - len(item.lstrip())
-            items.append((s, s + len(body) - 1))
-            if body[-1] == "。":
+            items.append((s, s + len(body) - (body[-1] in "；;。，,")))
+            if body[-1] == "。" or len(items) == wanted:
                 break
+        if wanted is not None and len(items) != wanted:
+            continue  # "要处理以下两种情况：" then as many lines as it counts, whatever they end with
         if len(items) >= 2:
             lead_from = max(lead.rfind(c, 0, len(lead) - 1) for c in _SENTENCE_END) + 1
             out.append(((start + _past_marker(lead, lead_from), start + len(lead) - 1), tuple(items)))

@@ -92,3 +92,24 @@ def test_other_slide_text_is_no_list(text):
     from qa.search.series import slide_lines
 
     assert slide_lines(text) == ()
+
+
+def test_a_counted_lead_takes_as_many_lines_as_it_names():
+    from qa.search.series import line_series
+
+    text = "并行执行时要处理以下两种情况：\nWAR: write after read\nWAW: write after write\n静态单赋值，只能赋值一次"
+    [(_, found)] = line_series(text)
+    assert [text[s:e] for s, e in found] == ["WAR: write after read", "WAW: write after write"]
+
+
+@pytest.mark.parametrize(
+    "lead",
+    [
+        "第六条 当事人应当提出下列材料：",  # 第六条 is an article's number, not a count
+        "应当在两个月内提交以下材料：",  # a span of time
+    ],
+)
+def test_an_ordinal_or_a_span_of_time_is_no_count(lead):
+    from qa.search.series import COUNT
+
+    assert COUNT.search(lead) is None
