@@ -13,8 +13,8 @@ Forms recognised:
     bullet    - • ● ▪ ◦ * … lines         (nested bullets use another glyph, or another indentation)
     inline    a series after its lead and a colon ("分为三步：A，B，C"): qa/search/series.py
     series    a series inside a sentence, the sentence its lead ("如A、B、C等", "分为A和B两部分"): series.py
-    lines     lines without a marker after a lead announcing them ("有下列情形之一的：" …；…。): series.py
-    slide     a slide's short unpunctuated lines, three or more (its bullets have no glyph): series.py
+    lines     lines without a marker after a lead announcing them ("有下列情形之一的：" …；…。): lines.py
+    slide     a slide's short unpunctuated lines, three or more (its bullets have no glyph): lines.py
 An item's head is its opening sentence (di, shi, paren) or its line (num, alpha, bullet): what an answer
 quotes. Line items nest: by indentation where the text keeps it (an outline of "- " lines), else by the
 order their styles first appear (1. → ◦ → ▪).
@@ -32,14 +32,15 @@ from functools import lru_cache
 
 from qa.records import Passage
 
-from .series import COUNT, cn_number, line_series, series_in, slide_lines
+from .lines import line_series, slide_lines
+from .series import BULLETS, COUNT, cn_number, past_marker, series_in
 
 __all__ = ["Opening", "Run", "openings", "inline_series", "runs_near", "cn_number", "line_marker"]
 
 _CN = "一二三四五六七八九十"
 _CN_NUM = rf"[{_CN}]|十[{_CN}]"
 _CIRCLED = "①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳"
-_BULLETS = "-•·●○◦▪■□◆◇*–▶►✓➢"
+_BULLETS = BULLETS
 _SENTENCE_END = "。！？!?；;"
 # Inline items (第一，/一是/（一）) open at a text start or after a sentence end, colon or line break.
 _INLINE_AT = r"(?:^|(?<=[\n。！？!?；;：:]))[ \t\u3000]*"
@@ -162,13 +163,6 @@ def inline_series(text: str) -> list[tuple[tuple[int, int], list[Opening], int |
     )
 
 
-def _past_marker(text: str, at: int) -> int:
-    """`at` moved past spaces and a bullet glyph: a lead line is quoted without its bullet."""
-    while at < len(text) and (text[at].isspace() or text[at] in _BULLETS):
-        at += 1
-    return at
-
-
 def _lead_before(passages: list[Passage], pid: int, start: int) -> tuple[int, int, int] | None:
     """The sentence or line just before `start` in passage `pid`, else the last one of the passage before
     it in the same document: the line that introduces a list."""
@@ -181,7 +175,7 @@ def _lead_before(passages: list[Passage], pid: int, start: int) -> tuple[int, in
         return None
     end = len(before)
     cut = max(before.rfind(c, 0, end - 1) for c in "\n。！？!?")
-    s = _past_marker(text, cut + 1)
+    s = past_marker(text, cut + 1)
     return (pid, s, end) if end > s else None
 
 

@@ -25,6 +25,7 @@ from qa.text import normalize
 from .cues import tagged
 from .enumerations import Run, cn_number, line_marker, runs_near
 from .query import Question
+from .series import BULLETS
 
 __all__ = ["find_listing", "with_list_cards", "list_extract", "ListSearch"]
 
@@ -36,7 +37,7 @@ FRAME_WEIGHT = 0.5  # … and this much more for the question's wording in its l
 SUBLIST_SHARE = 0.2
 SENTENCE_SHARE = 0.8  # … and at least this share of the best first-card sentence's (else: that sentence)
 _MARKER = re.compile(
-    r"^\s*(?:[-•·●○◦▪■□◆◇*–▶►✓➢]|\d{1,2}[.．、)）]|[a-h][)）]|[（(][一二三四五六七八九十\d]{1,2}[)）])\s*"
+    rf"^\s*(?:[{re.escape(BULLETS)}]|\d{{1,2}}[.．、)）]|[a-h][)）]|[（(][一二三四五六七八九十\d]{{1,2}}[)）])\s*"
 )
 _ASKED_COUNT = re.compile(r"哪([两二三四五六七八九十])")
 NOUN_WEIGHT = 1.0  # a list whose lead names what is asked ("哪些亮点" → "有不少亮点") gets this much more

@@ -16,12 +16,6 @@ Forms:
                     "收集的物证、书证……等证据材料"  the first part starts where jieba's words stop being a
                                                    noun phrase (after 的, a verb, 如), the last ends at 等
                                                    or at the clause end, split once at a 和/与/及 word
-    lines           "当事人以下列理由申请监督……：" then lines without a marker, each a clause ending in ；
-                    and the last in 。: a lead announcing a list (下列, 以下, 如下, or a count) and ending
-                    in a colon, then two or more such lines; after a lead naming a count ("处理以下两种
-                    情况："), as many short lines as it names, whatever they end with (`line_series`)
-    slide lines     a slide's short lines without punctuation, three or more one after another (a
-                    slide's bullets carry no glyph in its text), after the slide's title (`slide_lines`)
 Items are quoted as printed (a numbered item with its number); a trailing 等/等等 is left out.
 """
 
@@ -32,7 +26,7 @@ from functools import lru_cache
 
 from .cues import tagged
 
-__all__ = ["series_in", "line_series", "slide_lines", "cn_number", "COUNT"]
+__all__ = ["series_in", "cn_number", "COUNT", "BULLETS", "SENTENCE_END", "past_marker"]
 
 _CN = "一二三四五六七八九十"
 # A count before a colon: "分为三步：" "包括以下两个方面：" "有4点："
@@ -40,7 +34,8 @@ _CN = "一二三四五六七八九十"
 COUNT = re.compile(
     rf"(?<![第十\d])(?P<n>[两{_CN}]|十[{_CN}]|[2-9]|1\d)\s*(?:个(?!月|小时|星期|工作日|百分点)|大|项|种|类|条|点|步|部分|方面|阶段|环节|层面|方式)"
 )
-_SENTENCE_END = "。！？!?；;"
+SENTENCE_END = "。！？!?；;"
+BULLETS = "-•·●○◦▪■□◆◇*–▶►✓➢"  # the glyphs a bullet line opens with (qa/search/enumerations.py too)
 _SPLIT_ANY = re.compile(r"[，,、；;]")
 _SPLIT_ENUM = re.compile(r"[、；;]")
 _SPLIT_COMMA = re.compile(r"[，,]")
@@ -50,12 +45,6 @@ _EXAMPLES = re.compile(r"(?:例如|比如|诸如|譬如|如|包括|包含|有)\s
 _NUMBERED = re.compile(
     r"(?:(?<=\s)|(?<=[：:，,；;])|^)(?:(?P<n>[1-9])(?:[.．](?!\d)|[)）、])|[（(](?P<p>[1-9])[)）])\s*"
 )
-# A line that opens with a list marker is an item of a marked list (qa/search/enumerations.py).
-_STARTS_ITEM = re.compile(
-    r"^(?:[-•·●○◦▪■□◆◇*–▶►✓➢]|\d{1,2}[.．、)）]|[（(][一二三四五六七八九十\d]+[)）]|第[一二三四五六七八九十])"
-)
-# A sentence, a label with its value (执行对象：Program), or code (x = f(y), a.b): no slide bullet.
-_PUNCTUATED = re.compile(r"[。！？!?；;：，,、={}]|[A-Za-z_]\(|[a-z_]\.[a-z_]")
 _PAIR = re.compile(
     r"(?:分为|分成|包括|包含|由)\s*(?P<a>[^，,。；;：:、\s][^，,。；;：:、]{0,23}?)\s*(?:和|与|及|以及)\s*"
     r"(?P<b>[^，,。；;：:、\s][^，,。；;：:、]{0,23}?)\s*(?:这)?(?:两|二)(?:个|大|种|类|项)?(?:部分|方面|阶段|步|种|类|项)"
@@ -104,79 +93,11 @@ def series_in(text: str) -> tuple[Series, ...]:
     return tuple(sorted(found, key=lambda f: f[1][0]))
 
 
-_ANNOUNCES = re.compile(r"(?:下列|以下|如下)")
-_LINE_ITEM_MAX = 80
-
-
-@lru_cache(maxsize=8192)
-def line_series(text: str) -> tuple[tuple[tuple[int, int], tuple[tuple[int, int], ...]], ...]:
-    """Lists of unmarked lines after a lead that announces them: [(lead span, item spans)]."""
-    out = []
-    lines = []
-    at = 0
-    for line in text.split("\n"):
-        lines.append((at, line))
-        at += len(line) + 1
-    for k, (start, line) in enumerate(lines):
-        lead = line.rstrip()
-        if not lead.endswith(("：", ":")) or not (_ANNOUNCES.search(lead) or COUNT.search(lead)):
-            continue
-        count = COUNT.search(lead)
-        wanted = cn_number(count.group("n")) if count else None
-        items = []
-        for item_start, item in lines[k + 1 :]:
-            body = item.strip()
-            if not body or len(body) > _LINE_ITEM_MAX or _STARTS_ITEM.match(body):
-                break
-            if body[-1] not in "；;。" and wanted is None:
-                break  # without a count, each item is a clause ending in ；, the last in 。
-            s = item_start + len(item) - len(item.lstrip())
-            items.append((s, s + len(body) - (body[-1] in "；;。，,")))
-            if body[-1] == "。" or len(items) == wanted:
-                break
-        if wanted is not None and len(items) != wanted:
-            continue  # "要处理以下两种情况：" then as many lines as it counts, whatever they end with
-        if len(items) >= 2:
-            lead_from = max(lead.rfind(c, 0, len(lead) - 1) for c in _SENTENCE_END) + 1
-            out.append(((start + _past_marker(lead, lead_from), start + len(lead) - 1), tuple(items)))
-    return tuple(out)
-
-
-_SLIDE_ITEM = (4, 40)  # visible characters of a slide's bullet: not a diagram's one-word label, not a sentence
-
-
-@lru_cache(maxsize=8192)
-def slide_lines(text: str, title: str = "") -> tuple[tuple[tuple[int, int] | None, tuple[tuple[int, int], ...]], ...]:
-    """Groups of three or more short unpunctuated lines of a slide: [(lead span or None, item spans)].
-    The lead is the line before a group, where there is one; the slide's title is never an item."""
-    out, group, before, previous = [], [], None, None
-    at = 0
-    for line in [*text.split("\n"), None]:
-        body = (line or "").strip()
-        visible = len("".join(body.split()))
-        item = _SLIDE_ITEM[0] <= visible <= _SLIDE_ITEM[1] and not _PUNCTUATED.search(body)
-        if line is not None and item and body != title.strip():
-            s = at + len(line) - len(line.lstrip())
-            if not group:
-                before = previous
-            group.append((s, s + len(body)))
-        else:
-            if len(group) >= 3:
-                out.append((before, tuple(group)))
-            group = []
-        if line is not None:
-            if body:
-                s = at + len(line) - len(line.lstrip())
-                previous = (s, s + len(body))
-            at += len(line) + 1
-    return tuple(out)
-
-
 def _after_colons(line: str, at: int) -> list[Series]:
     out = []
     for colon in re.finditer(r"[：:]", line):
         head = line[: colon.start()]
-        lead_from = max(head.rfind(c) for c in _SENTENCE_END) + 1
+        lead_from = max(head.rfind(c) for c in SENTENCE_END) + 1
         lead = head[lead_from:]
         if not lead.strip():
             continue
@@ -190,7 +111,7 @@ def _after_colons(line: str, at: int) -> list[Series]:
         elif parts is None:
             parts = _uncounted(line, colon.end(), tail_end, examples=bool(_EXAMPLES.search(lead)))
         if parts and (n is None or len(parts) == n):
-            lead_span = (_past_marker(line, lead_from) + at, at + colon.start())
+            lead_span = (past_marker(line, lead_from) + at, at + colon.start())
             out.append((lead_span, tuple((at + s, at + e) for s, e in parts), n))
     return out
 
@@ -314,18 +235,18 @@ def _without_etc(line: str, parts: list[tuple[int, int]]) -> list[tuple[int, int
 
 def _sentence(line: str, start: int, end: int) -> tuple[int, int]:
     """The sentence of `line` holding line[start:end], without its end mark."""
-    s = max(line.rfind(c, 0, start) for c in _SENTENCE_END) + 1
-    stops = [i for i in (line.find(c, end) for c in _SENTENCE_END) if i != -1]
+    s = max(line.rfind(c, 0, start) for c in SENTENCE_END) + 1
+    stops = [i for i in (line.find(c, end) for c in SENTENCE_END) if i != -1]
     e = min(stops) if stops else len(line)
-    s = _past_marker(line, s)
+    s = past_marker(line, s)
     while e > s and line[e - 1].isspace():
         e -= 1
     return (s, e)
 
 
-def _past_marker(text: str, at: int) -> int:
+def past_marker(text: str, at: int) -> int:
     """`at` moved past spaces and a bullet glyph: a lead is quoted without its bullet."""
-    while at < len(text) and (text[at].isspace() or text[at] in "-•·●○◦▪■□◆◇*–▶►✓➢"):
+    while at < len(text) and (text[at].isspace() or text[at] in BULLETS):
         at += 1
     return at
 

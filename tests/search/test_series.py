@@ -63,7 +63,7 @@ def test_other_sentences_hold_no_series(text):
 
 
 def test_a_slides_lines_may_hold_an_ascii_colon_or_brackets():
-    from qa.search.series import slide_lines
+    from qa.search.lines import slide_lines
 
     text = "数据冒险\nWAR: write after read\nWAW: write after write\nRAW (真依赖)"
     [(_, found)] = slide_lines(text, "数据冒险")
@@ -71,7 +71,7 @@ def test_a_slides_lines_may_hold_an_ascii_colon_or_brackets():
 
 
 def test_a_slides_short_lines_are_a_list_after_the_line_before_them():
-    from qa.search.series import slide_lines
+    from qa.search.lines import slide_lines
 
     text = "课程目录\n第一单元概述\n数据结构基础\n执行器的实现\n算子注册与执行\n讲师：张三"
     [(lead, found)] = slide_lines(text, "课程目录")
@@ -89,13 +89,13 @@ def test_a_slides_short_lines_are_a_list_after_the_line_before_them():
     ],
 )
 def test_other_slide_text_is_no_list(text):
-    from qa.search.series import slide_lines
+    from qa.search.lines import slide_lines
 
     assert slide_lines(text) == ()
 
 
 def test_a_counted_lead_takes_as_many_lines_as_it_names():
-    from qa.search.series import line_series
+    from qa.search.lines import line_series
 
     text = "并行执行时要处理以下两种情况：\nWAR: write after read\nWAW: write after write\n静态单赋值，只能赋值一次"
     [(_, found)] = line_series(text)
