@@ -34,7 +34,7 @@ RANK_WEIGHT = 0.3  # a list in the first passage gets this much more than one in
 MIN_COVERAGE = 0.3
 FRAME_WEIGHT = 0.5  # … and this much more for the question's wording in its lead, the item above, its heading
 # A list under an item answers when the item holds this share of the question beyond its own list's lead.
-SUBLIST_SHARE = 0.2
+SUBLIST_SHARE = 0.15
 SENTENCE_SHARE = 0.8  # … and at least this share of the best first-card sentence's (else: that sentence)
 _MARKER = re.compile(
     rf"^\s*(?:[{re.escape(BULLETS)}]|\d{{1,2}}[.．、)）]|[a-h][)）]|[（(][一二三四五六七八九十\d]{{1,2}}[)）])\s*"
@@ -92,6 +92,8 @@ def list_noun(question: Question) -> str | None:
     """What the question asks a list of: "有哪些重点工作" → 重点工作, "分为哪几步" → 步, "亮点有哪些" → 亮点."""
     m = _NOUN_AFTER.search(question.normalized) or _NOUN_BEFORE.search(question.normalized)
     noun = m.group("x") if m else None
+    if noun is not None and "的" in noun:
+        noun = noun.rsplit("的", 1)[1]  # "会议的议程都有哪些": the regex's four characters are 议的议程
     if noun is None or noun in _GENERIC or len(noun) < 2 or noun[-1] in "有是在的":
         return None
     # "Run中有哪些" is no noun: jieba tags 中 a word of place (f), as it tags 之中, 以上.

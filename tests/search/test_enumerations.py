@@ -248,3 +248,20 @@ def test_short_lines_are_a_list_on_a_slide_only():
     [run] = runs_near([slide], 0)
     assert run.style == "slide" and len(run.items) == 3
     assert runs_near(_passages([text]), 0) == []  # the same lines of a text file are headings, not a list
+
+
+@pytest.mark.parametrize(
+    "question, noun",
+    [
+        ("长三角一体化发展有哪些重点工作？", "重点工作"),
+        ("第一次会议的议程都有哪些？", "议程"),  # not 议的议程
+        ("C++ Executor Run中有哪些逻辑？", "逻辑"),
+        ("Run中有哪些？", None),  # 中有 is no noun
+        ("主要分为哪几步？", None),  # 步 alone names nothing in particular
+    ],
+)
+def test_what_a_list_question_asks_a_list_of(question, noun):
+    from qa.search.lists import list_noun
+    from qa.search.query import analyse
+
+    assert list_noun(analyse(question)) == noun
