@@ -122,3 +122,42 @@ def test_no_question_is_a_seed_question():
     ours = [q["question"] for q in QUESTIONS] + [r["question"] for r in TUNE_UNANSWERABLE + HELDOUT_UNANSWERABLE]
     assert not seeds & set(ours)
     assert len(set(ours)) == len(ours)
+
+
+def _in_order(text: str, items: list[str]) -> bool:
+    at, squeezed = 0, _squeeze(text)
+    for item in items:
+        found = squeezed.find(_squeeze(item), at)
+        if found == -1:
+            return False
+        at = found + 1
+    return True
+
+
+def test_the_xquad_list_questions_name_items_of_their_article_in_order():
+    """bench/lists.py --heldout4: each question's items stand in its article (as the bench writes it), in order."""
+    data = json.loads(XQUAD.read_text(encoding="utf-8"))["data"]
+    rows = _rows(ROOT / "bench" / "lists_heldout4.jsonl")
+    assert len(rows) >= 20
+    for row in rows:
+        article = data[int(row["file"].removeprefix("xquad_").removesuffix(".txt"))]
+        text = "\n\n".join(p["context"] for p in article["paragraphs"])
+        assert len(row["items"]) >= 2 and _in_order(text, row["items"]), row["question"]
+
+
+@pytest.mark.parametrize("name", ["lists_questions.jsonl", "lists_heldout3.jsonl"])
+def test_the_formats_list_questions_name_items_of_their_file_in_order(name):
+    """Each list question's items stand in its file's text as qa reads it, in order (the text files and
+    Markdown, HTML and DOCX; the PDFs and the PPTX take longer to read and are left to bench/lists.py)."""
+    from qa.ingest.sources import read_source
+
+    texts: dict[str, str] = {}
+    checked = 0
+    for row in _rows(ROOT / "bench" / name):
+        if row["file"].endswith((".pdf", ".pptx")):
+            continue
+        if row["file"] not in texts:
+            texts[row["file"]] = read_source(FORMATS / row["file"]).text
+        assert _in_order(texts[row["file"]], row["items"]), row["question"]
+        checked += 1
+    assert checked >= 10
