@@ -55,6 +55,7 @@ _COLON_PART_MAX = 24
 # jieba tags a noun phrase's words with these; a verb, 的 or a preposition before them ends the phrase.
 _PHRASE_TAGS = ("n", "nr", "ns", "nt", "nz", "nw", "eng", "vn", "an", "m", "x", "j", "l", "i", "a", "b", "f", "s")
 _CONJUNCTIONS = frozenset(["和", "与", "及", "以及"])
+_EXAMPLE_WORDS = frozenset(["如", "例如", "比如", "譬如", "诸如", "像", "包括", "包含"])  # "如非法抵制、拒绝交税……"
 
 
 def cn_number(word: str) -> int | None:
@@ -188,7 +189,7 @@ def _phrase_end(line: str, part: tuple[int, int], verb_led: bool) -> tuple[int, 
     keep = len(words)
     while keep > 1 and _in_phrase(words[keep - 2]):
         keep -= 1
-    if verb_led and keep > 1 and words[keep - 2][1] == "v":
+    if verb_led and keep > 1 and words[keep - 2][1] == "v" and words[keep - 2][0] not in _EXAMPLE_WORDS:
         keep -= 1
     return (e - sum(len(w) for w, _ in words[keep - 1 :]), e)
 
@@ -204,24 +205,33 @@ def _verb_led(line: str, part: tuple[int, int]) -> bool:
 
 
 def _last_parts(line: str, part: tuple[int, int]) -> list[tuple[int, int]]:
-    """The last part ends at 等 ("电子数据等证据材料" → 电子数据); without one, where its noun phrase ends
-    ("……社会主义思想为指导" → ……社会主义思想), and at a 和/与/及 word it is two parts ("组网和优化器")."""
+    """The last part ends at 等 ("电子数据等证据材料" → 电子数据); without one, where its noun phrase ends:
+    at a preposition, a particle, an adverb or punctuation ("……社会主义思想为指导" → ……社会主义思想), not
+    at a verb or a measure word inside a name (苏格兰国家美术馆扩建, 1型糖尿病), nor inside 《》 or quotes;
+    and at a 和/与/及 word it is two parts ("组网和优化器")."""
     s, e = part
     etc = line.find("等", s, e)
-    if etc > s:
-        return [(s, etc)]
+    trim = etc <= s  # (a part ending at 等 ends there: only a 和 inside it is looked for)
+    e = e if trim else etc
     words = tagged(line[s:e])
-    at, cut = s, None
+    at, cut, quoted = s, None, 0
     for i, (word, flag) in enumerate(words):
-        if 0 < i < len(words) - 1 and word in _CONJUNCTIONS and flag in ("c", "p"):
+        quoted += sum(word.count(c) for c in "《“「") - sum(word.count(c) for c in "》”」")
+        if 0 < i < len(words) - 1 and word in _CONJUNCTIONS and flag in ("c", "p") and not quoted:
             cut = cut or (at, at + len(word))
-        elif i and not flag.startswith(_PHRASE_TAGS) and words[0][1] != "v":
-            e = at  # a verb phrase ("提升服务水平") is kept whole
+        elif trim and i and not quoted and _ends_phrase(word, flag):
+            e = at
             break
         at += len(word)
     if cut and cut[1] < e:
         return [(s, cut[0]), (cut[1], e)]
     return [(s, e)]
+
+
+def _ends_phrase(word: str, flag: str) -> bool:
+    """Does this word end a series' last noun phrase? A preposition (为), a particle (的), an adverb (互相)
+    or a bracket or mark opening what follows."""
+    return flag == "p" or flag.startswith(("u", "d")) or word in "（(［[【"
 
 
 def _without_etc(line: str, parts: list[tuple[int, int]]) -> list[tuple[int, int]]:

@@ -23,6 +23,15 @@ def items(text: str) -> list[list[str]]:
         ("可以给予警告、记过、降级、开除等处分。", [["警告", "记过", "降级", "开除"]]),
         # verb phrases: the first keeps its verb as the others do
         ("要加强基础设施建设、推进产业升级、提升服务水平。", [["加强基础设施建设", "推进产业升级", "提升服务水平"]]),
+        # the last part keeps a verb or a measure word inside its name, and splits at 和 before 等
+        (
+            "会议审议了地铁三号线建设、机场快线、港口扩建和市图书馆改建。",
+            [["地铁三号线建设", "机场快线", "港口扩建", "市图书馆改建"]],
+        ),
+        ("常见类型有甲型流感、乙型流感、2型糖尿病和高血压。", [["甲型流感", "乙型流感", "2型糖尿病", "高血压"]]),
+        ("他擅长篮球、排球、游泳和田径等运动。", [["篮球", "排球", "游泳", "田径"]]),
+        # 如 before the first part is no part of it, though the others are verb phrases
+        ("有多种抗议方式，如罢工、拒绝交税、逃避兵役和静坐。", [["罢工", "拒绝交税", "逃避兵役", "静坐"]]),
         # two series in one clause: each ends at its 等
         (
             "法院、检察院、公安机关等机关发现人员涉嫌贪污、受贿、渎职等违法问题的，应当移送。",
