@@ -33,15 +33,13 @@ from functools import lru_cache
 from qa.records import Passage
 
 from .lines import line_series, slide_lines
-from .series import BULLETS, COUNT, cn_number, past_marker, series_in
+from .series import BULLETS, COUNT, SENTENCE_END, cn_number, past_marker, series_in
 
 __all__ = ["Opening", "Run", "openings", "inline_series", "runs_near", "cn_number", "line_marker"]
 
 _CN = "一二三四五六七八九十"
 _CN_NUM = rf"[{_CN}]|十[{_CN}]"
 _CIRCLED = "①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳"
-_BULLETS = BULLETS
-_SENTENCE_END = "。！？!?；;"
 # Inline items (第一，/一是/（一）) open at a text start or after a sentence end, colon or line break.
 _INLINE_AT = r"(?:^|(?<=[\n。！？!?；;：:]))[ \t\u3000]*"
 _LINE_AT = r"(?:^|(?<=\n))[ \t\u3000]*"
@@ -60,12 +58,12 @@ _PATTERNS = (
     ("circled", re.compile(_INLINE_AT + rf"(?P<c>[{_CIRCLED}])")),
     ("num", re.compile(_LINE_AT + r"(?P<n>[1-9]\d?)(?:[.．](?![\d.])|[、)）])")),
     ("alpha", re.compile(_LINE_AT + r"(?P<a>[a-h])[)）](?=[ \t\u3000]*\S)")),
-    ("bullet", re.compile(_LINE_AT + rf"(?P<b>[{re.escape(_BULLETS)}])(?=[ \t\u3000]*\S)")),
+    ("bullet", re.compile(_LINE_AT + rf"(?P<b>[{re.escape(BULLETS)}])(?=[ \t\u3000]*\S)")),
 )
 _LINE_STYLES = ("num", "alpha", "bullet")  # a line-start item's head is its line; the others' their sentence
-_LINE_BULLET = re.compile(rf"(?:^|(?<=\n))[ \t\u3000]*[{re.escape(_BULLETS)}]$")
+_LINE_BULLET = re.compile(rf"(?:^|(?<=\n))[ \t\u3000]*[{re.escape(BULLETS)}]$")
 _ITEM_MARKER = re.compile(
-    rf"(?P<space>[ \t\u3000]*)(?P<kind>[{re.escape(_BULLETS)}]|\d{{1,2}}[.．、)）]|[a-h][)）]|[（(](?:[{_CN}]+|\d+)[)）])"
+    rf"(?P<space>[ \t\u3000]*)(?P<kind>[{re.escape(BULLETS)}]|\d{{1,2}}[.．、)）]|[a-h][)）]|[（(](?:[{_CN}]+|\d+)[)）])"
 )
 MAX_GAP = 2  # passages continuing an item without opening one, before a run is read as ended
 WINDOW = 40  # passages read either side of the one a run is looked for from
@@ -96,7 +94,7 @@ def _head_end(text: str, start: int, line: bool, stop: int) -> int:
         end = newline
     if not line:
         for i in range(start, end):
-            if text[i] in _SENTENCE_END:
+            if text[i] in SENTENCE_END:
                 end = i
                 break
     while end > start and (text[end - 1].isspace() or text[end - 1] in "，,、：:"):
@@ -193,15 +191,20 @@ def runs_near(passages: list[Passage], pid: int, window: int = WINDOW) -> list[R
     seen: set[tuple[int, int]] = set()  # file offsets of the items read: overlapping passages repeat them
     stack: list[str] = []  # the line styles of the outline at this point, outermost first
 
-    def close(style: str) -> None:
-        if style in stack:
-            stack.remove(style)
+    def finish(style: str) -> None:
+        """End the run of `style`, if one is open: a list of two or more items is kept."""
         if style not in open_runs:
             return
         items, _, _ = open_runs.pop(style)
         if len(items) >= 2:
             first = items[0]
             runs.append(_framed(passages, Run(tuple(items), _lead_before(passages, first[0], first[1]), style)))
+
+    def close(style: str) -> None:
+        """End the run of `style` and its level of the outline."""
+        if style in stack:
+            stack.remove(style)
+        finish(style)
 
     for p in range(lo, hi + 1):
         passage = passages[p]
@@ -227,12 +230,7 @@ def runs_near(passages: list[Passage], pid: int, window: int = WINDOW) -> list[R
                 open_runs[o.style] = (current[0], o.number, p)
                 continue
             if current is not None:
-                open_runs.pop(o.style)
-                items = current[0]
-                if len(items) >= 2:
-                    first = items[0]
-                    lead = _lead_before(passages, first[0], first[1])
-                    runs.append(_framed(passages, Run(tuple(items), lead, o.style)))
+                finish(o.style)  # a restart at 1: another list at the same level of the outline
             if o.number == 1 or bullet:
                 open_runs[o.style] = ([(p, o.start, o.end)], 1, p)
         for lead, items, count in inline_series(passage.text):

@@ -45,9 +45,9 @@ def line_series(text: str) -> tuple[tuple[tuple[int, int], tuple[tuple[int, int]
         at += len(line) + 1
     for k, (start, line) in enumerate(lines):
         lead = line.rstrip()
-        if not lead.endswith(("：", ":")) or not (_ANNOUNCES.search(lead) or COUNT.search(lead)):
-            continue
         count = COUNT.search(lead)
+        if not lead.endswith(("：", ":")) or not (_ANNOUNCES.search(lead) or count):
+            continue
         wanted = cn_number(count.group("n")) if count else None
         items = []
         for item_start, item in lines[k + 1 :]:

@@ -157,10 +157,10 @@ def _bare(text: str) -> str:
 def _under(passages, run: Run, item: tuple[int, int, int]) -> bool:
     """Is `run` a list under `item` (its lead, or the line above its lead, is that item)?"""
     p, s, e = item
-    if (run.items[0][0], run.items[0][1]) < (p, e):
+    first = run.items[0]
+    if (first[0], first[1]) < (p, e):
         return False  # a series inside the item itself ("对其依法履职、秉公用权……"), not under it
     bare = _bare(passages[p].text[s:e])
-    first = run.items[0]
     for span in (run.lead, run.parent):
         if span is None:
             continue
