@@ -25,7 +25,6 @@ Deterministic for a given `--seed`.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import random
 import re
@@ -36,16 +35,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "train"))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from reader_data import excerpt, is_tune, sentence_spans  # noqa: E402
+from reader_data import excerpt, is_tune, sentence_spans, share_of  # noqa: E402
 
 TRAINING = ROOT.parent / "shared" / "training" / "cmrc2018" / "cmrc2018_train.json"
 _DATE = re.compile(r"(\d{1,2})月(\d{1,2})日")
 _ORDINAL = re.compile(r"第\s*([0-9]+)\s*(任|届|次|位|名|代|期|号|轮|场|季|集|章|条|款|批|个)")
 _LEADING_FIGURE = re.compile(r"^\d+")
-
-
-def share_of(text: str) -> float:
-    return int.from_bytes(hashlib.sha256(text.encode()).digest()[:4], "big") / 2**32
 
 
 def articles(path: Path, share: float) -> tuple[list[dict], list[dict]]:

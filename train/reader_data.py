@@ -16,6 +16,11 @@ Each question gives the reader four kinds of window, so it learns "answers" agai
   style hard negative).
 Paragraphs are split into train and tune by a hash of their id (`--tune-share`), so tuning never
 sees a paragraph the model trained on. Deterministic for a given `--seed`.
+
+For the second version (ranking and "nothing answers"): `--headings` cuts every window as qa's reader
+does (the article title as heading, `--max-len` 256), `--windows` adds train/answer_windows.py's windows
+(its fit questions to train, kinds `rank-*`; its check questions to the `rank_check` split), and
+`--base-share` keeps that share of the questions above, so that a warm-started run reads both kinds.
 """
 
 from __future__ import annotations
@@ -25,10 +30,13 @@ import hashlib
 import json
 import random
 import re
+import sys
 from collections import Counter
 from pathlib import Path
 
 import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # qa itself: its reader cuts the windows
 
 MAX_LEN = 384
 STRIDE = 128
@@ -57,6 +65,16 @@ def paragraphs(path: Path):
                     answers.append((text, start))
                 qas.append((qa["id"], qa["question"].strip(), answers))
             yield para["id"], context, qas
+
+
+def titles(path: Path) -> dict[str, str]:
+    """Each paragraph's article title (its heading when qa reads it)."""
+    data = json.loads(Path(path).read_text(encoding="utf-8"))["data"]
+    return {para["id"]: article.get("title", "") for article in data for para in article["paragraphs"]}
+
+
+def share_of(text: str) -> float:
+    return int.from_bytes(hashlib.sha256(text.encode()).digest()[:4], "big") / 2**32
 
 
 def is_tune(paragraph_id: str, share: float) -> bool:
@@ -123,15 +141,26 @@ class CharOverlap:
 
 
 class Encoder:
-    """Question/context pairs to windows of token ids with character offsets (the bundled tokenizer)."""
+    """Question/context pairs to windows of token ids with character offsets (the bundled tokenizer).
 
-    def __init__(self, tokenizer_json: Path):
+    With `headings`, a window is cut exactly as qa's reader cuts it (qa.search.reader.reader_windows:
+    "heading：context" after the question, `max_len` tokens, overlapping by a third); without, as the
+    shipped weights were trained: the context alone in 384-token windows, stride 128."""
+
+    def __init__(self, tokenizer_json: Path, headings: bool = False, max_len: int = MAX_LEN):
         from tokenizers import Tokenizer
 
         self.tok = Tokenizer.from_file(str(tokenizer_json))
         self.tok.no_padding()
+        self.headings, self.max_len = headings, max_len
 
-    def windows(self, question: str, context: str, stride: int = STRIDE):
+    def windows(self, question: str, context: str, heading: str = "", stride: int = STRIDE):
+        if self.headings:
+            from qa.search.reader import reader_windows
+
+            for _, seq, first, offsets in reader_windows(self.tok, question, [context], [heading], self.max_len):
+                yield seq, first, offsets
+            return
         q_ids = self.tok.encode(question, add_special_tokens=False).ids[:MAX_QUESTION_TOKENS]
         c = self.tok.encode(context, add_special_tokens=False)
         room = MAX_LEN - len(q_ids) - 4  # <s> q </s></s> c </s>
@@ -161,23 +190,44 @@ def label(offsets, first_token: int, span: tuple[int, int] | None) -> tuple[int,
     return first_token + start, first_token + end
 
 
+def ranking_rows(enc: Encoder, path: Path, answers_of: dict[str, list[str]]) -> tuple[list, list]:
+    """(training rows, check rows) of train/answer_windows.py's windows, each cut as qa reads it under its
+    heading; an answering window's span is its question's first answer found in it (else it is left out)."""
+    fit, check = [], []
+    for line in Path(path).read_text(encoding="utf-8").splitlines():
+        w = json.loads(line)
+        span = None
+        if w["label"]:
+            at = next(((t, w["text"].find(t)) for t in answers_of.get(w["qid"], []) if t in w["text"]), None)
+            if at is None:
+                continue
+            span = (at[1], at[1] + len(at[0]))
+        for seq, first, offsets in enc.windows(w["question"], w["text"], w["heading"]):
+            s, e = label(offsets, first, span)
+            row = (seq, first, s, e, int(s > 0), w["qid"], "rank-" + w["kind"], offsets)
+            (check if w["check"] else fit).append(row)
+    return [r[:7] for r in fit], check
+
+
 def build(args) -> None:
     rng = random.Random(args.seed)
-    enc = Encoder(args.tokenizer)
+    enc = Encoder(args.tokenizer, args.headings, args.max_len)
     paras = list(paragraphs(args.train))[: args.limit or None]
+    title = titles(args.train) if args.headings else {}
     texts = [p[1] for p in paras]
     overlap = CharOverlap(texts)
     splits: dict[str, list] = {"train": [], "tune": []}
     for pid, context, qas in paras:
         split = "tune" if is_tune(pid, args.tune_share) else "train"
         spans = sentence_spans(context)
+        heading = title.get(pid, "")
         for qid, question, answers in qas:
-            if not answers:
+            if not answers or (split == "train" and share_of(qid) >= args.base_share):
                 continue
             text, start = answers[0]
             gold = (start, start + len(text))
             rows = splits[split]
-            for seq, first, offsets in enc.windows(question, context):
+            for seq, first, offsets in enc.windows(question, context, heading):
                 s, e = label(offsets, first, gold)
                 row = (seq, first, s, e, int(s > 0), qid, "window")
                 rows.append((*row, offsets) if split == "tune" else row)
@@ -188,8 +238,10 @@ def build(args) -> None:
                 ("sibling", None, gold, context),
                 ("hard", None, None, None),
             ):
+                source_heading = heading
                 if kind == "hard":
-                    source = texts[overlap.best_other(question, context)]
+                    other = overlap.best_other(question, context)
+                    source, source_heading = texts[other], title.get(paras[other][0], "")
                     if text in source:
                         continue
                     src_spans = sentence_spans(source)
@@ -202,18 +254,23 @@ def build(args) -> None:
                 if kind != "excerpt" and text in piece:
                     continue
                 local = (gold[0] - span[0], gold[1] - span[0]) if kind == "excerpt" else None
-                seq, first, offsets = next(enc.windows(question, piece))
+                seq, first, offsets = next(enc.windows(question, piece, source_heading))
                 s, e = label(offsets, first, local)
                 if kind == "excerpt" and s == 0:
                     continue
                 rows.append((seq, first, s, e, int(s > 0), qid, kind))
     evals = {}
+    if args.windows:
+        answers_of = {qid: [t for t, _ in answers] for _, _, qas in paras for qid, _, answers in qas}
+        fit, evals["rank_check"] = ranking_rows(enc, args.windows, answers_of)
+        splits["train"] += fit
     for spec in args.eval or []:
         name, path = spec.split("=", 1)
         rows = []
-        for _pid, context, qas in paragraphs(Path(path)):
+        eval_titles = titles(Path(path)) if args.headings else {}
+        for pid, context, qas in paragraphs(Path(path)):
             for qid, question, _answers in qas:
-                for seq, first, offsets in enc.windows(question, context):
+                for seq, first, offsets in enc.windows(question, context, eval_titles.get(pid, "")):
                     rows.append((seq, first, 0, 0, 0, qid, "eval", offsets))
         evals[name] = rows
     vocab = sorted({t for rows in [*splits.values(), *evals.values()] for r in rows for t in r[0]} | {0, 1, 2, 3})
@@ -239,6 +296,7 @@ def save(path: Path, rows, remap: np.ndarray) -> None:
         "end": np.asarray([r[3] for r in rows], dtype=np.int32),
         "answers": np.asarray([r[4] for r in rows], dtype=np.int8),
         "qid": np.asarray([r[5] for r in rows]),
+        "kind": np.asarray([r[6] for r in rows]),
     }
     if rows and len(rows[0]) > 7:
         arrays["offsets"] = np.concatenate([np.asarray(r[7], dtype=np.int32).reshape(-1, 2) for r in rows])
@@ -255,6 +313,10 @@ def main(argv=None) -> None:
     p.add_argument("--tune-share", type=float, default=0.05)
     p.add_argument("--seed", type=int, default=13)
     p.add_argument("--limit", type=int, default=0, help="the first N paragraphs only (tests)")
+    p.add_argument("--headings", action="store_true", help="cut windows as qa reads them, under the article title")
+    p.add_argument("--max-len", type=int, default=MAX_LEN, help="tokens a window (qa reads 256)")
+    p.add_argument("--base-share", type=float, default=1.0, help="train on this share of the questions (by id hash)")
+    p.add_argument("--windows", type=Path, help="train/answer_windows.py's JSONL: ranking windows to add")
     build(p.parse_args(argv))
 
 

@@ -126,11 +126,18 @@ def predict(model, split: dict, device: str, size: int = 64) -> dict[str, np.nda
 
 def tune_figures(pred: dict, split: dict) -> dict[str, float]:
     """Token-level figures on windows with labels: span exact match on answering windows, and the answers
-    head's accuracy at logit 0."""
+    head's accuracy at logit 0; where the split names its windows' kinds (rank_check), the accuracy of
+    each kind and the AUC of the answering windows against all others."""
     answering = split["answers"] == 1
     exact = (pred["best_start"] == split["start"]) & (pred["best_end"] == split["end"])
-    accuracy = ((pred["answers"] > 0) == answering).mean()
-    return {"span_em": float(exact[answering].mean()) if answering.any() else 0.0, "answers_acc": float(accuracy)}
+    right = (pred["answers"] > 0) == answering
+    out = {"span_em": float(exact[answering].mean()) if answering.any() else 0.0, "answers_acc": float(right.mean())}
+    if "kind" in split and answering.any() and (~answering).any():
+        for kind in sorted(set(split["kind"].tolist())):
+            out[f"acc_{kind}"] = round(float(right[split["kind"] == kind].mean()), 4)
+        pos, neg = pred["answers"][answering], pred["answers"][~answering]
+        out["answers_auc"] = round(float((pos[:, None] > neg[None, :]).mean()), 4)
+    return out
 
 
 def save_weights(model: Reader, path_stem: Path, half: bool) -> list[str]:
@@ -162,6 +169,10 @@ def train_one(args, layers: int, data: dict, log) -> None:
     model = Reader(config)
     missing, unexpected = model.bert.load_state_dict({k: torch.from_numpy(v) for k, v in sd.items()}, strict=False)
     assert not unexpected and all("position_ids" in m for m in missing), (missing, unexpected)
+    if args.init:  # warm start: every tensor but the word embeddings from a shipped graph
+        from warm_start import load_into
+
+        load_into(model, args.init)
     model.bert.embeddings.word_embeddings.weight.requires_grad_(False)  # frozen: qa ships none of it
     model.to(args.device)
     params = [p for p in model.parameters() if p.requires_grad]
@@ -177,6 +188,14 @@ def train_one(args, layers: int, data: dict, log) -> None:
     ce = nn.CrossEntropyLoss()
     bce = nn.BCEWithLogitsLoss()
     step, began, losses = 0, time.time(), []
+    if args.init and args.start_figures:  # where the warm start begins, on the same figures as each epoch
+        figures = {"layers": layers, "epoch": 0, "step": 0}
+        for name, split in data.items():
+            if name in ("tune", "rank_check"):
+                found = tune_figures(predict(model, split, args.device), split)
+                figures.update({(k if name == "tune" else f"{name}_{k}"): v for k, v in found.items()})
+        print(json.dumps(figures), flush=True)
+        log.write(json.dumps(figures) + "\n")
     for epoch, epoch_batches in enumerate(plan):
         model.train()
         for rows in epoch_batches:
@@ -191,15 +210,17 @@ def train_one(args, layers: int, data: dict, log) -> None:
             torch.nn.utils.clip_grad_norm_(params, 1.0)
             optimiser.step()
             schedule.step()
-            losses.append(float(loss))
+            losses.append(float(loss.detach()))
             step += 1
             if args.log_every and step % args.log_every == 0:
                 print(f"L{layers} step {step}/{total} loss {np.mean(losses[-args.log_every :]):.4f}", flush=True)
         figures = {"layers": layers, "epoch": epoch + 1, "step": step, "seconds": round(time.time() - began, 1)}
         figures["loss_first"] = float(np.mean(losses[: max(1, min(20, len(losses) // 5))]))
         figures["loss_last"] = float(np.mean(losses[-max(1, min(20, len(losses) // 5)) :]))
-        if "tune" in data:
-            figures.update(tune_figures(predict(model, data["tune"], args.device), data["tune"]))
+        for name, split in data.items():
+            if name in ("tune", "rank_check"):
+                found = tune_figures(predict(model, split, args.device), split)
+                figures.update({(k if name == "tune" else f"{name}_{k}"): v for k, v in found.items()})
         print(json.dumps(figures), flush=True)
         log.write(json.dumps(figures) + "\n")
         log.flush()
@@ -228,6 +249,8 @@ def main(argv=None) -> None:
     p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     p.add_argument("--half", action="store_true", help="write fp16 weights")
     p.add_argument("--seed", type=int, default=13)
+    p.add_argument("--init", type=Path, help="start from this int8 reader graph's weights (train/warm_start.py)")
+    p.add_argument("--start-figures", action="store_true", help="with --init: the figures before the first step")
     p.add_argument("--log-every", type=int, default=100)
     args = p.parse_args(argv)
     if args.save is None:

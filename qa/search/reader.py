@@ -28,7 +28,16 @@ import numpy as np
 from qa.errors import ModelError
 from qa.text import to_simplified
 
-__all__ = ["AnswerReader", "AnswersHead", "Reading", "load_head", "open_reader", "reader_files", "MAX_ANSWER_TOKENS"]
+__all__ = [
+    "AnswerReader",
+    "AnswersHead",
+    "Reading",
+    "load_head",
+    "open_reader",
+    "reader_files",
+    "reader_windows",
+    "MAX_ANSWER_TOKENS",
+]
 
 log = logging.getLogger(__name__)
 
@@ -109,31 +118,8 @@ class AnswerReader:
         self.max_batch = MAX_BATCH
 
     def windows(self, question: str, texts: list[str], headings: list[str] | None = None):
-        """(passage index, token ids, context offset, character offsets) per window; a passage longer than
-        one window is read in windows that overlap by a third. A passage's heading, where given, is read
-        as the line before its text ("heading：text", tokenized as one) in every window, as context only:
-        the answer is sought in the text, and offsets are the text's."""
-        q_ids = self.tokenizer.encode(to_simplified(question), add_special_tokens=False).ids[:MAX_QUESTION_TOKENS]
-        heads = [h[:MAX_HEADING_CHARS] + "：" if h else "" for h in headings or [""] * len(texts)]
-        encoded = self.tokenizer.encode_batch(
-            [to_simplified(h + t) for h, t in zip(heads, texts)], add_special_tokens=False
-        )
-        for i, enc in enumerate(encoded):
-            cut = len(heads[i])  # tokens starting before it are the heading's (one straddling it too)
-            n_head = sum(1 for start, _ in enc.offsets if start < cut)
-            head_ids = enc.ids[:n_head]
-            text_ids = enc.ids[n_head:]
-            offsets = [(s - cut, e - cut) for s, e in enc.offsets[n_head:]]
-            first = len(q_ids) + 3 + n_head
-            room = max(16, self.max_tokens - first - 1)
-            stride = room // 3
-            at = 0
-            while True:
-                ids = text_ids[at : at + room]
-                yield i, [_CLS, *q_ids, _SEP, _SEP, *head_ids, *ids, _SEP], first, offsets[at : at + room]
-                if at + room >= len(text_ids):
-                    break
-                at += room - stride
+        """`reader_windows` with this reader's tokenizer and window size."""
+        return reader_windows(self.tokenizer, question, texts, headings, self.max_tokens)
 
     def logits(
         self, seqs: list[list[int]], features: bool = True
@@ -185,6 +171,33 @@ class AnswerReader:
             if best[i] is None or (reading.answers, reading.span_score) > (best[i].answers, best[i].span_score):
                 best[i] = reading
         return [b or Reading(0.0, None, float("-inf")) for b in best]
+
+
+def reader_windows(tokenizer, question: str, texts: list[str], headings: list[str] | None, max_tokens: int):
+    """(passage index, token ids, context offset, character offsets) per window; a passage longer than
+    one window is read in windows that overlap by a third. A passage's heading, where given, is read
+    as the line before its text ("heading：text", tokenized as one) in every window, as context only:
+    the answer is sought in the text, and offsets are the text's. The reader's training data
+    (train/reader_data.py --headings) is cut by this same function."""
+    q_ids = tokenizer.encode(to_simplified(question), add_special_tokens=False).ids[:MAX_QUESTION_TOKENS]
+    heads = [h[:MAX_HEADING_CHARS] + "：" if h else "" for h in headings or [""] * len(texts)]
+    encoded = tokenizer.encode_batch([to_simplified(h + t) for h, t in zip(heads, texts)], add_special_tokens=False)
+    for i, enc in enumerate(encoded):
+        cut = len(heads[i])  # tokens starting before it are the heading's (one straddling it too)
+        n_head = sum(1 for start, _ in enc.offsets if start < cut)
+        head_ids = enc.ids[:n_head]
+        text_ids = enc.ids[n_head:]
+        offsets = [(s - cut, e - cut) for s, e in enc.offsets[n_head:]]
+        first = len(q_ids) + 3 + n_head
+        room = max(16, max_tokens - first - 1)
+        stride = room // 3
+        at = 0
+        while True:
+            ids = text_ids[at : at + room]
+            yield i, [_CLS, *q_ids, _SEP, _SEP, *head_ids, *ids, _SEP], first, offsets[at : at + room]
+            if at + room >= len(text_ids):
+                break
+            at += room - stride
 
 
 @dataclass(frozen=True)
