@@ -32,7 +32,7 @@ _CN = "一二三四五六七八九十"
 # A count before a colon: "分为三步：" "包括以下两个方面：" "有4点："
 # (not an ordinal, 第六条, nor a span of time: 六个月, 两个小时)
 COUNT = re.compile(
-    rf"(?<![第十\d])(?P<n>[两{_CN}]|十[{_CN}]|[2-9]|1\d)\s*(?:个(?!月|小时|星期|工作日|百分点)|大|项|种|类|条|点|步|部分|方面|阶段|环节|层面|方式)"
+    rf"(?<![第十\d])(?P<n>[两{_CN}]|十[{_CN}]|[2-9]|1\d)\s*(?:个(?!月|小时|星期|工作日|百分点)|大|项|种|类|条|点|步|部分|部(?!门|长|队|署|位)|方面|阶段|环节|层面|方式)"
 )
 SENTENCE_END = "。！？!?；;"
 BULLETS = "-•·●○◦▪■□◆◇*–▶►✓➢"  # the glyphs a bullet line opens with (qa/search/enumerations.py too)
@@ -108,6 +108,8 @@ def _after_colons(line: str, at: int) -> list[Series]:
         parts = _numbered(line, colon.end(), tail_end)
         if parts is None and n is not None:
             parts = _parts(line, colon.end(), tail_end, _SPLIT_ANY)
+            if len(parts) == n - 1 >= 1:  # "三部著作：《A》、《B》和《C》": the last part is two
+                parts = [*parts[:-1], *_at_conjunction(line, parts[-1])]
             parts = parts if len(parts) == n else None
         elif parts is None:
             parts = _uncounted(line, colon.end(), tail_end, examples=bool(_EXAMPLES.search(lead)))
@@ -158,8 +160,10 @@ def _in_clauses(line: str, at: int) -> list[tuple[tuple[int, int], tuple[tuple[i
         if line[sentence[1] :].strip() == "" and line.rstrip().endswith(("：", ":")):
             continue  # nor does a sentence ending in one ("……由其所在单位、主管部门……责令改正：")
         for group in _groups(line, _parts(line, clause.start(), clause.end(), _SPLIT_ENUM)):
+            group = [_without_aside(line, _without_conjunction(line, part)) for part in group]
             first = _phrase_end(line, group[0], _verb_led(line, group[1]))
             parts = [first, *group[1:-1], *_last_parts(line, group[-1])]
+            parts = [_without_aside(line, part) for part in parts]
             if all(0 < e - s <= _PART_MAX for s, e in parts):
                 out.append(((at + sentence[0], at + sentence[1]), tuple((at + s, at + e) for s, e in parts)))
     return out
@@ -226,6 +230,47 @@ def _last_parts(line: str, part: tuple[int, int]) -> list[tuple[int, int]]:
     if cut and cut[1] < e:
         return [(s, cut[0]), (cut[1], e)]
     return [(s, e)]
+
+
+def _at_conjunction(line: str, part: tuple[int, int]) -> list[tuple[int, int]]:
+    """The part split in two at a 和/与/及/以及 word outside 《》 and quotes ("《A》和 《B》"), else itself."""
+    s, e = part
+    at, quoted = s, 0
+    for i, (word, flag) in enumerate(tagged(line[s:e])):
+        quoted += sum(word.count(c) for c in "《“「") - sum(word.count(c) for c in "》”」")
+        if i and word in _CONJUNCTIONS and flag in ("c", "p") and not quoted:
+            left, right = (s, at), (at + len(word), e)
+            return [_trimmed(line, left), _trimmed(line, right)] if at + len(word) < e else [part]
+        at += len(word)
+    return [part]
+
+
+def _trimmed(line: str, part: tuple[int, int]) -> tuple[int, int]:
+    s, e = part
+    while s < e and line[s].isspace():
+        s += 1
+    while e > s and line[e - 1].isspace():
+        e -= 1
+    return (s, e)
+
+
+_ASIDE = re.compile(r"\s*[（(][^（()）]{1,30}[)）]\s*$")
+
+
+def _without_conjunction(line: str, part: tuple[int, int]) -> tuple[int, int]:
+    """A part after the last 、 may open with its conjunction ("……、以及幻想成真"): it is no part of the item."""
+    s, e = part
+    words = tagged(line[s:e])
+    if len(words) > 1 and words[0][1] == "c" and words[0][0] in (*_CONJUNCTIONS, "或", "或者"):
+        return _trimmed(line, (s + len(words[0][0]), e))  # a word, so 和平 and 与会 keep their first character
+    return part
+
+
+def _without_aside(line: str, part: tuple[int, int]) -> tuple[int, int]:
+    """A bracketed aside closing a part is no part of the item: 约瑟夫•熊彼特（1883-1950） → 约瑟夫•熊彼特."""
+    s, e = part
+    m = _ASIDE.search(line, s, e)
+    return (s, m.start()) if m and m.start() > s + 1 else part
 
 
 def _ends_phrase(word: str, flag: str) -> bool:

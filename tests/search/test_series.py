@@ -48,6 +48,17 @@ def items(text: str) -> list[list[str]]:
         ("该方案分为 离线训练 和 在线推理 两部分，前者在集群上运行。", [["离线训练", "在线推理"]]),
         # numbered inside one line, after a colon
         ("该阶段包含以下几步：1. 转换项目 2. 修正代码 3. 对齐结果", [["1. 转换项目", "2. 修正代码", "3. 对齐结果"]]),
+        # a counted colon whose last part joins two with 和, titles in 《》 kept whole
+        ("他的三部小说出版于1935年：《春潮》、《雪夜的歌》和 《远行》。", [["《春潮》", "《雪夜的歌》", "《远行》"]]),
+        ("会议通过了三部法规：物业条例、供水条例与消防条例。", [["物业条例", "供水条例", "消防条例"]]),
+        # a bracketed aside closing a part, and a conjunction opening the last, are no part of the items
+        (
+            "该学派由王立（1901-1960）、陈默（1898-1971）、赵楠（1910-1988）等学者创立。",
+            [["王立", "陈默", "赵楠"]],
+        ),
+        ("展会上有机器人、无人机、智能手表、以及电动滑板。", [["机器人", "无人机", "智能手表", "电动滑板"]]),
+        # a conjunction word, not a first character: 和平 keeps its 和
+        ("报告强调和平、发展、合作的理念。", [["和平", "发展", "合作"]]),
     ],
 )
 def test_series_are_found(text, expected):
@@ -65,6 +76,8 @@ def test_series_are_found(text, expected):
         "要加快推进长三角区域基础设施的互联互通建设、大力推进长三角区域产业结构的优化升级、持续提升区域公共服务的均等化水平。",
         "版本说明：1.5 版修复了问题，2.0 版增加了功能。",  # decimals, not numbered items
         "他说：今天天气很好，我们去公园散步，然后回家吃饭。",  # commas after a colon not introducing examples
+        "该市设两部门：财政局和税务局。",  # 两部门 names departments, not a count of parts
+        "该书分三部：上部写童年，中部写求学。",  # a counted colon with fewer parts than it names: no series
     ],
 )
 def test_other_sentences_hold_no_series(text):

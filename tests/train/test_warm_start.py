@@ -42,9 +42,33 @@ def _ranking_windows(path: Path) -> list[dict]:
     holding = para["context"][max(0, at - 30) : at + len(answer) + 30]
     rest = para["context"].replace(holding, "")[:120]
     rows = [
-        {"qid": qa["id"], "question": qa["question"], "heading": article["title"], "text": holding, "label": 1, "kind": "answer", "check": False},  # fmt: skip
-        {"qid": qa["id"], "question": qa["question"], "heading": article["title"], "text": rest, "label": 0, "kind": "sibling", "check": False},  # fmt: skip
-        {"qid": qa["id"], "question": qa["question"], "heading": article["title"], "text": holding, "label": 1, "kind": "answer-size", "check": True},  # fmt: skip
+        {
+            "qid": qa["id"],
+            "question": qa["question"],
+            "heading": article["title"],
+            "text": holding,
+            "label": 1,
+            "kind": "answer",
+            "check": False,
+        },  # fmt: skip
+        {
+            "qid": qa["id"],
+            "question": qa["question"],
+            "heading": article["title"],
+            "text": rest,
+            "label": 0,
+            "kind": "sibling",
+            "check": False,
+        },  # fmt: skip
+        {
+            "qid": qa["id"],
+            "question": qa["question"],
+            "heading": article["title"],
+            "text": holding,
+            "label": 1,
+            "kind": "answer-size",
+            "check": True,
+        },  # fmt: skip
     ]
     path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
     return rows
