@@ -32,7 +32,7 @@ _CN = "一二三四五六七八九十"
 # A count before a colon: "分为三步：" "包括以下两个方面：" "有4点："
 # (not an ordinal, 第六条, nor a span of time: 六个月, 两个小时)
 COUNT = re.compile(
-    rf"(?<![第十\d])(?P<n>[两{_CN}]|十[{_CN}]|[2-9]|1\d)\s*(?:个(?!月|小时|星期|工作日|百分点)|大|项|种|类|条|点|步|部分|部(?!门|长|队|署|位)|方面|阶段|环节|层面|方式)"
+    rf"(?<![第十\d])(?P<n>[两{_CN}]|十[{_CN}]|[2-9]|1\d)\s*(?:个(?!月|小时|星期|工作日|百分点)|大|项|种|类|条|点|步|部分|部(?!门|长|队|署|位)|所|位(?!数)|家|名|座|方面|阶段|环节|层面|方式)"
 )
 SENTENCE_END = "。！？!?；;"
 BULLETS = "-•·●○◦▪■□◆◇*–▶►✓➢"  # the glyphs a bullet line opens with (qa/search/enumerations.py too)
@@ -49,6 +49,8 @@ _PAIR = re.compile(
     r"(?:分为|分成|包括|包含|由)\s*(?P<a>[^，,。；;：:、\s][^，,。；;：:、]{0,23}?)\s*(?:和|与|及|以及)\s*"
     r"(?P<b>[^，,。；;：:、\s][^，,。；;：:、]{0,23}?)\s*(?:这)?(?:两|二)(?:个|大|种|类|项)?(?:部分|方面|阶段|步|种|类|项)"
 )
+# A colon, or a dash standing for one after a count ("该城市有两所大学 - A和B", "……两种——A和B")
+_COLON = re.compile(r"[：:]|\s[-–—]\s|——")
 _CLAUSE = re.compile(r"[^，,。；;：:！？!?\n]+")
 _PART_MAX = 16  # characters of one part of an uncounted series: names, not clauses
 _COLON_PART_MAX = 24
@@ -96,7 +98,8 @@ def series_in(text: str) -> tuple[Series, ...]:
 
 def _after_colons(line: str, at: int) -> list[Series]:
     out = []
-    for colon in re.finditer(r"[：:]", line):
+    for colon in _COLON.finditer(line):
+        dash = colon.group() not in "：:"
         head = line[: colon.start()]
         lead_from = max(head.rfind(c) for c in SENTENCE_END) + 1
         lead = head[lead_from:]
@@ -105,6 +108,9 @@ def _after_colons(line: str, at: int) -> list[Series]:
         tail_end = next((i for i in range(colon.end(), len(line)) if line[i] in "。！？!?"), len(line))
         count = COUNT.search(lead)
         n = cn_number(count.group("n")) if count else None
+        n = n if n and n >= 2 else None  # "一个" counts nothing
+        if dash and n is None:
+            continue  # a dash introduces parts only after a count: "两所大学 - A和B"
         parts = _numbered(line, colon.end(), tail_end)
         if parts is None and n is not None:
             parts = _parts(line, colon.end(), tail_end, _SPLIT_ANY)
@@ -242,6 +248,13 @@ def _at_conjunction(line: str, part: tuple[int, int]) -> list[tuple[int, int]]:
             left, right = (s, at), (at + len(word), e)
             return [_trimmed(line, left), _trimmed(line, right)] if at + len(word) < e else [part]
         at += len(word)
+    # jieba may join the conjunction to a foreign name (纽卡斯尔大学和诺桑比亚大学: 和诺桑); the count asks
+    # for one more part, so a single 和/与/及 with two characters or more either side splits it
+    bare = re.sub(r"《[^》]*》|“[^”]*”", lambda m: "《" * len(m.group()), line[s:e])
+    joins = [i for i, c in enumerate(bare) if c in "和与及"]
+    if len(joins) == 1 and 2 <= joins[0] <= len(bare) - 3:
+        cut = s + joins[0]
+        return [_trimmed(line, (s, cut)), _trimmed(line, (cut + 1, e))]
     return [part]
 
 

@@ -57,6 +57,9 @@ def items(text: str) -> list[list[str]]:
             [["王立", "陈默", "赵楠"]],
         ),
         ("展会上有机器人、无人机、智能手表、以及电动滑板。", [["机器人", "无人机", "智能手表", "电动滑板"]]),
+        # a dash after a count stands for a colon; a pair split at its one 和 though jieba joins it to a name
+        ("该市有 两所 大学 - 滨江大学和诺桑比亚大学。", [["滨江大学", "诺桑比亚大学"]]),
+        ("专家给出了两种方案——增加投入和减少开支。", [["增加投入", "减少开支"]]),
         # a conjunction word, not a first character: 和平 keeps its 和
         ("报告强调和平、发展、合作的理念。", [["和平", "发展", "合作"]]),
     ],
@@ -78,6 +81,8 @@ def test_series_are_found(text, expected):
         "他说：今天天气很好，我们去公园散步，然后回家吃饭。",  # commas after a colon not introducing examples
         "该市设两部门：财政局和税务局。",  # 两部门 names departments, not a count of parts
         "该书分三部：上部写童年，中部写求学。",  # a counted colon with fewer parts than it names: no series
+        "终场比分是 2 - 1，主队获胜。",  # a dash without a count before it
+        "这是一个两位数：12和13。",  # 一个 counts nothing, 两位数 is no count
     ],
 )
 def test_other_sentences_hold_no_series(text):
