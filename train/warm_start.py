@@ -8,7 +8,8 @@ Out: `graph_state_dict(graph)`: {name: fp32 array} for every tensor of train_rea
 Each weight is the int8 one times its scale (train/requantise.dequantise), with SmoothQuant's per-channel
 multiplication folded back in: the graph computes (x · m) @ W', so the Linear's weight is (diag(m) W')ᵀ.
 The fp32 training weights of a shipped graph are not kept, so this is how a run warm-starts from it; the
-int8 rounding stays in the starting point (`check` measures how far the rebuilt model reads from the graph).
+int8 rounding stays in the starting point (tests/train/test_warm_start.py: the rebuilt model reads as
+the dequantised graph to 1e-3).
 """
 
 from __future__ import annotations
@@ -72,34 +73,8 @@ def load_into(model, graph: Path) -> None:
     model.load_state_dict({k: torch.from_numpy(v) for k, v in state.items()}, strict=False)
 
 
-def check(graph: Path, base: Path, data: Path, windows: int = 8) -> float:
-    """Largest |answers logit| difference between the rebuilt model (fp32 torch) and the graph on the
-    first training windows: the rebuilt model reads as the graph does up to its int8 activations."""
-    import onnxruntime as ort
-    import torch
-    from base_weights import state_dict
-    from train_reader import Reader, load_split, tensors
-
-    config, sd = state_dict(base, _layers(graph))
-    session = ort.InferenceSession(str(graph), providers=["CPUExecutionProvider"])
-    model = Reader(config)
-    model.bert.load_state_dict({k: torch.from_numpy(v) for k, v in sd.items()}, strict=False)
-    load_into(model, graph)
-    model.eval()
-    split = load_split(data)
-    worst = 0.0
-    table = model.bert.embeddings.word_embeddings.weight.detach().numpy()  # base.npz's rows: the encoder's
-    for row in range(windows):
-        ids, mask, *_ = tensors(split, [row], "cpu")
-        with torch.no_grad():
-            _s, _e, logit = model(mask, input_ids=ids)
-        feed = {"inputs_embeds": table[ids.numpy()].astype(np.float32), "attention_mask": mask.numpy()}
-        (graph_logit,) = session.run(["answers_logit"], feed)
-        worst = max(worst, float(abs(graph_logit[0] - logit.item())))
-    return worst
-
-
-def _layers(graph: Path) -> int:
+def graph_layers(graph: Path) -> int:
+    """How many transformer layers the graph has."""
     import onnx
 
     names = {n.name for n in onnx.load(str(graph)).graph.node}

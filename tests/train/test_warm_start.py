@@ -114,7 +114,7 @@ def test_warm_start_reads_as_the_shipped_graph_and_trains(tmp_path, bundled):
     from base_weights import state_dict
     from requantise import dequantise
     from train_reader import Reader, load_split, tensors
-    from warm_start import _layers, load_into
+    from warm_start import graph_layers, load_into
 
     from qa.search.reader import reader_files
 
@@ -122,7 +122,7 @@ def test_warm_start_reads_as_the_shipped_graph_and_trains(tmp_path, bundled):
     data = tmp_path / "data"
     _run("train/reader_data.py", "--tokenizer", str(bundled / "tokenizer.json"), "--out", str(data), "--limit", "30", "--tune-share", "0.2", "--headings", "--max-len", "256")  # fmt: skip
     _run("train/base_weights.py", "--vocab", str(data / "vocab.npy"), "--out", str(data / "base.npz"))
-    layers = _layers(graph)
+    layers = graph_layers(graph)
     assert layers == meta["layers"]
     config, sd = state_dict(data / "base.npz", layers)
     model = Reader(config)
