@@ -140,6 +140,16 @@ def tune_figures(pred: dict, split: dict) -> dict[str, float]:
     return out
 
 
+def held_apart_figures(model, data: dict, device: str) -> dict[str, float]:
+    """tune_figures on the tune split and on rank_check (its figures prefixed), where they are loaded."""
+    figures: dict[str, float] = {}
+    for name, split in data.items():
+        if name in ("tune", "rank_check"):
+            found = tune_figures(predict(model, split, device), split)
+            figures.update({(k if name == "tune" else f"{name}_{k}"): v for k, v in found.items()})
+    return figures
+
+
 def save_weights(model: Reader, path_stem: Path, half: bool) -> list[str]:
     from safetensors.torch import save_file
 
@@ -189,11 +199,7 @@ def train_one(args, layers: int, data: dict, log) -> None:
     bce = nn.BCEWithLogitsLoss()
     step, began, losses = 0, time.time(), []
     if args.init and args.start_figures:  # where the warm start begins, on the same figures as each epoch
-        figures = {"layers": layers, "epoch": 0, "step": 0}
-        for name, split in data.items():
-            if name in ("tune", "rank_check"):
-                found = tune_figures(predict(model, split, args.device), split)
-                figures.update({(k if name == "tune" else f"{name}_{k}"): v for k, v in found.items()})
+        figures = {"layers": layers, "epoch": 0, "step": 0, **held_apart_figures(model, data, args.device)}
         print(json.dumps(figures), flush=True)
         log.write(json.dumps(figures) + "\n")
     for epoch, epoch_batches in enumerate(plan):
@@ -217,10 +223,7 @@ def train_one(args, layers: int, data: dict, log) -> None:
         figures = {"layers": layers, "epoch": epoch + 1, "step": step, "seconds": round(time.time() - began, 1)}
         figures["loss_first"] = float(np.mean(losses[: max(1, min(20, len(losses) // 5))]))
         figures["loss_last"] = float(np.mean(losses[-max(1, min(20, len(losses) // 5)) :]))
-        for name, split in data.items():
-            if name in ("tune", "rank_check"):
-                found = tune_figures(predict(model, split, args.device), split)
-                figures.update({(k if name == "tune" else f"{name}_{k}"): v for k, v in found.items()})
+        figures.update(held_apart_figures(model, data, args.device))
         print(json.dumps(figures), flush=True)
         log.write(json.dumps(figures) + "\n")
         log.flush()

@@ -5,22 +5,11 @@ of every kind from qa's own first stage, the fit, and the head file read back by
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-from pathlib import Path
 
-import pytest
+from tests.train import needs_training_data
+from tests.train import run_script as _run
 
-ROOT = Path(__file__).resolve().parents[2]
-TRAIN = ROOT.parent / "shared" / "training" / "cmrc2018" / "cmrc2018_train.json"
-
-pytestmark = pytest.mark.skipif(not TRAIN.is_file(), reason=f"training data not found at {TRAIN}")
-
-
-def _run(*args: str, timeout: int = 900) -> str:
-    done = subprocess.run([sys.executable, *args], cwd=ROOT, capture_output=True, text=True, timeout=timeout)
-    assert done.returncode == 0, done.stderr[-3000:]
-    return done.stdout
+pytestmark = needs_training_data
 
 
 def test_features_windows_fit_and_read(tmp_path):

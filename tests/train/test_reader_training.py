@@ -5,23 +5,13 @@ read by qa's own AnswerReader."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-from pathlib import Path
 
 import numpy as np
-import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-TRAIN = ROOT.parent / "shared" / "training" / "cmrc2018" / "cmrc2018_train.json"
+from tests.train import needs_training_data
+from tests.train import run_script as _run
 
-pytestmark = pytest.mark.skipif(not TRAIN.is_file(), reason=f"training data not found at {TRAIN}")
-
-
-def _run(*args: str, timeout: int = 600) -> str:
-    done = subprocess.run([sys.executable, *args], cwd=ROOT, capture_output=True, text=True, timeout=timeout)
-    assert done.returncode == 0, done.stderr[-3000:]
-    return done.stdout
+pytestmark = needs_training_data
 
 
 def test_train_a_few_steps_export_and_read(tmp_path):

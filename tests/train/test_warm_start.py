@@ -4,23 +4,16 @@ windows added), and a warm start from the shipped int8 graph whose rebuilt weigh
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-TRAIN = ROOT.parent / "shared" / "training" / "cmrc2018" / "cmrc2018_train.json"
+from tests.train import ROOT, TRAIN, needs_training_data
+from tests.train import run_script as _run
 
-pytestmark = pytest.mark.skipif(not TRAIN.is_file(), reason=f"training data not found at {TRAIN}")
-
-
-def _run(*args: str, timeout: int = 600) -> str:
-    done = subprocess.run([sys.executable, *args], cwd=ROOT, capture_output=True, text=True, timeout=timeout)
-    assert done.returncode == 0, done.stderr[-3000:]
-    return done.stdout
+pytestmark = needs_training_data
 
 
 @pytest.fixture(scope="module")
