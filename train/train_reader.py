@@ -210,7 +210,12 @@ def train_one(args, layers: int, data: dict, log) -> None:
             ids, mask, s, e, answers = tensors(data["train"], rows, args.device)
             with torch.autocast(device_type="cuda", dtype=torch.bfloat16, enabled=args.device.startswith("cuda")):
                 start, end, answers_logit = model(mask, input_ids=ids)
-            loss = (ce(start, s) + ce(end, e)) / 2 + bce(answers_logit, answers)
+            if args.span_on_answering:  # the span head learns from answering windows only
+                keep = answers > 0
+                span_loss = (ce(start[keep], s[keep]) + ce(end[keep], e[keep])) / 2 if keep.any() else start.sum() * 0
+            else:  # a window without the answer points at <s> (SQuAD 2.0's convention)
+                span_loss = (ce(start, s) + ce(end, e)) / 2
+            loss = span_loss + bce(answers_logit, answers)
             optimiser.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(params, 1.0)
@@ -253,6 +258,7 @@ def main(argv=None) -> None:
     p.add_argument("--half", action="store_true", help="write fp16 weights")
     p.add_argument("--seed", type=int, default=13)
     p.add_argument("--init", type=Path, help="start from this int8 reader graph's weights (train/warm_start.py)")
+    p.add_argument("--span-on-answering", action="store_true", help="no span loss on windows without the answer")
     p.add_argument("--start-figures", action="store_true", help="with --init: the figures before the first step")
     p.add_argument("--log-every", type=int, default=100)
     args = p.parse_args(argv)

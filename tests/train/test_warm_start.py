@@ -138,7 +138,7 @@ def test_warm_start_reads_as_the_shipped_graph_and_trains(tmp_path, bundled):
         assert np.abs(graph_start[0] - start[0].numpy()).max() < 1e-2
 
     runs = tmp_path / "runs"
-    out = _run("train/train_reader.py", "--data", str(data), "--base", str(data / "base.npz"), "--out", str(runs), "--layers", str(layers), "--epochs", "1", "--max-steps", "2", "--batch", "4", "--lr", "1e-5", "--limit", "16", "--device", "cpu", "--log-every", "0", "--init", str(graph), "--start-figures", "--save")  # fmt: skip
+    out = _run("train/train_reader.py", "--data", str(data), "--base", str(data / "base.npz"), "--out", str(runs), "--layers", str(layers), "--epochs", "1", "--max-steps", "2", "--batch", "4", "--lr", "1e-5", "--limit", "16", "--device", "cpu", "--log-every", "0", "--init", str(graph), "--start-figures", "--span-on-answering", "--save")  # fmt: skip
     log = [json.loads(line) for line in (runs / "log.jsonl").read_text().splitlines()]
     assert [r["epoch"] for r in log] == [0, 1], out
     # the warm start reads the tune windows well before a single step (a cold start reads ~none exactly)
